@@ -1,0 +1,43 @@
+"""Run the sink in a child process for ``--otel-platform sink`` and read its counts back.
+
+A separate process keeps decoding and verification off the Locust process's gevent hub and CPU budget.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from typing import Any
+
+
+class EmbeddedSink:
+    """A ``python -m otel_locust.sink`` child bound to a free port on ``host``."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "otel_locust.sink", "--host", host, "--port", "0", "--interval", "0", "--json"],
+            stdout=subprocess.PIPE, text=True)
+        line = self._proc.stdout.readline() if self._proc.stdout else ""
+        if " listening on " not in line:
+            self._proc.kill()
+            raise RuntimeError(f"the embedded sink did not start: {line.strip() or 'no output'}")
+        self.url = line.rsplit(" ", 1)[1].strip()
+        self._base = self.url.rsplit("/v1/traces", 1)[0]
+
+    def stats(self, timeout: float = 5.0) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self._base}/stats", timeout=timeout) as response:
+            return json.load(response)
+
+    def reset(self, timeout: float = 5.0) -> None:
+        request = urllib.request.Request(f"{self._base}/reset", method="POST", data=b"")
+        urllib.request.urlopen(request, timeout=timeout).close()
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()

@@ -1,0 +1,187 @@
+"""Command-line options (each also ``LOCUST_OTEL_*`` and ``locust.conf``) and their validation.
+
+Locust converts values typed in the web UI by the type of the current value, not by argparse ``type=``, and
+forwards the master's values to workers only when a test starts. So every option has a typed, non-None
+default, and :func:`settings_from` re-validates everything wherever a test starts (master and workers).
+Secrets are never in the web UI form: Locust ships form defaults in the page source, secret or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from math import gcd
+from pathlib import Path
+from typing import Any
+
+from otel_locust.platforms import PLATFORMS, Platform
+from otel_locust.scenario import DEFAULT_SCENARIOS_DIR, Scenario, load_scenarios
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+class ConfigError(ValueError):
+    """A bad option value; the message names the option and what is wrong, never a secret value."""
+
+
+def add_arguments(parser: Any) -> None:
+    """Register the options on Locust's parser (``init_command_line_parser``)."""
+
+    def opt(name: str, default: Any, help_text: str, *, ui: bool = True, secret: bool = False, **kw: Any) -> None:
+        env = "LOCUST_" + name.lstrip("-").replace("-", "_").upper()
+        parser.add_argument(name, default=default, help=help_text, env_var=env, include_in_web_ui=ui,
+                            is_secret=secret, **kw)
+
+    opt("--otel-platform", "sink", "where traces go", choices=sorted(PLATFORMS))
+    opt("--otel-endpoint", "", "OTLP/HTTP traces URL; default depends on the platform")
+    opt("--otel-headers", "", "extra request headers, k=v,k2=v2 (values may be URL-encoded)", ui=False,
+        secret=True)
+    opt("--otel-mix", "", "scenario weights, e.g. simple_query=40,delegated_booking=20; default: each "
+                          "scenario's own weight")
+    opt("--otel-seed", -1, "seed for reproducible trace content; -1 for a random seed", type=int)
+    opt("--otel-pace", 1.0, "seconds between the starts of one user's traces; 0 = back to back", type=float)
+    opt("--otel-compression", "none", "request compression", choices=["none", "gzip"])
+    opt("--otel-timeout", 10.0, "seconds to wait for the receiver to answer one request", type=float)
+    opt("--otel-max-loss", 0.0, "exit with code 3 when (failed + dropped) / generated traces exceed this",
+        type=float)
+    opt("--otel-service-name", "travel-agent", "service.name of the generated traces")
+    opt("--otel-summary", "", "write the end-of-run JSON summary to this path", ui=False)
+    opt("--otel-scenarios", "", "directory of the scenarios package; default: the repository's scenarios/",
+        ui=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated options: everything the plugin needs to run a test."""
+
+    platform: Platform
+    endpoint: str
+    headers: dict[str, str] = field(repr=False)
+    mix: dict[str, int]
+    scenarios: dict[str, Scenario] = field(repr=False)
+    seed: int
+    pace: float
+    compression: str
+    timeout: float
+    max_loss: float
+    service_name: str
+    summary_path: str
+
+
+def settings_from(options: argparse.Namespace) -> Settings:
+    """Validate parsed options; raises :class:`ConfigError` naming the first bad option."""
+    platform = _platform(options.otel_platform)
+    scenarios = _scenarios(options.otel_scenarios)
+    return Settings(
+        platform=platform,
+        endpoint=_endpoint(options.otel_endpoint, platform, getattr(options, "otel_sink_url", "")),
+        headers=parse_headers(options.otel_headers),
+        mix=parse_mix(options.otel_mix, scenarios),
+        scenarios=scenarios,
+        seed=_number("--otel-seed", options.otel_seed, int, minimum=-1),
+        pace=_number("--otel-pace", options.otel_pace, float, minimum=0.0),
+        compression=_choice("--otel-compression", options.otel_compression, ("none", "gzip")),
+        timeout=_number("--otel-timeout", options.otel_timeout, float, minimum=0.001),
+        max_loss=_number("--otel-max-loss", options.otel_max_loss, float, minimum=0.0, maximum=1.0),
+        service_name=str(options.otel_service_name).strip() or "travel-agent",
+        summary_path=str(options.otel_summary or ""),
+    )
+
+
+def _platform(name: str) -> Platform:
+    platform = PLATFORMS.get(str(name).strip().lower())
+    if platform is None:
+        raise ConfigError(f"--otel-platform: unknown platform {name!r}; choose one of {', '.join(sorted(PLATFORMS))}")
+    return platform
+
+
+def _scenarios(directory: str) -> dict[str, Scenario]:
+    path = Path(directory) if directory else DEFAULT_SCENARIOS_DIR
+    try:
+        found = load_scenarios(path)
+    except (FileNotFoundError, ImportError, SyntaxError) as exc:
+        raise ConfigError(f"--otel-scenarios: cannot load scenarios from {path}: {exc}") from None
+    if not found:
+        raise ConfigError(f"--otel-scenarios: no module in {path} defines SCENARIO")
+    return found
+
+
+def _endpoint(value: str, platform: Platform, sink_url: str) -> str:
+    url = str(value).strip() or (sink_url if platform.name == "sink" else platform.endpoint)
+    if not platform.sends_otlp or (platform.name == "sink" and not url):
+        return url  # console needs none; the sink's URL is known once it has started
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"--otel-endpoint: {url!r} is not an http(s) URL with a host")
+    try:
+        parsed.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise ConfigError(f"--otel-endpoint: {url!r} has an invalid port") from None
+    return url
+
+
+def parse_headers(value: str) -> dict[str, str]:
+    """``k=v,k2=v2`` as in ``OTEL_EXPORTER_OTLP_HEADERS``; errors name the entry, never its value."""
+    headers: dict[str, str] = {}
+    for index, entry in enumerate(filter(None, (e.strip() for e in str(value).split(","))), start=1):
+        name, sep, raw = entry.partition("=")
+        name = name.strip()
+        if not sep or not _HEADER_NAME.match(name):
+            raise ConfigError(f"--otel-headers: entry {index} is not name=value with a valid header name")
+        text = urllib.parse.unquote(raw.strip())
+        if any(ch in text for ch in "\r\n\0"):
+            raise ConfigError(f"--otel-headers: the value of header {name!r} contains a control character")
+        headers[name] = text
+    return headers
+
+
+def parse_mix(value: str, scenarios: dict[str, Scenario]) -> dict[str, int]:
+    """``name=weight,...`` into integer weights (scaled and reduced); empty means the scenarios' own weights."""
+    text = str(value).strip()
+    if not text:
+        raw = {name: float(s.weight) for name, s in scenarios.items() if s.weight > 0}
+    else:
+        raw = {}
+        for entry in filter(None, (e.strip() for e in text.split(","))):
+            name, sep, weight = entry.partition("=")
+            name = name.strip()
+            if name not in scenarios:
+                raise ConfigError(f"--otel-mix: unknown scenario {name!r}; known: {', '.join(sorted(scenarios))}")
+            if name in raw:
+                raise ConfigError(f"--otel-mix: scenario {name!r} is listed twice")
+            raw[name] = _number("--otel-mix", weight if sep else "1", float, minimum=0.0, what=f"weight of {name}")
+            if raw[name] <= 0:
+                raise ConfigError(f"--otel-mix: weight of {name} must be positive, got {weight.strip()}")
+        if not raw:
+            raise ConfigError("--otel-mix: no scenario given")
+    scaled = {name: max(1, round(w * 1000)) for name, w in raw.items()}
+    divisor = 0
+    for weight in scaled.values():
+        divisor = gcd(divisor, weight)
+    return {name: weight // divisor for name, weight in scaled.items()}
+
+
+def _number(option: str, value: Any, kind: type, minimum: float | None = None, maximum: float | None = None,
+            what: str = "") -> Any:
+    label = what or "value"
+    try:
+        number = kind(str(value).strip()) if not isinstance(value, kind) else value
+    except ValueError:
+        raise ConfigError(f"{option}: {label} {str(value)!r} is not a{'n integer' if kind is int else ' number'}") \
+            from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ConfigError(f"{option}: {label} must be a finite number")
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{option}: {label} must be at least {minimum}, got {number}")
+    if maximum is not None and number > maximum:
+        raise ConfigError(f"{option}: {label} must be at most {maximum}, got {number}")
+    return number
+
+
+def _choice(option: str, value: Any, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise ConfigError(f"{option}: {value!r} is not one of {', '.join(choices)}")
+    return text

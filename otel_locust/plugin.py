@@ -1,0 +1,250 @@
+"""Locust wiring: options, per-environment runtime, distributed accounting and the end-of-run report.
+
+Importing this module registers the listeners on ``locust.events`` (Locust has no plugin discovery; the
+locustfile imports ``otel_locust``). State lives on the environment (``environment.otel_runtime``), not in
+module globals, so several environments can coexist in tests.
+
+Lifecycle (master/local vs worker):
+
+* ``init``: master/local validates the options (exit 2 with one line on error) and starts the embedded sink.
+* ``test_start``: every process re-reads the options (workers only get them now), builds pools, sets the mix.
+* ``test_stop``: in-flight exports are drained; what cannot finish counts as dropped.
+* ``report_to_master`` / ``worker_report``: workers send their counter deltas; the master adds them up.
+* ``quitting``: master/local reads the sink's counts, prints the table, writes ``--otel-summary``.
+"""
+
+from __future__ import annotations
+
+from locust import events
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+import itertools
+import json
+import logging
+import random
+import sys
+from typing import Any
+
+import gevent
+
+from otel_locust.dialects import DIALECTS
+from otel_locust.embedded_sink import EmbeddedSink
+from otel_locust.exporter import Client, ConsoleClient, OtlpHttpClient, TraceExporter
+from otel_locust.instrument import Instrumentation
+from otel_locust.options import ConfigError, Settings, add_arguments, settings_from
+from otel_locust.planner import Planner
+from otel_locust.pools import pools_for
+from otel_locust.preview import render_tree
+from otel_locust.report import build_summary, format_table, loss
+from otel_locust.scenario import Scenario
+from otel_locust.stats import TraceStats
+from otel_locust.user import AgentTraceUser, scenario_taskset
+
+logger = logging.getLogger("otel_locust")
+
+WORKER_DRAIN_SECONDS = 0.4  # the master waits only 0.5 s for workers' final reports
+EXIT_CONFIG_ERROR = 2
+EXIT_LOSS_EXCEEDED = 3
+
+
+class Session:
+    """One user's identity: its content RNG, planner, user id and conversation (a few traces per session)."""
+
+    def __init__(self, planner: Planner, rng: random.Random) -> None:
+        self.planner = planner
+        self._rng = rng
+        self.user_id = f"user_{rng.getrandbits(48):012x}"
+        self.conversation_id = ""
+        self._turns_left = 0
+
+    def next_conversation(self) -> str:
+        if self._turns_left <= 0:
+            self.conversation_id = f"conv_{self._rng.getrandbits(64):016x}"
+            self._turns_left = self._rng.randint(1, 5)
+        self._turns_left -= 1
+        return self.conversation_id
+
+
+class Runtime:
+    """Everything the plugin holds for one Locust environment."""
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.stats = TraceStats()
+        self.exporter = TraceExporter(environment.events.request, self.stats)
+        self.settings: Settings | None = None
+        self.sink: EmbeddedSink | None = None
+        self.instrumentation: Instrumentation | None = None
+        self._pools_seed = 0
+        self._user_numbers = itertools.count()
+        self._tasksets: dict[str, type] = {}
+
+    # -- configuration --------------------------------------------------------------------------------------
+
+    def configure(self, settings: Settings) -> None:
+        """Apply validated settings for a test: pools, instrumentation and the user classes' weighted tasks."""
+        self.settings = settings
+        self._pools_seed = settings.seed if settings.seed >= 0 else random.SystemRandom().getrandbits(31)
+        pools_for(self._pools_seed)  # build now, not in the first user's task
+        dialects = [DIALECTS[name]() for name in settings.platform.dialects]
+        self.instrumentation = Instrumentation(dialects, settings.service_name)
+        tasks = [self._taskset(settings.scenarios[name]) for name, weight in settings.mix.items()
+                 for _ in range(weight)]
+        for user_class in self.environment.user_classes:
+            if issubclass(user_class, AgentTraceUser):
+                user_class.tasks = tasks
+        if settings.seed >= 0:
+            random.seed(settings.seed)  # Locust picks each user's next scenario with the global RNG
+
+    def _taskset(self, scenario: Scenario) -> type:
+        if scenario.name not in self._tasksets:
+            self._tasksets[scenario.name] = scenario_taskset(scenario)
+        return self._tasksets[scenario.name]
+
+    # -- per user -------------------------------------------------------------------------------------------
+
+    def new_session(self) -> Session:
+        settings = self._require()
+        number = next(self._user_numbers)
+        if settings.seed >= 0:
+            worker = getattr(self.environment.runner, "worker_index", 0)
+            rng = random.Random(f"{settings.seed}:{worker}:{number}")
+        else:
+            rng = random.Random()
+        return Session(Planner(pools_for(self._pools_seed), rng), rng)
+
+    def new_client(self) -> Client:
+        settings = self._require()
+        if not settings.platform.sends_otlp:
+            return ConsoleClient(sys.stdout.write)
+        return OtlpHttpClient(settings.endpoint, settings.headers, settings.compression, settings.timeout)
+
+    def emit(self, client: Client, session: Session, scenario: Scenario) -> gevent.Greenlet:
+        """Plan, encode and account one trace and start its export; returns the export's greenlet."""
+        settings, instrumentation = self._require(), self.instrumentation
+        assert instrumentation is not None
+        trace = session.planner.plan(scenario, session.next_conversation(), session.user_id)
+        encoded = instrumentation.encode(trace)
+        bodies = instrumentation.requests(encoded, settings.platform.max_request_bytes)
+        self.stats.generated(scenario.name, len(trace.spans), trace.depth, sum(len(b) for b, _ in bodies))
+        if isinstance(client, ConsoleClient):
+            sys.stdout.write("\n".join(render_tree(trace, encoded.sizes)) + "\n")
+        return self.exporter.submit(client, scenario.name, bodies)
+
+    def _require(self) -> Settings:
+        if self.settings is None:
+            raise RuntimeError("otel-locust is not configured: no test has started")
+        return self.settings
+
+    # -- distributed accounting ---------------------------------------------------------------------------
+
+    def report_to_master(self, data: dict[str, Any], **_: Any) -> None:
+        """Worker: ship the counters since the last report (every 3 s, and once more on quit)."""
+        data["otel_locust"] = self.stats.take()
+
+    def worker_report(self, data: dict[str, Any], **_: Any) -> None:
+        """Master: add a worker's delta."""
+        if data.get("otel_locust"):
+            self.stats.merge(data["otel_locust"])
+
+    # -- end of run -----------------------------------------------------------------------------------------
+
+    def finish(self) -> dict[str, Any]:
+        """Read the sink, print the table, write the summary; returns the summary."""
+        sink_stats = None
+        if self.sink is not None:
+            try:
+                sink_stats = self.sink.stats()
+            except OSError as exc:
+                logger.error("otel-locust: could not read the embedded sink's counts: %s", exc)
+        summary = build_summary(self.stats, self.settings, sink_stats)
+        print("\n" + format_table(summary), flush=True)
+        if self.settings and self.settings.summary_path:
+            with open(self.settings.summary_path, "w", encoding="utf-8") as handle:
+                json.dump(summary, handle, indent=2)
+        return summary
+
+
+def _fail_config(exc: ConfigError) -> None:
+    """One clear line, no traceback, non-zero exit (before any user spawns)."""
+    sys.stderr.write(f"otel-locust: {exc}\n")
+    sys.stderr.flush()
+    raise SystemExit(EXIT_CONFIG_ERROR)
+
+
+def _runtime(environment: Environment) -> Runtime:
+    return environment.otel_runtime  # type: ignore[attr-defined]
+
+
+@events.init_command_line_parser.add_listener
+def _on_parser(parser: Any, **_: Any) -> None:
+    add_arguments(parser)
+
+
+@events.init.add_listener
+def _on_init(environment: Environment, **_: Any) -> None:
+    runtime = Runtime(environment)
+    environment.otel_runtime = runtime  # type: ignore[attr-defined]
+    # report events carry no environment: bind this runtime's handlers to this environment's hooks
+    environment.events.report_to_master.add_listener(runtime.report_to_master)
+    environment.events.worker_report.add_listener(runtime.worker_report)
+    options = environment.parsed_options
+    if options is None or isinstance(environment.runner, WorkerRunner):
+        return  # workers get the master's options with the first spawn message
+    try:
+        settings = settings_from(options)
+    except ConfigError as exc:
+        _fail_config(exc)
+    if settings.platform.name == "sink" and not options.otel_endpoint:
+        runtime.sink = EmbeddedSink()
+        options.otel_sink_url = runtime.sink.url  # travels to workers inside the spawn message
+        logger.info("otel-locust: embedded sink listening on %s", runtime.sink.url)
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Environment, **_: Any) -> None:
+    runtime = _runtime(environment)
+    try:
+        settings = settings_from(environment.parsed_options)
+    except ConfigError as exc:
+        logger.error("otel-locust: %s", exc)
+        environment.process_exit_code = EXIT_CONFIG_ERROR
+        if environment.runner is not None:
+            environment.runner.quit()
+        return
+    runtime.stats.clear()
+    if runtime.sink is not None:
+        runtime.sink.reset()
+    if not isinstance(environment.runner, MasterRunner):
+        runtime.configure(settings)
+    else:
+        runtime.settings = settings
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment: Environment, **_: Any) -> None:
+    runtime = _runtime(environment)
+    if runtime.settings is None:
+        return
+    is_worker = isinstance(environment.runner, WorkerRunner)
+    left = runtime.exporter.drain(WORKER_DRAIN_SECONDS if is_worker else runtime.settings.timeout + 1)
+    if left:
+        logger.warning("otel-locust: %d trace export(s) still in flight at stop were counted as dropped", left)
+
+
+@events.quitting.add_listener
+def _on_quitting(environment: Environment, **_: Any) -> None:
+    runtime = getattr(environment, "otel_runtime", None)
+    if runtime is None or isinstance(environment.runner, WorkerRunner):
+        return
+    try:
+        if runtime.settings is not None:
+            summary = runtime.finish()
+            if loss(summary) > runtime.settings.max_loss:
+                logger.error("otel-locust: %.2f%% of traces were failed or dropped, above --otel-max-loss %.2f%%",
+                             loss(summary) * 100, runtime.settings.max_loss * 100)
+                environment.process_exit_code = EXIT_LOSS_EXCEEDED
+    finally:
+        if runtime.sink is not None:
+            runtime.sink.stop()

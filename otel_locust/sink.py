@@ -1,0 +1,257 @@
+"""The sink: an OTLP/HTTP trace receiver that decodes every request and checks each trace arrived whole.
+
+A trace is *complete* when the number of spans received equals ``otel_locust.trace.span_count`` on its root,
+it has exactly one root, and every parent id resolves inside the trace. Spans of one trace may arrive over
+several requests (split exports); partial traces wait in memory (bounded) until their last span arrives.
+
+It runs in its own process (plain threads, no gevent): embedded, started by the plugin for ``--otel-platform
+sink``, or standalone as ``otel-locust-sink``. ``GET /stats`` returns the counts as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+import zlib
+from collections import OrderedDict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+TRACES_PATH = "/v1/traces"
+MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_PENDING_TRACES = 100_000
+PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
+
+
+class _Pending:
+    __slots__ = ("expected", "parents", "received", "roots", "scenario", "span_ids")
+
+    def __init__(self) -> None:
+        self.expected = 0
+        self.received = 0
+        self.span_ids: set[bytes] = set()
+        self.parents: list[bytes] = []
+        self.roots = 0
+        self.scenario = ""
+
+
+class TraceVerifier:
+    """Counts what arrived and verifies completeness per trace. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self._pending: OrderedDict[bytes, _Pending] = OrderedDict()
+        self.counts = {"requests": 0, "bytes_received": 0, "spans_received": 0, "traces_received": 0,
+                       "traces_complete": 0, "traces_broken": 0, "traces_evicted": 0, "orphan_spans": 0,
+                       "rejected_requests": 0}
+        self.scenarios: dict[str, dict[str, int]] = {}
+        self.started = time.time()
+
+    def ingest(self, request: ExportTraceServiceRequest, wire_bytes: int) -> int:
+        """Account one decoded request; returns its span count."""
+        groups: dict[bytes, list[Any]] = {}
+        for resource_spans in request.resource_spans:
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    tid = span.trace_id
+                    group = groups.get(tid)
+                    if group is None:
+                        groups[tid] = [span]
+                    else:
+                        group.append(span)
+        total = sum(len(g) for g in groups.values())
+        with self._lock:
+            counts = self.counts
+            counts["requests"] += 1
+            counts["bytes_received"] += wire_bytes
+            counts["spans_received"] += total
+            for tid, spans in groups.items():
+                self._add(tid, spans)
+        return total
+
+    def _add(self, trace_id: bytes, spans: list[Any]) -> None:
+        state = self._pending.get(trace_id)
+        if state is None:
+            state = _Pending()
+            self._pending[trace_id] = state
+            self.counts["traces_received"] += 1
+            if len(self._pending) > MAX_PENDING_TRACES:
+                self._pending.popitem(last=False)
+                self.counts["traces_evicted"] += 1
+        for span in spans:
+            state.span_ids.add(span.span_id)
+            if span.parent_span_id:
+                state.parents.append(span.parent_span_id)
+            else:
+                state.roots += 1
+                for attr in span.attributes:
+                    if attr.key == "otel_locust.trace.span_count":
+                        state.expected = attr.value.int_value
+                    elif attr.key == "otel_locust.scenario":
+                        state.scenario = attr.value.string_value
+        state.received += len(spans)
+        if state.expected and state.received >= state.expected:
+            self._finish(trace_id, state)
+
+    def _finish(self, trace_id: bytes, state: _Pending) -> None:
+        del self._pending[trace_id]
+        orphans = sum(1 for p in state.parents if p not in state.span_ids)
+        whole = state.roots == 1 and orphans == 0 and state.received == state.expected == len(state.span_ids)
+        self.counts["orphan_spans"] += orphans
+        self.counts["traces_complete" if whole else "traces_broken"] += 1
+        entry = self.scenarios.setdefault(state.scenario or "(unknown)", {"traces_complete": 0, "spans": 0})
+        entry["traces_complete"] += whole
+        entry["spans"] += state.received
+
+    def reject(self) -> None:
+        with self._lock:
+            self.counts["rejected_requests"] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """Counts as JSON-ready data; traces still waiting for spans are ``traces_pending``."""
+        with self._lock:
+            pending = len(self._pending)
+            pending_orphans = sum(sum(1 for p in s.parents if p not in s.span_ids) for s in self._pending.values())
+            return {**self.counts, "traces_pending": pending, "orphan_spans_pending": pending_orphans,
+                    "scenarios": {k: dict(v) for k, v in self.scenarios.items()},
+                    "uptime_s": round(time.time() - self.started, 3)}
+
+
+class SinkHandler(BaseHTTPRequestHandler):
+    """OTLP/HTTP protobuf on ``/v1/traces``; ``GET /stats``; ``POST /reset``."""
+
+    protocol_version = "HTTP/1.1"
+    server: SinkServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence per-request logging: at hundreds of requests a second it would dominate the sink's CPU."""
+
+    def _reply(self, status: int, body: bytes = b"", content_type: str = "application/x-protobuf") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _fail(self, status: int, message: str) -> None:
+        self.server.verifier.reject()
+        self.close_connection = status == 413  # the unread body would poison a kept-alive connection
+        self._reply(status, message.encode(), "text/plain")
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/") == "/stats":
+            self._reply(200, json.dumps(self.server.verifier.snapshot()).encode(), "application/json")
+        else:
+            self._reply(404, b"not found", "text/plain")
+
+    def do_POST(self) -> None:
+        if self.path.rstrip("/") == "/reset":
+            self.server.verifier.reset()
+            self._reply(200, b"{}", "application/json")
+            return
+        if self.path.split("?")[0] != TRACES_PATH:
+            self._reply(404, b"not found", "text/plain")
+            return
+        body = self._read_body()
+        if body is None:
+            return
+        try:
+            request = ExportTraceServiceRequest.FromString(body)
+        except DecodeError as exc:
+            self._fail(400, f"malformed protobuf: {exc}")
+            return
+        self.server.verifier.ingest(request, int(self.headers.get("Content-Length", 0)))
+        self._reply(200)  # an empty ExportTraceServiceResponse: full success
+
+    def _read_body(self) -> bytes | None:
+        """The decompressed body, or None after replying with the reason it was refused."""
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type not in PROTOBUF_TYPES:
+            self._fail(415, f"unsupported content type {content_type!r}; send application/x-protobuf")
+            return None
+        length = int(self.headers.get("Content-Length") or 0)
+        limit = self.server.max_body
+        if length > limit:
+            self._fail(413, f"body of {length} bytes exceeds the limit of {limit} bytes")
+            return None
+        raw = self.rfile.read(length)
+        encoding = self.headers.get("Content-Encoding", "identity").lower()
+        if encoding == "identity":
+            return raw
+        if encoding not in ("gzip", "deflate"):
+            self._fail(415, f"unsupported content encoding {encoding!r}")
+            return None
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+        try:
+            body = inflater.decompress(raw, limit + 1)
+        except zlib.error as exc:
+            self._fail(400, f"bad {encoding} body: {exc}")
+            return None
+        if len(body) > limit or inflater.unconsumed_tail:
+            self._fail(413, f"{encoding} body inflates past the limit of {limit} bytes")
+            return None
+        return body
+
+
+class SinkServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self, host: str, port: int, max_body: int = MAX_BODY_BYTES) -> None:
+        self.verifier = TraceVerifier()
+        self.max_body = max_body
+        super().__init__((host, port), SinkHandler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}{TRACES_PATH}"
+
+
+def _format(snapshot: dict[str, Any]) -> str:
+    s = snapshot
+    return (f"requests={s['requests']} spans={s['spans_received']} traces={s['traces_received']} "
+            f"complete={s['traces_complete']} broken={s['traces_broken']} pending={s['traces_pending']} "
+            f"orphans={s['orphan_spans']} rejected={s['rejected_requests']} MB={s['bytes_received'] / 1e6:.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``otel-locust-sink``: receive OTLP/HTTP traces, verify them, print what arrived."""
+    parser = argparse.ArgumentParser(prog="otel-locust-sink", description=main.__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4318, help="port to bind, 0 for any free port (default 4318)")
+    parser.add_argument("--max-body-mb", type=float, default=MAX_BODY_BYTES / 1024 / 1024,
+                        help="largest accepted body, after decompression (default 64)")
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds between progress lines; 0 for none")
+    parser.add_argument("--json", action="store_true", help="print the final counts as JSON")
+    args = parser.parse_args(argv)
+    try:
+        server = SinkServer(args.host, args.port, int(args.max_body_mb * 1024 * 1024))
+    except OSError as exc:
+        print(f"otel-locust-sink: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"otel-locust-sink listening on {server.url}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    while not stop.wait(args.interval or None):
+        print(_format(server.verifier.snapshot()), flush=True)
+    server.shutdown()
+    final = server.verifier.snapshot()
+    print(json.dumps(final) if args.json else f"final: {_format(final)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The planned trace: what the engine decided, before any OpenTelemetry encoding.
+
+A :class:`PlannedTrace` is a flat list of :class:`PlannedSpan` in creation order (parents before children),
+with times as nanosecond offsets from the trace start. Message payloads are already JSON-encoded byte strings
+(see ``pools``), so the instrumentation layer only splices them together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from otel_locust.scenario import Agent, Http, Model, Scenario, Tool
+
+SpanKindName = Literal["agent", "llm", "tool", "http"]
+
+
+class PlannedSpan:
+    """One span of a planned trace. Plain slotted class: hundreds are made per trace."""
+
+    __slots__ = (
+        "agent",
+        "answer",
+        "arguments",
+        "call_id",
+        "end",
+        "error",
+        "finish_reason",
+        "history",
+        "history_bytes",
+        "http",
+        "input_tokens",
+        "kind",
+        "model",
+        "output",
+        "output_tokens",
+        "parent",
+        "response_id",
+        "result",
+        "start",
+        "system",
+        "task",
+        "tool",
+    )
+
+    def __init__(self, kind: SpanKindName, parent: int, start: int, agent: Agent) -> None:
+        self.kind = kind
+        self.parent = parent  # index in PlannedTrace.spans, -1 for the root
+        self.start = start
+        self.end = start
+        self.agent = agent
+        self.model: Model | None = None
+        self.tool: Tool | None = None
+        self.http: Http | None = None
+        self.error: str | None = None  # error.type when the operation failed
+        # llm
+        self.history: tuple[bytes, ...] = ()  # input messages, each a JSON object
+        self.history_bytes = 0
+        self.system = b""  # JSON string literal of the system prompt
+        self.output = b""  # the output message's parts, JSON array body (without brackets)
+        self.finish_reason = "stop"
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.response_id = ""
+        # tool
+        self.call_id = ""
+        self.arguments = b""  # JSON document
+        self.result = b""  # JSON document (or string literal for errors)
+        # agent
+        self.task = b""  # JSON string literal: what the agent was asked
+        self.answer = b""  # JSON string literal: what it answered
+
+
+@dataclass(slots=True)
+class PlannedTrace:
+    """A whole trace: spans (root first), its scenario, and the session it belongs to."""
+
+    scenario: Scenario
+    spans: list[PlannedSpan]
+    depth: int
+    conversation_id: str
+    user_id: str

@@ -1,0 +1,18 @@
+"""One search service (flights, hotels or cars), refined a few times, then the results presented."""
+
+from otel_locust.scenario import Answer, Loop, Maybe, Scenario, ToolRound
+
+from .travel import FETCH_USER, LOOKUP_POLICY, SEARCH_BY_SERVICE, assistant
+
+SCENARIO = Scenario(
+    name="single_service_search",
+    description="one search (flights, hotels or cars) and a presentation of results",
+    weight=30,
+    question="question.search",
+    agent=assistant(
+        ToolRound((FETCH_USER,)),
+        Loop((SEARCH_BY_SERVICE,), 1, 2),
+        Maybe(0.5, (ToolRound((LOOKUP_POLICY,), thought="thought"),)),
+        Answer("answer.long"),
+    ),
+)
