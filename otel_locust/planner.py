@@ -20,6 +20,8 @@ from otel_locust.trace import PlannedSpan, PlannedTrace
 MS = 1_000_000  # nanoseconds per millisecond
 CHARS_PER_TOKEN = 4.0
 TOOL_ERRORS = ("TimeoutError", "503", "ConnectionResetError", "429")
+# the output message around its parts: [{"role":"assistant","parts":[...],"finish_reason":"..."}]
+_OUTPUT_WRAPPER = len(b'[{"role":"assistant","parts":[],"finish_reason":""}]')
 
 
 def _user_message(text: bytes) -> bytes:
@@ -141,7 +143,8 @@ class Planner:
         span.output = parts
         span.finish_reason = finish_reason
         span.input_tokens = int((run.history_bytes + len(run.system)) / CHARS_PER_TOKEN * rng.uniform(0.9, 1.1))
-        span.output_tokens = max(1, int(len(parts) / CHARS_PER_TOKEN * rng.uniform(0.9, 1.1)))
+        output_chars = len(parts) + _OUTPUT_WRAPPER + len(finish_reason)
+        span.output_tokens = max(1, int(output_chars / CHARS_PER_TOKEN * rng.uniform(0.9, 1.1)))
         span.response_id = f"chatcmpl-{rng.getrandbits(96):024x}"
         ttft = model.ttft_ms * rng.lognormvariate(0, 0.35) * (1 + span.input_tokens / 30000)
         span.end = span.start + int((ttft + span.output_tokens / model.tokens_per_s * 1000) * MS)

@@ -27,6 +27,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 TRACES_PATH = "/v1/traces"
 MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_PENDING_TRACES = 100_000
+DRAIN_LIMIT = 256 * 1024 * 1024  # read and discard up to this much of a refused body so the client sees the 413
 PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
 
 
@@ -143,9 +144,17 @@ class SinkHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _fail(self, status: int, message: str) -> None:
+    def _fail(self, status: int, message: str, unread: int = 0) -> None:
+        """Refuse the request; ``unread`` body bytes are drained (bounded) so the client can read the answer."""
         self.server.verifier.reject()
-        self.close_connection = status == 413  # the unread body would poison a kept-alive connection
+        if unread:
+            self.close_connection = True
+            if unread <= DRAIN_LIMIT:
+                while unread > 0:
+                    chunk = self.rfile.read(min(unread, 1 << 20))
+                    if not chunk:
+                        break
+                    unread -= len(chunk)
         self._reply(status, message.encode(), "text/plain")
 
     def do_GET(self) -> None:
@@ -176,13 +185,13 @@ class SinkHandler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes | None:
         """The decompressed body, or None after replying with the reason it was refused."""
         content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if content_type not in PROTOBUF_TYPES:
-            self._fail(415, f"unsupported content type {content_type!r}; send application/x-protobuf")
-            return None
         length = int(self.headers.get("Content-Length") or 0)
+        if content_type not in PROTOBUF_TYPES:
+            self._fail(415, f"unsupported content type {content_type!r}; send application/x-protobuf", length)
+            return None
         limit = self.server.max_body
         if length > limit:
-            self._fail(413, f"body of {length} bytes exceeds the limit of {limit} bytes")
+            self._fail(413, f"body of {length} bytes exceeds the limit of {limit} bytes", length)
             return None
         raw = self.rfile.read(length)
         encoding = self.headers.get("Content-Encoding", "identity").lower()

@@ -1,6 +1,6 @@
 """A question answered from context after one user-info lookup (and sometimes a policy check)."""
 
-from otel_locust.scenario import Answer, Maybe, Route, Scenario, ToolRound
+from otel_locust.scenario import Answer, Route, Scenario, ToolRound
 
 from .travel import FETCH_USER, LOOKUP_POLICY, assistant
 
@@ -10,8 +10,11 @@ SCENARIO = Scenario(
     weight=40,
     question="question.simple",
     agent=assistant(
-        ToolRound((FETCH_USER,)),
-        Maybe(0.6, (ToolRound((LOOKUP_POLICY,), thought="thought"),)),
+        Route((
+            (4, (ToolRound((FETCH_USER,)),)),
+            (3, (ToolRound((FETCH_USER,)), ToolRound((LOOKUP_POLICY,), thought="thought"))),
+            (3, (ToolRound((FETCH_USER, LOOKUP_POLICY), parallel=True, thought="thought"),)),
+        )),
         Route(((2, (Answer("answer.short"),)), (1, (Answer("answer.medium"),)))),
     ),
 )

@@ -1,0 +1,139 @@
+"""Checks of what arrived on the wire against the product's realism rules (SPEC section 3).
+
+Works on spans decoded by the official ``opentelemetry-proto`` classes, independently of the encoder, so the
+tests and ``benchmarks/shapes.py`` judge the bytes a backend would see. :func:`check_trace` returns a list of
+violations (empty when the trace conforms); :func:`shape` measures spans and depth.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+KIND_INTERNAL, KIND_CLIENT = 1, 3
+STATUS_ERROR = 2
+TOKEN_TOLERANCE = 0.25
+REQUIRED = {
+    "chat": ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model", "gen_ai.response.model",
+             "gen_ai.response.id", "gen_ai.response.finish_reasons", "gen_ai.usage.input_tokens",
+             "gen_ai.usage.output_tokens", "gen_ai.input.messages", "gen_ai.output.messages",
+             "gen_ai.system_instructions", "gen_ai.conversation.id"),
+    "execute_tool": ("gen_ai.operation.name", "gen_ai.tool.name", "gen_ai.tool.call.id",
+                     "gen_ai.tool.call.arguments", "gen_ai.tool.call.result"),
+    "invoke_agent": ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.agent.name",
+                     "gen_ai.conversation.id"),
+}
+PART_FIELDS = {"text": ("content",), "tool_call": ("id", "name", "arguments"), "tool_call_response": ("id", "response")}
+
+
+def attributes(span: Any) -> dict[str, Any]:
+    """A decoded span's attributes as a dict (arrays as lists of strings)."""
+    out: dict[str, Any] = {}
+    for kv in span.attributes:
+        kind = kv.value.WhichOneof("value")
+        out[kv.key] = [v.string_value for v in kv.value.array_value.values] if kind == "array_value" \
+            else getattr(kv.value, kind) if kind else None
+    return out
+
+
+def shape(spans: Sequence[Any]) -> dict[str, Any]:
+    """Span count, depth (root alone = 1) and the root's scenario."""
+    by_id = {s.span_id: s for s in spans}
+    depth_of: dict[bytes, int] = {}
+
+    def depth(span: Any) -> int:
+        known = depth_of.get(span.span_id)
+        if known is None:
+            parent = by_id.get(span.parent_span_id)
+            known = depth_of[span.span_id] = 1 if parent is None else depth(parent) + 1
+        return known
+
+    roots = [s for s in spans if not s.parent_span_id]
+    scenario = attributes(roots[0]).get("otel_locust.scenario", "") if roots else ""
+    return {"spans": len(spans), "depth": max(depth(s) for s in spans), "scenario": scenario}
+
+
+def check_trace(spans: Sequence[Any]) -> list[str]:
+    """Every rule a trace breaks, as short messages."""
+    problems: list[str] = []
+    by_id = {s.span_id: s for s in spans}
+    roots = [s for s in spans if not s.parent_span_id]
+    if len(roots) != 1:
+        problems.append(f"{len(roots)} roots")
+    elif "otel_locust.scenario" not in attributes(roots[0]):
+        problems.append("root lacks otel_locust.scenario")
+    seen_calls: dict[str, str] = {}
+    answered: set[str] = set()
+    for span in spans:
+        if span.parent_span_id:
+            parent = by_id.get(span.parent_span_id)
+            if parent is None:
+                problems.append(f"orphan span {span.name}")
+            elif not (parent.start_time_unix_nano <= span.start_time_unix_nano <= span.end_time_unix_nano
+                      <= parent.end_time_unix_nano):
+                problems.append(f"{span.name} not inside its parent {parent.name}")
+        problems += _check_span(span, seen_calls, answered)
+    tool_ids = {attributes(s).get("gen_ai.tool.call.id") for s in spans if s.name.startswith("execute_tool ")}
+    missing = tool_ids - set(seen_calls)
+    if missing:
+        problems.append(f"{len(missing)} tool spans whose call id no model asked for")
+    return problems
+
+
+def _check_span(span: Any, seen_calls: dict[str, str], answered: set[str]) -> list[str]:
+    attrs = attributes(span)
+    operation = span.name.split(" ", 1)[0]
+    expected_kind = {"chat": KIND_CLIENT, "execute_tool": KIND_INTERNAL, "invoke_agent": KIND_INTERNAL}.get(operation)
+    problems = [f"{span.name}: missing {key}" for key in REQUIRED.get(operation, ()) if key not in attrs]
+    if expected_kind is not None:
+        if span.kind != expected_kind:
+            problems.append(f"{span.name}: kind {span.kind}, expected {expected_kind}")
+        if attrs.get("gen_ai.operation.name") != operation:
+            problems.append(f"{span.name}: gen_ai.operation.name is {attrs.get('gen_ai.operation.name')!r}")
+    if span.status.code == STATUS_ERROR and ("error.type" not in attrs or not any(
+            e.name == "exception" for e in span.events)):
+        problems.append(f"{span.name}: error without error.type and an exception event")
+    if operation == "chat" and not problems:
+        problems += _check_chat(span.name, attrs, seen_calls, answered)
+    return problems
+
+
+def _check_chat(name: str, attrs: dict[str, Any], seen_calls: dict[str, str], answered: set[str]) -> list[str]:
+    problems: list[str] = []
+    try:
+        inputs = json.loads(attrs["gen_ai.input.messages"])
+        outputs = json.loads(attrs["gen_ai.output.messages"])
+        system = json.loads(attrs["gen_ai.system_instructions"])
+    except (ValueError, TypeError) as exc:
+        return [f"{name}: message JSON does not parse: {exc}"]
+    for message in [*inputs, *outputs]:
+        problems += _check_message(name, message)
+    if not all(p.get("type") == "text" and "content" in p for p in system):
+        problems.append(f"{name}: system instructions are not text parts")
+    for message in outputs:
+        for part in message.get("parts", []):
+            if part.get("type") == "tool_call":
+                seen_calls[part["id"]] = part["name"]
+    for message in inputs:
+        for part in message.get("parts", []):
+            if part.get("type") == "tool_call_response":
+                answered.add(part["id"])
+    in_chars = len(attrs["gen_ai.input.messages"]) + len(attrs["gen_ai.system_instructions"])
+    out_chars = len(attrs["gen_ai.output.messages"])
+    for label, tokens, chars in (("input", attrs["gen_ai.usage.input_tokens"], in_chars),
+                                 ("output", attrs["gen_ai.usage.output_tokens"], out_chars)):
+        if abs(tokens - chars / 4) > TOKEN_TOLERANCE * chars / 4:
+            problems.append(f"{name}: {tokens} {label} tokens for {chars} characters")
+    return problems
+
+
+def _check_message(name: str, message: dict[str, Any]) -> list[str]:
+    if message.get("role") not in ("system", "user", "assistant", "tool") or not isinstance(message.get("parts"), list):
+        return [f"{name}: malformed message {str(message)[:80]}"]
+    problems = []
+    for part in message["parts"]:
+        fields = PART_FIELDS.get(part.get("type"))
+        if fields is None or any(f not in part for f in fields):
+            problems.append(f"{name}: malformed part {str(part)[:80]}")
+    return problems

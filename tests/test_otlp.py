@@ -1,0 +1,69 @@
+"""The hand-written encoder, checked against the official opentelemetry-proto decoder."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from otel_locust import otlp
+from otel_locust.conformance import attributes
+
+from .conftest import decode
+
+
+@pytest.mark.parametrize("n", [0, 1, 127, 128, 16383, 16384, 2**32, 2**63 - 1])
+def test_varint_matches_protobuf(n):
+    from google.protobuf.internal.encoder import _VarintBytes
+
+    assert otlp.varint(n) == _VarintBytes(n)
+    assert otlp.varint_len(n) == len(_VarintBytes(n))
+
+
+def _request(span_chunks: list[bytes], resource_attrs: bytes = b"") -> bytes:
+    size = sum(len(c) for c in span_chunks)
+    wrapped = otlp.wrap_span(list(span_chunks), size)
+    return otlp.export_request(otlp.resource(resource_attrs), otlp.scope("s", "1.2"), [wrapped],
+                               size + len(wrapped[0]))
+
+
+def test_span_fields_and_attribute_types_round_trip():
+    trace_id, span_id, parent = bytes(range(16)), b"\x01" * 8, b"\x02" * 8
+    head = otlp.span_head(trace_id, span_id, parent, otlp.span_name("chat gpt-4.1"), otlp.KIND_CLIENT, 5, 2**62)
+    attrs = (otlp.attr_str("s", "héllo") + otlp.attr_int("i", 42) + otlp.attr_int("neg", -7)
+             + otlp.attr_double("d", 0.25) + otlp.attr_bool("b", True) + otlp.attr_str_array("a", ["x", "yz"]))
+    pieces: list[bytes] = []
+    size = otlp.attr_str_pieces(pieces, "big", [b"[", b"x" * 20000, b"]"], 20002)
+    assert size == sum(len(p) for p in pieces)
+    event = otlp.span_event("exception", 9, otlp.attr_str("exception.type", "Timeout", b"\x1a"))
+    status = otlp.span_status(otlp.STATUS_ERROR, "boom")
+    body = _request([head, attrs, *pieces, event, status], otlp.attr_str("service.name", "svc", b"\x0a"))
+    request = ExportTraceServiceRequest.FromString(body)
+    assert request.resource_spans[0].resource.attributes[0].value.string_value == "svc"
+    assert request.resource_spans[0].scope_spans[0].scope.version == "1.2"
+    (span,) = decode(body)
+    assert (span.trace_id, span.span_id, span.parent_span_id) == (trace_id, span_id, parent)
+    assert (span.name, span.kind, span.start_time_unix_nano, span.end_time_unix_nano) == ("chat gpt-4.1", 3, 5, 2**62)
+    assert span.flags == 0x101
+    assert attributes(span) == {"s": "héllo", "i": 42, "neg": -7, "d": 0.25, "b": True, "a": ["x", "yz"],
+                                "big": "[" + "x" * 20000 + "]"}
+    assert span.events[0].name == "exception" and span.events[0].time_unix_nano == 9
+    assert span.events[0].attributes[0].value.string_value == "Timeout"
+    assert (span.status.code, span.status.message) == (2, "boom")
+
+
+def test_root_span_has_no_parent_field():
+    head = otlp.span_head(b"\x00" * 16, b"\x03" * 8, None, otlp.span_name("root"), otlp.KIND_INTERNAL, 1, 2)
+    (span,) = decode(_request([head]))
+    assert span.parent_span_id == b"" and span.kind == 1
+
+
+def test_requests_split_under_the_limit_and_keep_every_span(scenarios, planner, instrumentation):
+    encoded = instrumentation.encode(planner.plan(scenarios["multi_service_complex"]))
+    whole = instrumentation.requests(encoded)
+    assert len(whole) == 1 and whole[0][1] == len(encoded.spans)
+    limit = 40_000
+    parts = instrumentation.requests(encoded, limit)
+    assert len(parts) > 3
+    assert all(len(body) <= limit for body, n in parts if n > 1), "only a lone oversized span may exceed it"
+    ids = [s.span_id for body, _ in parts for s in decode(body)]
+    assert len(ids) == len(set(ids)) == len(encoded.spans) == sum(n for _, n in parts)

@@ -1,0 +1,99 @@
+"""The sink: verification of whole, split and broken traces; refusal of bad requests; it keeps serving."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from otel_locust.sink import SinkServer
+
+
+@pytest.fixture
+def sink() -> Iterator[SinkServer]:
+    server = SinkServer("127.0.0.1", 0, max_body=2_000_000)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+def _post(server: SinkServer, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        conn.request("POST", "/v1/traces", body=body,
+                     headers={"Content-Type": "application/x-protobuf", **(headers or {})})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _stats(server: SinkServer) -> dict:
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.request("GET", "/stats")
+    return json.loads(conn.getresponse().read())
+
+
+def test_whole_and_split_traces_are_verified(sink, scenarios, planner, instrumentation):
+    for name in ("simple_query", "multi_service_complex"):
+        encoded = instrumentation.encode(planner.plan(scenarios[name]))
+        for body, _ in instrumentation.requests(encoded, 30_000):
+            assert _post(sink, body)[0] == 200
+    stats = _stats(sink)
+    assert stats["traces_received"] == stats["traces_complete"] == 2
+    assert stats["requests"] > 2 and stats["orphan_spans"] == 0 and stats["traces_pending"] == 0
+    assert set(stats["scenarios"]) == {"simple_query", "multi_service_complex"}
+
+
+def test_missing_spans_leave_a_trace_pending_with_orphans(sink, scenarios, planner, instrumentation):
+    trace = planner.plan(scenarios["delegated_booking"])
+    lost = next(i for i, s in enumerate(trace.spans) if i and any(c.parent == i for c in trace.spans))
+    encoded = instrumentation.encode(trace)
+    kept = [chunks for i, chunks in enumerate(encoded.spans) if i != lost]  # lose a span that has children
+    body = instrumentation._body(kept, sum(encoded.sizes) - encoded.sizes[lost])
+    assert _post(sink, body)[0] == 200
+    stats = _stats(sink)
+    assert stats["traces_complete"] == 0 and stats["traces_pending"] == 1
+    assert stats["orphan_spans_pending"] >= 1
+
+
+def test_gzip_body_is_accepted(sink, scenarios, planner, instrumentation):
+    body = instrumentation.requests(instrumentation.encode(planner.plan(scenarios["simple_query"])))[0][0]
+    assert _post(sink, gzip.compress(body), {"Content-Encoding": "gzip"})[0] == 200
+    assert _stats(sink)["traces_complete"] == 1
+
+
+@pytest.mark.parametrize(("body", "headers", "status"), [
+    (b"\xff\xff\xff not protobuf", {}, 400),
+    (b"{}", {"Content-Type": "application/json"}, 415),
+    (b"x" * 2_100_000, {}, 413),
+    (gzip.compress(b"\x00" * 50_000_000), {"Content-Encoding": "gzip"}, 413),  # a decompression bomb
+    (b"not gzip", {"Content-Encoding": "gzip"}, 400),
+    (b"", {"Content-Encoding": "br"}, 415),
+], ids=["malformed", "json", "oversized", "gzip-bomb", "bad-gzip", "brotli"])
+def test_bad_requests_are_refused_and_the_sink_keeps_serving(sink, body, headers, status, scenarios, planner,
+                                                             instrumentation):
+    assert _post(sink, body, headers)[0] == status
+    good = instrumentation.requests(instrumentation.encode(planner.plan(scenarios["simple_query"])))[0][0]
+    assert _post(sink, good)[0] == 200
+    stats = _stats(sink)
+    assert stats["rejected_requests"] == 1 and stats["traces_complete"] == 1
+
+
+def test_many_concurrent_clients(sink, scenarios, planner, instrumentation):
+    bodies = [instrumentation.requests(instrumentation.encode(planner.plan(scenarios["single_service_search"])))[0][0]
+              for _ in range(40)]
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda b=b: results.append(_post(sink, b)[0])) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * 40 and _stats(sink)["traces_complete"] == 40
