@@ -37,7 +37,7 @@ WORKLOADS = {
 class _Discard(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+    def do_POST(self) -> None:
         remaining = int(self.headers.get("Content-Length") or 0)
         while remaining:
             remaining -= len(self.rfile.read(min(remaining, 1 << 20)))
@@ -96,8 +96,8 @@ def measure(name: str, mix: str, args: argparse.Namespace, endpoint: str, platfo
     mbytes = (t_l["bytes_sent"] - t_s["bytes_sent"]) / 1e6
     lost = t_l["traces"]["failed"] + t_l["traces"]["dropped"]
     result = {"workload": name, "traces_per_cpu_s": traces / cpu, "spans_per_cpu_s": spans / cpu,
-              "mb_per_cpu_s": mbytes / cpu, "peak_rss_mb": long["rss_mb"], "long_run_traces": t_l["traces"]["delivered"],
-              "long_run_cpu_s": long["cpu_s"], "lost_traces": lost}
+              "mb_per_cpu_s": mbytes / cpu, "peak_rss_mb": long["rss_mb"],
+              "long_run_traces": t_l["traces"]["delivered"], "long_run_cpu_s": long["cpu_s"], "lost_traces": lost}
     if "sink" in long:
         result["sink_complete"] = long["sink"]["traces_complete"]
     return result
@@ -124,10 +124,11 @@ def main() -> int:
     try:
         for name in args.workload or list(WORKLOADS):
             r = measure(name, WORKLOADS[name], args, endpoint, platform)
-            print(f"{r['workload']:<22} {r['traces_per_cpu_s']:7.0f} traces/CPU-s  {r['spans_per_cpu_s']:8.0f} spans/CPU-s  "
-                  f"{r['mb_per_cpu_s']:6.1f} MB/CPU-s  peak RSS {r['peak_rss_mb']:5.0f} MB  "
-                  f"(long run: {r['long_run_traces']} traces in {r['long_run_cpu_s']:.1f} CPU-s, lost {r['lost_traces']}"
-                  + (f", sink verified {r['sink_complete']}" if "sink_complete" in r else "") + ")", flush=True)
+            verified = f", sink verified {r['sink_complete']}" if "sink_complete" in r else ""
+            print(f"{r['workload']:<22} {r['traces_per_cpu_s']:7.0f} traces/CPU-s  "
+                  f"{r['spans_per_cpu_s']:8.0f} spans/CPU-s  {r['mb_per_cpu_s']:6.1f} MB/CPU-s  "
+                  f"peak RSS {r['peak_rss_mb']:5.0f} MB  (long run: {r['long_run_traces']} traces in "
+                  f"{r['long_run_cpu_s']:.1f} CPU-s, lost {r['lost_traces']}{verified})", flush=True)
     finally:
         if server is not None:
             server.terminate()

@@ -185,7 +185,7 @@ class Planner:
                 failed.append((tool, args))
             else:
                 span.result = self.pools.pick(tool.result, rng)
-            run.add(_tool_message(call_id, span.result))
+            run.add(_tool_message(call_id, self.pools.model_view(span.result)))
             end = max(end, span.end)
         run.cursor = end
         return failed

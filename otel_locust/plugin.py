@@ -19,6 +19,7 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
+import contextlib
 import itertools
 import json
 import logging
@@ -76,7 +77,7 @@ class Runtime:
         self.settings: Settings | None = None
         self.sink: EmbeddedSink | None = None
         self.instrumentation: Instrumentation | None = None
-        self._pools_seed = 0
+        self._pools_seed = random.SystemRandom().getrandbits(31)  # used when --otel-seed is -1
         self._user_numbers = itertools.count()
         self._tasksets: dict[str, type] = {}
 
@@ -85,8 +86,7 @@ class Runtime:
     def configure(self, settings: Settings) -> None:
         """Apply validated settings for a test: pools, instrumentation and the user classes' weighted tasks."""
         self.settings = settings
-        self._pools_seed = settings.seed if settings.seed >= 0 else random.SystemRandom().getrandbits(31)
-        pools_for(self._pools_seed)  # build now, not in the first user's task
+        self.prepare_pools(settings.seed)
         dialects = [DIALECTS[name]() for name in settings.platform.dialects]
         self.instrumentation = Instrumentation(dialects, settings.service_name)
         tasks = [self._taskset(settings.scenarios[name]) for name, weight in settings.mix.items()
@@ -96,6 +96,16 @@ class Runtime:
                 user_class.tasks = tasks
         if settings.seed >= 0:
             random.seed(settings.seed)  # Locust picks each user's next scenario with the global RNG
+
+    def prepare_pools(self, seed: int) -> None:
+        """Build the payload pools for ``seed`` (-1: this process's random seed) before users need them.
+
+        Building takes a second or two of CPU; it runs in a real thread so the gevent hub keeps serving
+        heartbeats and the web UI meanwhile. Pools are cached per seed, so later calls are free.
+        """
+        if seed >= 0:
+            self._pools_seed = seed
+        gevent.get_hub().threadpool.apply(pools_for, (self._pools_seed,))
 
     def _taskset(self, scenario: Scenario) -> type:
         if scenario.name not in self._tasksets:
@@ -190,12 +200,18 @@ def _on_init(environment: Environment, **_: Any) -> None:
     environment.events.report_to_master.add_listener(runtime.report_to_master)
     environment.events.worker_report.add_listener(runtime.worker_report)
     options = environment.parsed_options
-    if options is None or isinstance(environment.runner, WorkerRunner):
-        return  # workers get the master's options with the first spawn message
+    if options is None:
+        return
+    if isinstance(environment.runner, WorkerRunner):
+        # workers get the master's options with the first spawn message; build pools now if the seed is known
+        with contextlib.suppress(ConfigError):
+            runtime.prepare_pools(settings_from(options).seed)
+        return
     try:
         settings = settings_from(options)
     except ConfigError as exc:
         _fail_config(exc)
+    runtime.prepare_pools(settings.seed)
     if settings.platform.name == "sink" and not options.otel_endpoint:
         runtime.sink = EmbeddedSink()
         options.otel_sink_url = runtime.sink.url  # travels to workers inside the spawn message

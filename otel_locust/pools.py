@@ -17,6 +17,7 @@ from functools import lru_cache
 from faker import Faker
 
 POOL_SIZE = 256
+SYSTEM_POOL_SIZE = 48  # an agent picks one prompt per run; fewer, slower-to-build variants suffice
 
 AIRPORTS = [
     ("ATL", "Atlanta"), ("BOS", "Boston"), ("ORD", "Chicago"), ("DFW", "Dallas"), ("DEN", "Denver"),
@@ -97,6 +98,9 @@ GUIDELINES = [
 ]
 
 
+TOKEN_FIELDS = frozenset({"offer_token", "rate_key", "quote_token", "token", "booking_reference"})
+
+
 class Pools:
     """Named lists of ready-to-splice JSON byte strings, built once from a seed."""
 
@@ -106,9 +110,16 @@ class Pools:
         self._fake.seed_instance(seed)
         self._rng = random.Random(seed)
         self.entries: dict[str, list[bytes]] = {}
+        self._model_views: dict[bytes, bytes] = {}
         for name, make in self._builders().items():
-            self.entries[name] = [make() for _ in range(POOL_SIZE)]
+            size = SYSTEM_POOL_SIZE if name.startswith("system.") else POOL_SIZE
+            self.entries[name] = [make() for _ in range(size)]
         del self._fake
+
+    def model_view(self, result: bytes) -> bytes:
+        """What the agent framework shows the model of a tool result: the raw API response without its opaque
+        tokens (agents strip those before they spend context on them). Unknown values are shown as they are."""
+        return self._model_views.get(result, result)
 
     def pick(self, name: str, rng: random.Random) -> bytes:
         """One entry of pool ``name``; raises KeyError naming the pool when it does not exist."""
@@ -119,7 +130,14 @@ class Pools:
 
     def _builders(self) -> dict[str, Callable[[], bytes]]:
         text = _as_text
-        data = _as_json
+
+        def data(value: object) -> bytes:
+            raw = _as_json(value)
+            compact = _as_json(_without_tokens(value))
+            if compact != raw:
+                self._model_views[raw] = compact
+            return raw
+
         builders: dict[str, Callable[[], bytes]] = {
             "question.simple": lambda: text(self._question_simple()),
             "question.search": lambda: text(self._question_search()),
@@ -149,7 +167,8 @@ class Pools:
             "result.booking": lambda: data(self._booking()),
         }
         for role in SYSTEM_ROLES:
-            builders[f"system.{role}"] = lambda role=role: text(self._system_prompt(role))
+            builders[f"system.{role}"] = lambda role=role: text(self._system_prompt(role, full=True))
+            builders[f"system.{role}.brief"] = lambda role=role: text(self._system_prompt(role, full=False))
         return builders
 
     def _token(self, n: int) -> str:
@@ -258,21 +277,21 @@ class Pools:
                      f"to your calendar as {f.bothify('TRIP-#####')} and sent details to {f.email()}."),
         )
 
-    def _system_prompt(self, role: str) -> str:
+    def _system_prompt(self, role: str, full: bool) -> str:
+        """A lead agent's full prompt (guidelines, policy excerpts, offices) or a team member's brief one."""
         r, f = self._rng, self._fake
         fill = {"company": f.company(), "pct": r.randint(10, 40), "currency": r.choice(["USD", "EUR", "GBP"]),
                 "pref": r.choice(PREFERENCES), "n": r.randint(3, 9)}
         lines = [SYSTEM_ROLES[role].format(**fill), "", "Guidelines:"]
-        primary = role == "travel_assistant" or role.endswith(("_specialist", "_planner"))
-        guidelines = r.randint(6, len(GUIDELINES)) if primary else r.randint(1, 3)
+        guidelines = r.randint(6, len(GUIDELINES)) if full else r.randint(1, 3)
         lines += [f"- {g.format(**fill)}" for g in r.sample(GUIDELINES, guidelines)]
         lines += ["", "Relevant policy excerpts:"]
-        excerpts = r.randint(2, 4) if primary else r.randint(0, 1)
+        excerpts = r.randint(3, len(POLICY_TOPICS)) if full else r.randint(0, 1)
         lines += [f"- {self._policy_text(topic)}" for topic in r.sample(list(POLICY_TOPICS), excerpts)]
-        if primary:
+        if full:
             lines += ["", "Company offices (use the nearest airport):"]
             lines += [f"- {f.city()} office, {f.street_address()}, {f.postcode()}; nearest airport "
-                      f"{r.choice(AIRPORTS)[0]}; travel desk {f.phone_number()}" for _ in range(r.randint(4, 9))]
+                      f"{r.choice(AIRPORTS)[0]}; travel desk {f.phone_number()}" for _ in range(r.randint(6, 10))]
         lines += ["", f"Today is {f.date_this_year().isoformat()}. The traveller's timezone is {f.timezone()}."]
         return "\n".join(lines)
 
@@ -301,7 +320,11 @@ class Pools:
                 "trip_history": [{"trip_id": f.bothify("T-######"), "route": f"{r.choice(AIRPORTS)[0]}-"
                                   f"{r.choice(AIRPORTS)[0]}", "date": f.date_this_decade().isoformat(),
                                   "spend": self._price(150, 6000), "rating": r.randint(1, 5)}
-                                 for _ in range(r.randint(3, 10))],
+                                 for _ in range(r.randint(6, 16))],
+                "saved_travellers": [{"name": f.name(), "relationship": r.choice(["spouse", "child", "colleague"]),
+                                      "date_of_birth": f.date_of_birth().isoformat(),
+                                      "known_traveller_number": f.bothify("#########")}
+                                     for _ in range(r.randint(0, 3))],
                 "emergency_contact": {"name": f.name(), "phone": f.phone_number()}}
 
     def _policy(self) -> dict:
@@ -332,7 +355,7 @@ class Pools:
         r, f = self._rng, self._fake
         (o, _), (d, _) = self._route()
         options = []
-        for _ in range(r.randint(4, 10)):
+        for _ in range(r.randint(5, 11)):
             code, name = r.choice(CARRIERS)
             stops = r.choice([0, 0, 1, 1, 2])
             options.append({
@@ -359,13 +382,13 @@ class Pools:
                     "nightly_rate": {"amount": self._price(79, 690), "currency": "USD"},
                     "room": r.choice(["king", "two queens", "junior suite", "studio"]),
                     "amenities": r.sample(AMENITIES, r.randint(1, 5)), "free_cancellation": r.random() < 0.6,
-                    "review_snippet": self._answer(1, 1)} for _ in range(r.randint(4, 9))]
+                    "review_snippet": self._answer(1, 1)} for _ in range(r.randint(5, 10))]
         return {"query_id": f.uuid4(), "city": city, "results": options}
 
     def _cars(self) -> dict:
         r, f = self._rng, self._fake
         options = []
-        for _ in range(r.randint(3, 8)):
+        for _ in range(r.randint(4, 9)):
             make, model, cls = r.choice(CAR_MODELS)
             options.append({"option_id": f.bothify("opt-####"), "quote_token": self._token(r.randint(60, 120)),
                             "company": r.choice(RENTAL_COMPANIES),
@@ -394,7 +417,16 @@ def _as_json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _without_tokens(value: object) -> object:
+    """``value`` with every opaque token field removed, recursively."""
+    if isinstance(value, dict):
+        return {k: _without_tokens(v) for k, v in value.items() if k not in TOKEN_FIELDS}
+    if isinstance(value, list):
+        return [_without_tokens(v) for v in value]
+    return value
+
+
 @lru_cache(maxsize=4)
 def pools_for(seed: int) -> Pools:
-    """The pools for ``seed``, built once per process (about a quarter of a second)."""
+    """The pools for ``seed``, built once per process (one to two seconds of CPU)."""
     return Pools(seed)

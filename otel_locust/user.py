@@ -28,6 +28,10 @@ def scenario_taskset(scenario: Scenario) -> type[TaskSet]:
     return type(scenario.name, (TaskSet,), {"tasks": [run_scenario], "__doc__": scenario.description})
 
 
+def _not_configured(user: User) -> None:
+    raise RuntimeError("otel-locust has not set this user's scenarios: is the plugin's test_start listener registered?")
+
+
 class AgentTraceUser(User):
     """One simulated agent front end: plans, encodes and exports traces of the configured scenario mix.
 
@@ -35,6 +39,7 @@ class AgentTraceUser(User):
     """
 
     abstract = True
+    tasks = [_not_configured]  # replaced by the weighted scenario TaskSets when a test starts
 
     def __init__(self, environment) -> None:
         super().__init__(environment)

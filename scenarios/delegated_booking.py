@@ -15,9 +15,9 @@ SCENARIO = Scenario(
     agent=assistant(
         ToolRound((FETCH_USER, LOOKUP_POLICY), parallel=True),
         Route((
-            (2, (Delegate(specialist("flight", SEARCH_FLIGHTS, REFINEMENTS)),)),
-            (1, (Delegate(specialist("hotel", SEARCH_HOTELS, REFINEMENTS)),)),
-            (1, (Delegate(specialist("car", SEARCH_CARS, REFINEMENTS)),)),
+            (2, (Delegate(specialist("flight", SEARCH_FLIGHTS, REFINEMENTS, lead=True)),)),
+            (1, (Delegate(specialist("hotel", SEARCH_HOTELS, REFINEMENTS, lead=True)),)),
+            (1, (Delegate(specialist("car", SEARCH_CARS, REFINEMENTS, lead=True)),)),
         )),
         Answer("answer.medium"),
     ),

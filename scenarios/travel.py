@@ -67,10 +67,11 @@ BOOK = Tool(
 
 
 POLICY_AGENT = Agent(
-    "policy_checker", "Checks fare rules and corporate policy for a proposed trip.", MINI, "system.policy_checker",
+    "policy_checker", "Checks fare rules and corporate policy for a proposed trip.", MINI,
+    "system.policy_checker.brief",
     tools=(LOOKUP_POLICY,), steps=(ToolRound((LOOKUP_POLICY,)), Answer("answer.short")))
 BOOKING_AGENT = Agent(
-    "booking_agent", "Holds the chosen offer, re-confirms the price and books it.", MINI, "system.booking_agent",
+    "booking_agent", "Holds the chosen offer, re-confirms the price and books it.", MINI, "system.booking_agent.brief",
     tools=(SELECT_OPTION, BOOK),
     steps=(ToolRound((SELECT_OPTION,), thought="thought"), ToolRound((BOOK,)), Answer("answer.short")))
 
@@ -79,18 +80,20 @@ def search_agent(service: str, search: Tool) -> Agent:
     """A sub-agent that runs 1-3 searches at once (different dates or filters) and summarises them."""
     return Agent(
         f"{service}_search_agent", f"Runs {service} searches and shortlists the best options.", MINI,
-        "system.search_agent", tools=(search,),
+        "system.search_agent.brief", tools=(search,),
         steps=(Route(((2, (ToolRound((search, search), parallel=True, thought="thought"),)),
                       (1, (ToolRound((search,), thought="thought"),)),
                       (1, (ToolRound((search, search, search), parallel=True, thought="thought"),)))),
                Answer("answer.medium")))
 
 
-def specialist(service: str, search: Tool, refinements: tuple[int, int] = (0, 1)) -> Agent:
+def specialist(service: str, search: Tool, refinements: tuple[int, int] = (0, 1), lead: bool = False) -> Agent:
     """A booking specialist: searches and checks policy through sub-agents in parallel, refines the search a
-    few times, then books through the booking sub-agent."""
+    few times, then books through the booking sub-agent. A ``lead`` specialist (working alone for the
+    traveller) has the full system prompt; one in a team has a brief one."""
+    system = f"system.{service}_specialist" + ("" if lead else ".brief")
     return Agent(
-        f"{service}_specialist", f"Searches, compares and books {service}s.", GPT, f"system.{service}_specialist",
+        f"{service}_specialist", f"Searches, compares and books {service}s.", GPT, system,
         steps=(
             Parallel((Delegate(search_agent(service, search)), Delegate(POLICY_AGENT))),
             Loop((Delegate(search_agent(service, search)),), *refinements),
@@ -105,7 +108,7 @@ CAR_SPECIALIST = specialist("car", SEARCH_CARS)
 
 TRIP_PLANNER = Agent(
     "trip_planner", "Splits a complex trip into flight, hotel and car work and reconciles the results.", CLAUDE,
-    "system.trip_planner",
+    "system.trip_planner.brief",
     steps=(
         Parallel((Delegate(FLIGHT_SPECIALIST), Delegate(HOTEL_SPECIALIST), Delegate(CAR_SPECIALIST))),
         Maybe(0.3, (Delegate(POLICY_AGENT),)),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from otel_locust.capture import decode_spans
 from otel_locust.dialects import GenAI
 from otel_locust.instrument import Instrumentation
 from otel_locust.planner import Planner
@@ -32,10 +31,7 @@ def instrumentation() -> Instrumentation:
     return Instrumentation([GenAI()])
 
 
-def decode(body: bytes) -> list[Any]:
-    """All spans of an OTLP request, decoded with the official protobuf classes."""
-    request = ExportTraceServiceRequest.FromString(body)
-    return [s for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
+decode = decode_spans
 
 
 @pytest.fixture
@@ -45,9 +41,3 @@ def encode_trace(instrumentation: Instrumentation) -> Callable[..., tuple[bytes,
         return body, decode(body)
 
     return run
-
-
-def messages(value: str) -> list[dict[str, Any]]:
-    parsed = json.loads(value)
-    assert isinstance(parsed, list)
-    return parsed

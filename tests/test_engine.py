@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import random
 import statistics
@@ -58,10 +59,10 @@ def test_sequential_steps_do_not_overlap_and_parallel_ones_do(scenarios, planner
         trace = planner.plan(scenarios["multi_service_complex"])
         for parent in range(len(trace.spans)):
             llm_children = [s for s in trace.spans if s.parent == parent and s.kind == "llm"]
-            for a, b in zip(llm_children, llm_children[1:], strict=False):
+            for a, b in itertools.pairwise(llm_children):
                 assert a.end <= b.start, "an agent's model calls are sequential"
             agents = [s for s in trace.spans if s.parent == parent and s.kind == "agent"]
-            overlapping += sum(1 for a, b in zip(agents, agents[1:], strict=False) if b.start < a.end)
+            overlapping += sum(1 for a, b in itertools.pairwise(agents) if b.start < a.end)
     assert overlapping >= 20, "the trip planner's specialists run in parallel"
 
 
@@ -84,7 +85,8 @@ def test_conversation_grows_and_tool_ids_link(scenarios, planner, encode_trace):
             by_parent.setdefault(span.parent_span_id, []).append(span)
     grew = 0
     for chats in by_parent.values():
-        sizes = [len(attributes(c)["gen_ai.input.messages"]) for c in sorted(chats, key=lambda s: s.start_time_unix_nano)]
+        ordered = sorted(chats, key=lambda s: s.start_time_unix_nano)
+        sizes = [len(attributes(c)["gen_ai.input.messages"]) for c in ordered]
         assert sizes == sorted(sizes), "each model call carries the history so far"
         grew += len(sizes) > 1 and sizes[-1] > sizes[0]
     assert grew >= 1

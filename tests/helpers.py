@@ -1,0 +1,28 @@
+"""Helpers for end-to-end tests: run real Locust subprocesses and a receiver independent of the plugin."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from otel_locust.capture import CaptureReceiver
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILE = str(ROOT / "locustfiles" / "agent_mix.py")
+
+
+def run_locust(args: list[str], cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+               ) -> subprocess.CompletedProcess[str]:
+    """``locust -f locustfiles/agent_mix.py ARGS`` as a subprocess, output captured."""
+    return subprocess.run([sys.executable, "-m", "locust", "-f", LOCUSTFILE, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def summary(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+Receiver = CaptureReceiver
