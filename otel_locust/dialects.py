@@ -1,9 +1,19 @@
 """Attribute dialects: which attributes each kind of planned span carries, for the backends that read them.
 
 The OpenTelemetry GenAI semantic conventions (v1.41 core plus the ``semantic-conventions-genai`` renames) are
-always emitted. A dialect contributes two things per span kind: *static* attributes that depend only on the
-scenario step (encoded once and cached by the instrumentation layer) and *dynamic* ones that change per span.
-Dynamic methods append encoded chunks to ``out`` and return the number of bytes appended.
+always emitted. On top, a platform adds the dialect its UI reads (``shared/reference/dialects.md`` section 8):
+OpenInference for Phoenix, ``langsmith.*``, ``braintrust.*``, ``langfuse.*``, and MLflow's session/user keys.
+
+A dialect contributes *static* attributes per scenario step (encoded once, cached by the instrumentation layer)
+and *dynamic* ones per span, appended to ``out`` (returning the bytes appended). Message arrays are encoded once
+per span (:func:`messages`) and shared by every dialect that repeats them.
+
+Duplicated content, decided consciously: where a backend only shows inputs and outputs from its own keys
+(OpenInference ``input.value``/``output.value``, Braintrust's ``*_json`` on tool and agent spans) the dialect
+repeats the message JSON under those keys, which is what that backend's own instrumentations send. Where a
+backend reads the GenAI keys itself (LangSmith, Langfuse, MLflow, Braintrust on model spans) nothing is
+repeated. OpenInference's flattened ``llm.input_messages.N.*`` form is not emitted: Phoenix renders
+``input.value`` JSON, and the flattened copy would triple the bytes of every model span.
 """
 
 from __future__ import annotations
@@ -25,6 +35,28 @@ def _json_message(role: str, parts: bytes, finish_reason: str | None = None) -> 
 
 def _text_part(text: bytes) -> bytes:
     return b'{"type":"text","content":' + text + b"}"
+
+
+def messages(span: PlannedSpan) -> tuple[bytes, bytes]:
+    """The span's input and output message arrays (GenAI parts format), encoded once per span."""
+    if not span.input_json:
+        if span.kind == "llm":
+            span.input_json = b"[" + b",".join(span.history) + b"]"
+            span.output_json = b"[" + _json_message("assistant", span.output, span.finish_reason) + b"]"
+        else:
+            span.input_json = b"[" + _json_message("user", _text_part(span.task)) + b"]"
+            span.output_json = b"[" + _json_message("assistant", _text_part(span.answer), "stop") + b"]"
+    return span.input_json, span.output_json
+
+
+def _big(out: list[bytes], key: str, value: bytes) -> int:
+    """A large string attribute appended without copying ``value``."""
+    return otlp.attr_str_pieces(out, key, (value,), len(value))
+
+
+def _append(out: list[bytes], encoded: bytes) -> int:
+    out.append(encoded)
+    return len(encoded)
 
 
 def tool_definitions(tools: tuple[Tool, ...]) -> str:
@@ -50,6 +82,10 @@ class Dialect:
     def http_static(self, http: Http) -> bytes:
         return b""
 
+    def root(self, trace: PlannedTrace) -> bytes:
+        """Extra attributes of the root span (trace-level fields)."""
+        return b""
+
     def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         return 0
 
@@ -60,6 +96,25 @@ class Dialect:
         return 0
 
 
+class _SessionCache:
+    """Encoded per-session attributes (conversation and user ids change every few traces, not per span)."""
+
+    def __init__(self, keys: tuple[str, ...], user_keys: tuple[str, ...] = ()) -> None:
+        self._keys, self._user_keys = keys, user_keys
+        self._cache: dict[tuple[str, str], bytes] = {}
+
+    def __call__(self, trace: PlannedTrace) -> bytes:
+        key = (trace.conversation_id, trace.user_id)
+        cached = self._cache.get(key)
+        if cached is None:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            cached = b"".join(otlp.attr_str(k, trace.conversation_id) for k in self._keys) + b"".join(
+                otlp.attr_str(k, trace.user_id) for k in self._user_keys)
+            self._cache[key] = cached
+        return cached
+
+
 class GenAI(Dialect):
     """OpenTelemetry GenAI semantic conventions: names, usage, messages in the JSON parts format."""
 
@@ -67,25 +122,26 @@ class GenAI(Dialect):
 
     def __init__(self) -> None:
         self._system_cache: dict[bytes, bytes] = {}
-        self._conversation_cache: dict[str, bytes] = {}
+        self._conversation = _SessionCache(("gen_ai.conversation.id",))
 
     def agent_static(self, agent: Agent) -> bytes:
         return (otlp.attr_str("gen_ai.operation.name", "invoke_agent")
                 + otlp.attr_str("gen_ai.provider.name", agent.model.provider)
                 + otlp.attr_str("gen_ai.agent.name", agent.name)
                 + otlp.attr_str("gen_ai.agent.description", agent.description)
-                + otlp.attr_str("gen_ai.request.model", agent.model.name))
+                + otlp.attr_str("gen_ai.request.model", agent.model.name)
+                + (otlp.attr_str("gen_ai.tool.definitions", tool_definitions(agent.tools)) if agent.tools else b""))
 
     def llm_static(self, agent: Agent, model: Model) -> bytes:
         return (otlp.attr_str("gen_ai.operation.name", "chat")
-                  + otlp.attr_str("gen_ai.provider.name", model.provider)
-                  + otlp.attr_str("gen_ai.request.model", model.name)
-                  + otlp.attr_str("gen_ai.response.model", model.response_model)
-                  + otlp.attr_str("server.address", model.host)
-                  + otlp.attr_int("server.port", 443)
-                  + otlp.attr_double("gen_ai.request.temperature", 0.2)
-                  + otlp.attr_int("gen_ai.request.max_tokens", 4096)
-                  + otlp.attr_str("gen_ai.output.type", "text"))
+                + otlp.attr_str("gen_ai.provider.name", model.provider)
+                + otlp.attr_str("gen_ai.request.model", model.name)
+                + otlp.attr_str("gen_ai.response.model", model.response_model)
+                + otlp.attr_str("server.address", model.host)
+                + otlp.attr_int("server.port", 443)
+                + otlp.attr_double("gen_ai.request.temperature", 0.2)
+                + otlp.attr_int("gen_ai.request.max_tokens", 4096)
+                + otlp.attr_str("gen_ai.output.type", "text"))
 
     def tool_static(self, tool: Tool) -> bytes:
         return (otlp.attr_str("gen_ai.operation.name", "execute_tool")
@@ -97,47 +153,170 @@ class GenAI(Dialect):
         return (otlp.attr_str("http.request.method", http.method) + otlp.attr_str("url.template", http.route)
                 + otlp.attr_str("server.address", http.host) + otlp.attr_int("server.port", 443))
 
-    def _conversation(self, trace: PlannedTrace) -> bytes:
-        cached = self._conversation_cache.get(trace.conversation_id)
-        if cached is None:
-            if len(self._conversation_cache) > 10_000:
-                self._conversation_cache.clear()
-            cached = otlp.attr_str("gen_ai.conversation.id", trace.conversation_id)
-            self._conversation_cache[trace.conversation_id] = cached
-        return cached
-
     def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
-        conv = self._conversation(trace)
-        inputs = b"[" + _json_message("user", _text_part(span.task)) + b"]"
-        outputs = b"[" + _json_message("assistant", _text_part(span.answer), "stop") + b"]"
-        out.append(conv)
-        return (len(conv) + otlp.attr_str_pieces(out, "gen_ai.input.messages", (inputs,), len(inputs))
-                + otlp.attr_str_pieces(out, "gen_ai.output.messages", (outputs,), len(outputs)))
+        inputs, outputs = messages(span)
+        return (_append(out, self._conversation(trace)) + _big(out, "gen_ai.input.messages", inputs)
+                + _big(out, "gen_ai.output.messages", outputs))
 
     def llm(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         system = self._system_cache.get(span.system)
         if system is None:
             value = b'[{"type":"text","content":' + span.system + b"}]"
-            system = otlp.attr_str("gen_ai.system_instructions", value)
-            self._system_cache[span.system] = system
+            system = self._system_cache[span.system] = otlp.attr_str("gen_ai.system_instructions", value)
         small = (self._conversation(trace) + system
                  + otlp.attr_str("gen_ai.response.id", span.response_id)
                  + _FINISH_REASONS[span.finish_reason]
                  + otlp.attr_int("gen_ai.usage.input_tokens", span.input_tokens)
                  + otlp.attr_int("gen_ai.usage.output_tokens", span.output_tokens))
-        out.append(small)
-        history = b",".join(span.history)
-        size = len(small) + otlp.attr_str_pieces(out, "gen_ai.input.messages", (b"[", history, b"]"),
-                                                 len(history) + 2)
-        output = b"[" + _json_message("assistant", span.output, span.finish_reason) + b"]"
-        return size + otlp.attr_str_pieces(out, "gen_ai.output.messages", (output,), len(output))
+        inputs, outputs = messages(span)
+        return _append(out, small) + _big(out, "gen_ai.input.messages", inputs) + _big(
+            out, "gen_ai.output.messages", outputs)
 
     def tool(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
-        call_id = otlp.attr_str("gen_ai.tool.call.id", span.call_id)
-        out.append(call_id)
-        return (len(call_id)
-                + otlp.attr_str_pieces(out, "gen_ai.tool.call.arguments", (span.arguments,), len(span.arguments))
-                + otlp.attr_str_pieces(out, "gen_ai.tool.call.result", (span.result,), len(span.result)))
+        return (_append(out, otlp.attr_str("gen_ai.tool.call.id", span.call_id))
+                + _big(out, "gen_ai.tool.call.arguments", span.arguments)
+                + _big(out, "gen_ai.tool.call.result", span.result))
 
 
-DIALECTS: dict[str, type[Dialect]] = {"genai": GenAI}
+class OpenInference(Dialect):
+    """Arize OpenInference (Phoenix): span kinds, ``llm.*`` model and token keys, input/output values."""
+
+    name = "openinference"
+    _JSON = otlp.attr_str("input.mime_type", "application/json") + otlp.attr_str("output.mime_type",
+                                                                                  "application/json")
+
+    def __init__(self) -> None:
+        self._session = _SessionCache(("session.id",), ("user.id",))
+
+    def agent_static(self, agent: Agent) -> bytes:
+        return otlp.attr_str("openinference.span.kind", "AGENT") + otlp.attr_str("agent.name", agent.name) + self._JSON
+
+    def llm_static(self, agent: Agent, model: Model) -> bytes:
+        return (otlp.attr_str("openinference.span.kind", "LLM") + otlp.attr_str("llm.model_name", model.name)
+                + otlp.attr_str("llm.provider", model.provider) + otlp.attr_str("llm.system", model.provider)
+                + self._JSON)
+
+    def tool_static(self, tool: Tool) -> bytes:
+        return (otlp.attr_str("openinference.span.kind", "TOOL") + otlp.attr_str("tool.name", tool.name)
+                + otlp.attr_str("tool.description", tool.description)
+                + otlp.attr_str("tool.parameters", tool.parameters) + self._JSON)
+
+    def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        inputs, outputs = messages(span)
+        return _append(out, self._session(trace)) + _big(out, "input.value", inputs) + _big(
+            out, "output.value", outputs)
+
+    def llm(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        tokens = (otlp.attr_int("llm.token_count.prompt", span.input_tokens)
+                  + otlp.attr_int("llm.token_count.completion", span.output_tokens)
+                  + otlp.attr_int("llm.token_count.total", span.input_tokens + span.output_tokens))
+        return self.agent(span, trace, out) + _append(out, tokens)
+
+    def tool(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        return (_append(out, self._session(trace) + otlp.attr_str("tool.id", span.call_id))
+                + _big(out, "input.value", span.arguments) + _big(out, "output.value", span.result))
+
+
+class LangSmith(Dialect):
+    """LangSmith: run types, the provider under its read key, and thread metadata."""
+
+    name = "langsmith"
+
+    def __init__(self) -> None:
+        self._session = _SessionCache(("langsmith.metadata.session_id",), ("langsmith.metadata.user_id",))
+
+    def agent_static(self, agent: Agent) -> bytes:
+        return otlp.attr_str("langsmith.span.kind", "chain")
+
+    def llm_static(self, agent: Agent, model: Model) -> bytes:
+        # LangSmith maps gen_ai.system (not gen_ai.provider.name) to ls_provider
+        return otlp.attr_str("langsmith.span.kind", "llm") + otlp.attr_str("gen_ai.system", model.provider)
+
+    def tool_static(self, tool: Tool) -> bytes:
+        return otlp.attr_str("langsmith.span.kind", "tool")
+
+    def root(self, trace: PlannedTrace) -> bytes:
+        return otlp.attr_str("langsmith.trace.name", trace.scenario.name) + otlp.attr_str(
+            "langsmith.span.tags", f"otel-locust,{trace.scenario.name}")
+
+    def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        return _append(out, self._session(trace))
+
+    llm = agent
+    tool = agent
+
+
+class Braintrust(Dialect):
+    """Braintrust: span types, and input/output where Braintrust does not read the GenAI keys."""
+
+    name = "braintrust"
+
+    def _type(self, kind: str, name: str) -> bytes:
+        return otlp.attr_str("braintrust.span_attributes", json.dumps({"type": kind, "name": name}))
+
+    def agent_static(self, agent: Agent) -> bytes:
+        return self._type("task", f"invoke_agent {agent.name}")
+
+    def llm_static(self, agent: Agent, model: Model) -> bytes:
+        return self._type("llm", f"chat {model.name}")
+
+    def tool_static(self, tool: Tool) -> bytes:
+        return self._type("tool", f"execute_tool {tool.name}")
+
+    def root(self, trace: PlannedTrace) -> bytes:
+        return (otlp.attr_str("braintrust.metadata", json.dumps(
+            {"conversation_id": trace.conversation_id, "user_id": trace.user_id, "scenario": trace.scenario.name}))
+            + otlp.attr_str_array("braintrust.tags", ["otel-locust", trace.scenario.name]))
+
+    def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        inputs, outputs = messages(span)
+        return _big(out, "braintrust.input_json", inputs) + _big(out, "braintrust.output_json", outputs)
+
+    def tool(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        return _big(out, "braintrust.input_json", span.arguments) + _big(out, "braintrust.output_json", span.result)
+
+
+class Langfuse(Dialect):
+    """Langfuse: observation types, and session/user on every span (Langfuse reads them per span)."""
+
+    name = "langfuse"
+
+    def __init__(self) -> None:
+        self._session = _SessionCache(("session.id",), ("user.id",))
+
+    def agent_static(self, agent: Agent) -> bytes:
+        return otlp.attr_str("langfuse.observation.type", "agent")
+
+    def llm_static(self, agent: Agent, model: Model) -> bytes:
+        return otlp.attr_str("langfuse.observation.type", "generation") + otlp.attr_str(
+            "langfuse.observation.model.name", model.response_model)
+
+    def tool_static(self, tool: Tool) -> bytes:
+        return otlp.attr_str("langfuse.observation.type", "tool")
+
+    def http_static(self, http: Http) -> bytes:
+        return otlp.attr_str("langfuse.observation.type", "span")
+
+    def root(self, trace: PlannedTrace) -> bytes:
+        return otlp.attr_str("langfuse.trace.name", trace.scenario.name) + otlp.attr_str_array(
+            "langfuse.trace.tags", ["otel-locust", trace.scenario.name])
+
+    def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        return _append(out, self._session(trace))
+
+    llm = agent
+    tool = agent
+
+
+class MLflow(Dialect):
+    """MLflow reads the GenAI keys itself; it takes the trace's session and user from the root span."""
+
+    name = "mlflow"
+
+    def root(self, trace: PlannedTrace) -> bytes:
+        return (otlp.attr_str("session.id", trace.conversation_id) + otlp.attr_str("user.id", trace.user_id)
+                + otlp.attr_str("mlflow.traceTag.scenario", trace.scenario.name))
+
+
+DIALECTS: dict[str, type[Dialect]] = {d.name: d for d in (GenAI, OpenInference, LangSmith, Braintrust, Langfuse,
+                                                          MLflow)}

@@ -128,7 +128,8 @@ class Instrumentation:
                 size += dialect.agent(span, trace, out)
         if is_root:
             root = (otlp.attr_str("otel_locust.scenario", trace.scenario.name)
-                    + otlp.attr_int("otel_locust.trace.span_count", len(trace.spans)))
+                    + otlp.attr_int("otel_locust.trace.span_count", len(trace.spans))
+                    + b"".join(dialect.root(trace) for dialect in self.dialects))
             out.append(root)
             size += len(root)
         if span.kind == "http":

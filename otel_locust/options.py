@@ -16,7 +16,8 @@ from math import gcd
 from pathlib import Path
 from typing import Any
 
-from otel_locust.platforms import PLATFORMS, Platform
+from otel_locust.dialects import DIALECTS
+from otel_locust.platforms import MB, PLATFORMS, Platform, PresetError
 from otel_locust.scenario import DEFAULT_SCENARIOS_DIR, Scenario, load_scenarios
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -38,6 +39,14 @@ def add_arguments(parser: Any) -> None:
     opt("--otel-endpoint", "", "OTLP/HTTP traces URL; default depends on the platform")
     opt("--otel-headers", "", "extra request headers, k=v,k2=v2 (values may be URL-encoded)", ui=False,
         secret=True)
+    opt("--otel-api-key", "", "API key for the platform preset (Langfuse: public:secret); also read from the "
+                              "platform's own variables such as BRAINTRUST_API_KEY", ui=False, secret=True)
+    opt("--otel-project", "", "project: Braintrust project (x-bt-parent), LangSmith project, Phoenix project, "
+                              "MLflow experiment id")
+    opt("--otel-dialects", "", "attribute dialects on top of the GenAI conventions, e.g. genai,openinference; "
+                               "default: the platform's")
+    opt("--otel-max-request-mb", 0.0, "split traces into requests of at most this many MB; 0: the platform's "
+                                      "limit", type=float)
     opt("--otel-mix", "", "scenario weights, e.g. simple_query=40,delegated_booking=20; default: each "
                           "scenario's own weight")
     opt("--otel-seed", -1, "seed for reproducible trace content; -1 for a random seed", type=int)
@@ -59,6 +68,8 @@ class Settings:
     platform: Platform
     endpoint: str
     headers: dict[str, str] = field(repr=False)
+    dialects: tuple[str, ...]
+    max_request_bytes: int
     mix: dict[str, int]
     scenarios: dict[str, Scenario] = field(repr=False)
     seed: int
@@ -74,10 +85,17 @@ def settings_from(options: argparse.Namespace) -> Settings:
     """Validate parsed options; raises :class:`ConfigError` naming the first bad option."""
     platform = _platform(options.otel_platform)
     scenarios = _scenarios(options.otel_scenarios)
+    try:
+        preset_headers = platform.headers(str(options.otel_api_key), str(options.otel_project))
+    except PresetError as exc:
+        raise ConfigError(str(exc)) from None
+    max_mb = _number("--otel-max-request-mb", options.otel_max_request_mb, float, minimum=0.0)
     return Settings(
         platform=platform,
         endpoint=_endpoint(options.otel_endpoint, platform, getattr(options, "otel_sink_url", "")),
-        headers=parse_headers(options.otel_headers),
+        headers={**preset_headers, **parse_headers(options.otel_headers)},
+        dialects=parse_dialects(options.otel_dialects, platform),
+        max_request_bytes=int(max_mb * MB) if max_mb else platform.max_request_bytes,
         mix=parse_mix(options.otel_mix, scenarios),
         scenarios=scenarios,
         seed=_number("--otel-seed", options.otel_seed, int, minimum=-1),
@@ -120,6 +138,15 @@ def _endpoint(value: str, platform: Platform, sink_url: str) -> str:
     except ValueError:
         raise ConfigError(f"--otel-endpoint: {url!r} has an invalid port") from None
     return url
+
+
+def parse_dialects(value: str, platform: Platform) -> tuple[str, ...]:
+    """``genai,openinference``; GenAI conventions are always included, first."""
+    names = [n.strip().lower() for n in str(value).split(",") if n.strip()] or list(platform.dialects)
+    for name in names:
+        if name not in DIALECTS:
+            raise ConfigError(f"--otel-dialects: unknown dialect {name!r}; choose from {', '.join(sorted(DIALECTS))}")
+    return tuple(dict.fromkeys(["genai", *names]))
 
 
 def parse_headers(value: str) -> dict[str, str]:

@@ -1,10 +1,67 @@
-"""Platform presets: where traces go, which headers and dialects they need, and how large a request may be."""
+"""Platform presets: where traces go, the headers and dialects each backend needs, and its request-size limit.
+
+Facts (endpoints, headers, limits) come from ``shared/reference/dialects.md`` sections 3-7. A preset checks its
+required settings before the test starts; the API key may come from ``--otel-api-key`` or from the variables the
+platform's own SDK reads (``BRAINTRUST_API_KEY``, ...). Header values built from keys are secrets: they go on
+the wire and nowhere else.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 OTLP_DEFAULT_ENDPOINT = "http://localhost:4318/v1/traces"
+MB = 1_000_000
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+class PresetError(ValueError):
+    """A required platform setting is missing or malformed; the message names the option."""
+
+
+def _no_headers(key: str, project: str) -> dict[str, str]:
+    return {}
+
+
+def _braintrust(key: str, project: str) -> dict[str, str]:
+    if ":" in project:
+        parent = project  # project_id:..., project_name:..., experiment_id:... or a span slug
+    else:
+        parent = f"project_id:{project}" if _UUID.match(project) else f"project_name:{project}"
+    return {"Authorization": f"Bearer {key}", "x-bt-parent": parent}
+
+
+def _langsmith(key: str, project: str) -> dict[str, str]:
+    return {"x-api-key": key, "Langsmith-Project": project}
+
+
+def _langfuse(key: str, project: str) -> dict[str, str]:
+    public, sep, secret = key.partition(":")
+    if not sep or not public or not secret:
+        raise PresetError("--otel-api-key: Langfuse needs 'public_key:secret_key' (or LANGFUSE_PUBLIC_KEY and "
+                          "LANGFUSE_SECRET_KEY)")
+    token = base64.b64encode(f"{public}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {token}", "x-langfuse-ingestion-version": "4"}
+
+
+def _phoenix(key: str, project: str) -> dict[str, str]:
+    headers = {"x-project-name": project} if project else {}
+    if key:
+        headers["authorization"] = f"Bearer {key}"
+    return headers
+
+
+def _mlflow(key: str, project: str) -> dict[str, str]:
+    if not project.isdigit():
+        raise PresetError(f"--otel-project: MLflow needs a numeric experiment id, got {project!r}")
+    headers = {"x-mlflow-experiment-id": project}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    return headers
 
 
 @dataclass(frozen=True)
@@ -15,8 +72,32 @@ class Platform:
     description: str
     endpoint: str = ""
     dialects: tuple[str, ...] = ("genai",)
-    max_request_bytes: int = 0  # 0: no limit known; one request per trace
+    max_request_bytes: int = 0  # 0: no documented limit; one request per trace
     sends_otlp: bool = True
+    key_env: tuple[str, ...] = ()  # where the key is read from when --otel-api-key is not given
+    key_required: bool = False
+    project_env: tuple[str, ...] = ()
+    default_project: str = ""
+    make_headers: Callable[[str, str], dict[str, str]] = field(default=_no_headers, repr=False)
+
+    def resolve_key(self, given: str) -> str:
+        if given:
+            return given
+        if self.name == "langfuse":
+            public, secret = os.environ.get("LANGFUSE_PUBLIC_KEY", ""), os.environ.get("LANGFUSE_SECRET_KEY", "")
+            return f"{public}:{secret}" if public and secret else ""
+        return next((os.environ[v] for v in self.key_env if os.environ.get(v)), "")
+
+    def resolve_project(self, given: str) -> str:
+        return given or next((os.environ[v] for v in self.project_env if os.environ.get(v)), self.default_project)
+
+    def headers(self, given_key: str, given_project: str) -> dict[str, str]:
+        """The preset's headers; raises :class:`PresetError` when a required setting is missing."""
+        key = self.resolve_key(given_key.strip())
+        if self.key_required and not key:
+            sources = " or ".join(["--otel-api-key", *self.key_env])
+            raise PresetError(f"--otel-api-key: the {self.name} platform needs an API key ({sources})")
+        return self.make_headers(key, self.resolve_project(given_project.strip()))
 
 
 PLATFORMS: dict[str, Platform] = {
@@ -25,5 +106,23 @@ PLATFORMS: dict[str, Platform] = {
         Platform("sink", "embedded local receiver that verifies every trace (no network needed)"),
         Platform("otlp", "any OTLP/HTTP receiver: collector, Jaeger, Tempo, ...", endpoint=OTLP_DEFAULT_ENDPOINT),
         Platform("console", "print each trace as a tree on stdout (debugging only)", sends_otlp=False),
+        Platform("braintrust", "Braintrust logs", endpoint="https://api.braintrust.dev/otel/v1/traces",
+                 dialects=("genai", "braintrust"), max_request_bytes=10 * MB, key_env=("BRAINTRUST_API_KEY",),
+                 key_required=True, project_env=("BRAINTRUST_PROJECT",), default_project="otel-locust",
+                 make_headers=_braintrust),
+        Platform("langsmith", "LangSmith tracing projects",
+                 endpoint="https://api.smith.langchain.com/otel/v1/traces", dialects=("genai", "langsmith"),
+                 key_env=("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"), key_required=True,
+                 project_env=("LANGSMITH_PROJECT", "LANGCHAIN_PROJECT"), default_project="otel-locust",
+                 make_headers=_langsmith),
+        Platform("langfuse", "Langfuse (cloud or self-hosted)",
+                 endpoint="https://cloud.langfuse.com/api/public/otel/v1/traces", dialects=("genai", "langfuse"),
+                 max_request_bytes=5 * MB, key_required=True, make_headers=_langfuse),
+        Platform("phoenix", "Arize Phoenix", endpoint="http://localhost:6006/v1/traces",
+                 dialects=("genai", "openinference"), key_env=("PHOENIX_API_KEY",),
+                 project_env=("PHOENIX_PROJECT_NAME",), make_headers=_phoenix),
+        Platform("mlflow", "MLflow tracking server", endpoint="http://localhost:5000/v1/traces",
+                 dialects=("genai", "mlflow"), key_env=("MLFLOW_TRACKING_TOKEN",),
+                 project_env=("MLFLOW_EXPERIMENT_ID",), default_project="0", make_headers=_mlflow),
     )
 }

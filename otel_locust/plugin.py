@@ -87,7 +87,7 @@ class Runtime:
         """Apply validated settings for a test: pools, instrumentation and the user classes' weighted tasks."""
         self.settings = settings
         self.prepare_pools(settings.seed)
-        dialects = [DIALECTS[name]() for name in settings.platform.dialects]
+        dialects = [DIALECTS[name]() for name in settings.dialects]
         self.instrumentation = Instrumentation(dialects, settings.service_name)
         tasks = [self._taskset(settings.scenarios[name]) for name, weight in settings.mix.items()
                  for _ in range(weight)]
@@ -136,7 +136,7 @@ class Runtime:
         assert instrumentation is not None
         trace = session.planner.plan(scenario, session.next_conversation(), session.user_id)
         encoded = instrumentation.encode(trace)
-        bodies = instrumentation.requests(encoded, settings.platform.max_request_bytes)
+        bodies = instrumentation.requests(encoded, settings.max_request_bytes)
         self.stats.generated(scenario.name, len(trace.spans), trace.depth, sum(len(b) for b, _ in bodies))
         if isinstance(client, ConsoleClient):
             sys.stdout.write("\n".join(render_tree(trace, encoded.sizes)) + "\n")

@@ -38,7 +38,8 @@ def build_summary(stats: TraceStats, settings: Settings | None, sink: dict[str, 
     if settings is not None:
         summary["settings"] = {"platform": settings.platform.name, "endpoint": redact_url(settings.endpoint),
                                "mix": settings.mix, "seed": settings.seed, "pace": settings.pace,
-                               "compression": settings.compression,
+                               "compression": settings.compression, "dialects": list(settings.dialects),
+                               "max_request_bytes": settings.max_request_bytes,
                                "header_names": sorted(settings.headers)}
     return summary
 

@@ -29,10 +29,12 @@ class PlannedSpan:
         "history",
         "history_bytes",
         "http",
+        "input_json",
         "input_tokens",
         "kind",
         "model",
         "output",
+        "output_json",
         "output_tokens",
         "parent",
         "response_id",
@@ -69,6 +71,9 @@ class PlannedSpan:
         # agent
         self.task = b""  # JSON string literal: what the agent was asked
         self.answer = b""  # JSON string literal: what it answered
+        # encoded message arrays, built once by the first dialect that needs them (see dialects.messages)
+        self.input_json = b""
+        self.output_json = b""
 
 
 @dataclass(slots=True)
