@@ -6,8 +6,10 @@ A separate process keeps decoding and verification off the Locust process's geve
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from typing import Any
 
@@ -15,14 +17,23 @@ from typing import Any
 class EmbeddedSink:
     """A ``python -m otel_locust.sink`` child bound to a free port on ``host``."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", extra_args: str = "") -> None:
+        """Start the sink; ``extra_args`` are more ``otel-locust-sink`` options (fault injection, limits).
+
+        Raises ValueError with the sink's own one-line complaint when it refuses the arguments.
+        """
+        # stderr to a file, never a pipe: a full pipe would block the sink; closed in stop()
+        self._errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "otel_locust.sink", "--host", host, "--port", "0", "--interval", "0", "--json"],
-            stdout=subprocess.PIPE, text=True)
+            [sys.executable, "-m", "otel_locust.sink", "--host", host, "--port", "0", "--interval", "0", "--json",
+             *shlex.split(extra_args)], stdout=subprocess.PIPE, stderr=self._errors, text=True)
         line = self._proc.stdout.readline() if self._proc.stdout else ""
         if " listening on " not in line:
             self._proc.kill()
-            raise RuntimeError(f"the embedded sink did not start: {line.strip() or 'no output'}")
+            self._proc.wait()
+            self._errors.seek(0)
+            complaint = [ln for ln in self._errors.read().splitlines() if ln.strip()]
+            raise ValueError(complaint[-1] if complaint else line.strip() or "the sink exited without a word")
         self.url = line.rsplit(" ", 1)[1].strip()
         self._base = self.url.rsplit("/v1/traces", 1)[0]
 
@@ -41,3 +52,4 @@ class EmbeddedSink:
                 self._proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
+        self._errors.close()

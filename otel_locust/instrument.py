@@ -32,6 +32,29 @@ class EncodedTrace:
     sizes: list[int]
 
 
+@dataclass(slots=True, eq=False)
+class OtlpRequest:
+    """One request body and the encoded spans in it, so it can be split again if a receiver refuses its size."""
+
+    body: bytes
+    span_chunks: list[list[bytes]]
+    span_sizes: list[int]
+    envelope: Instrumentation
+
+    @property
+    def spans(self) -> int:
+        return len(self.span_chunks)
+
+    def halves(self) -> list[OtlpRequest]:
+        """Two requests with half the spans each; empty when there is a single span (nothing to split)."""
+        if len(self.span_chunks) < 2:
+            return []
+        middle = len(self.span_chunks) // 2
+        pack = self.envelope.pack
+        return [*pack(self.span_chunks[:middle], self.span_sizes[:middle]),
+                *pack(self.span_chunks[middle:], self.span_sizes[middle:])]
+
+
 class Instrumentation:
     """Turns planned traces into OTLP requests with the given dialects and resource."""
 
@@ -63,24 +86,26 @@ class Instrumentation:
             sizes.append(len(chunks[0]) + size)
         return EncodedTrace(trace_id, chunk_lists, sizes)
 
-    def requests(self, encoded: EncodedTrace, max_bytes: int = 0) -> list[tuple[bytes, int]]:
-        """Pack the spans into request bodies of at most ``max_bytes`` each (0: one request).
+    def requests(self, encoded: EncodedTrace, max_bytes: int = 0) -> list[OtlpRequest]:
+        """Pack the spans into requests of at most ``max_bytes`` each (0: one request per trace).
 
-        Returns (body, span count) pairs. A single span larger than the limit still goes alone: the caller
-        decides whether to send or refuse it.
+        A single span larger than the limit still goes alone: the exporter decides whether to send or refuse it.
         """
+        return self.pack(encoded.spans, encoded.sizes, max_bytes)
+
+    def pack(self, spans: list[list[bytes]], sizes: list[int], max_bytes: int = 0) -> list[OtlpRequest]:
         overhead = len(self.resource) + len(self.scope) + 16
-        if not max_bytes or sum(encoded.sizes) + overhead <= max_bytes:
-            return [(self._body(encoded.spans, sum(encoded.sizes)), len(encoded.spans))]
-        bodies, batch, batch_size = [], [], 0
-        for chunks, size in zip(encoded.spans, encoded.sizes, strict=True):
-            if batch and batch_size + size + overhead > max_bytes:
-                bodies.append((self._body(batch, batch_size), len(batch)))
-                batch, batch_size = [], 0
+        if not max_bytes or sum(sizes) + overhead <= max_bytes:
+            return [OtlpRequest(self._body(spans, sum(sizes)), spans, sizes, self)]
+        requests, batch, batch_sizes = [], [], []
+        for chunks, size in zip(spans, sizes, strict=True):
+            if batch and sum(batch_sizes) + size + overhead > max_bytes:
+                requests.append(OtlpRequest(self._body(batch, sum(batch_sizes)), batch, batch_sizes, self))
+                batch, batch_sizes = [], []
             batch.append(chunks)
-            batch_size += size
-        bodies.append((self._body(batch, batch_size), len(batch)))
-        return bodies
+            batch_sizes.append(size)
+        requests.append(OtlpRequest(self._body(batch, sum(batch_sizes)), batch, batch_sizes, self))
+        return requests
 
     def _body(self, spans: list[list[bytes]], size: int) -> bytes:
         return otlp.export_request(self.resource, self.scope, spans, size)

@@ -53,10 +53,14 @@ def add_arguments(parser: Any) -> None:
     opt("--otel-pace", 1.0, "seconds between the starts of one user's traces; 0 = back to back", type=float)
     opt("--otel-compression", "none", "request compression", choices=["none", "gzip"])
     opt("--otel-timeout", 10.0, "seconds to wait for the receiver to answer one request", type=float)
+    opt("--otel-retry-seconds", 30.0, "retry throttled (429/502/503/504) and refused requests for up to this long; "
+                                      "0: never retry", type=float)
     opt("--otel-max-loss", 0.0, "exit with code 3 when (failed + dropped) / generated traces exceed this",
         type=float)
     opt("--otel-service-name", "travel-agent", "service.name of the generated traces")
     opt("--otel-summary", "", "write the end-of-run JSON summary to this path", ui=False)
+    opt("--otel-sink-args", "", "more otel-locust-sink options for the embedded sink, e.g. fault injection: "
+                                "'--fail-rate 0.1 --fail-status 503 --retry-after 1'", ui=False)
     opt("--otel-scenarios", "", "directory of the scenarios package; default: the repository's scenarios/",
         ui=False)
 
@@ -76,6 +80,7 @@ class Settings:
     pace: float
     compression: str
     timeout: float
+    retry_seconds: float
     max_loss: float
     service_name: str
     summary_path: str
@@ -102,6 +107,7 @@ def settings_from(options: argparse.Namespace) -> Settings:
         pace=_number("--otel-pace", options.otel_pace, float, minimum=0.0),
         compression=_choice("--otel-compression", options.otel_compression, ("none", "gzip")),
         timeout=_number("--otel-timeout", options.otel_timeout, float, minimum=0.001),
+        retry_seconds=_number("--otel-retry-seconds", options.otel_retry_seconds, float, minimum=0.0),
         max_loss=_number("--otel-max-loss", options.otel_max_loss, float, minimum=0.0, maximum=1.0),
         service_name=str(options.otel_service_name).strip() or "travel-agent",
         summary_path=str(options.otel_summary or ""),

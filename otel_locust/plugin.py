@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from locust import events
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.exception import StopUser
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 import contextlib
 import itertools
@@ -28,6 +29,7 @@ import sys
 from typing import Any
 
 import gevent
+import gevent.event
 
 from otel_locust.dialects import DIALECTS
 from otel_locust.embedded_sink import EmbeddedSink
@@ -38,13 +40,16 @@ from otel_locust.planner import Planner
 from otel_locust.pools import pools_for
 from otel_locust.preview import render_tree
 from otel_locust.report import build_summary, format_table, loss
+from otel_locust.retry import RetryPolicy
 from otel_locust.scenario import Scenario
 from otel_locust.stats import TraceStats
 from otel_locust.user import AgentTraceUser, scenario_taskset
 
 logger = logging.getLogger("otel_locust")
 
-WORKER_DRAIN_SECONDS = 0.4  # the master waits only 0.5 s for workers' final reports
+WORKER_DRAIN_SECONDS = 0.4  # fallback when no master asked to drain: it waits only 0.5 s for final reports
+DRAIN = "otel_locust:drain"  # master -> workers: finish in-flight exports and report
+DRAINED = "otel_locust:drained"  # worker -> master: the counters after draining
 EXIT_CONFIG_ERROR = 2
 EXIT_LOSS_EXCEEDED = 3
 
@@ -80,6 +85,9 @@ class Runtime:
         self._pools_seed = random.SystemRandom().getrandbits(31)  # used when --otel-seed is -1
         self._user_numbers = itertools.count()
         self._tasksets: dict[str, type] = {}
+        self.closing = False  # set when the test stops: users start no new trace
+        self._awaiting: set[str] = set()
+        self._all_drained = gevent.event.Event()
 
     # -- configuration --------------------------------------------------------------------------------------
 
@@ -89,6 +97,9 @@ class Runtime:
         self.prepare_pools(settings.seed)
         dialects = [DIALECTS[name]() for name in settings.dialects]
         self.instrumentation = Instrumentation(dialects, settings.service_name)
+        self.exporter.policy = RetryPolicy(max_elapsed=settings.retry_seconds,
+                                           max_attempts=RetryPolicy.max_attempts if settings.retry_seconds else 1)
+        self.exporter.request_limit = settings.max_request_bytes
         tasks = [self._taskset(settings.scenarios[name]) for name, weight in settings.mix.items()
                  for _ in range(weight)]
         for user_class in self.environment.user_classes:
@@ -134,13 +145,15 @@ class Runtime:
         """Plan, encode and account one trace and start its export; returns the export's greenlet."""
         settings, instrumentation = self._require(), self.instrumentation
         assert instrumentation is not None
+        if self.closing:
+            raise StopUser()
         trace = session.planner.plan(scenario, session.next_conversation(), session.user_id)
         encoded = instrumentation.encode(trace)
-        bodies = instrumentation.requests(encoded, settings.max_request_bytes)
-        self.stats.generated(scenario.name, len(trace.spans), trace.depth, sum(len(b) for b, _ in bodies))
+        requests = instrumentation.requests(encoded, settings.max_request_bytes)
+        self.stats.generated(scenario.name, len(trace.spans), trace.depth, sum(len(r.body) for r in requests))
         if isinstance(client, ConsoleClient):
             sys.stdout.write("\n".join(render_tree(trace, encoded.sizes)) + "\n")
-        return self.exporter.submit(client, scenario.name, bodies)
+        return self.exporter.submit(client, scenario.name, requests)
 
     def _require(self) -> Settings:
         if self.settings is None:
@@ -157,6 +170,38 @@ class Runtime:
         """Master: add a worker's delta."""
         if data.get("otel_locust"):
             self.stats.merge(data["otel_locust"])
+
+    # -- draining at the end of a test ---------------------------------------------------------------------
+
+    def drain_exports(self, timeout: float) -> None:
+        """Start no new trace and let in-flight exports finish; what cannot finish counts as dropped."""
+        self.closing = True
+        left = self.exporter.drain(timeout)
+        if left:
+            logger.warning("otel-locust: %d trace export(s) still in flight at stop were counted as dropped", left)
+
+    def on_drain(self, environment: Environment, msg: Any, **_: Any) -> None:
+        """Worker: the master asks for the final account of this test."""
+        self.drain_exports(self.settings.timeout + 1 if self.settings else 1.0)
+        environment.runner.send_message(DRAINED, self.stats.take())  # type: ignore[union-attr]
+
+    def on_drained(self, environment: Environment, msg: Any, **_: Any) -> None:
+        """Master: a worker's account after draining."""
+        self.stats.merge(msg.data)
+        self._awaiting.discard(msg.node_id)
+        if not self._awaiting:
+            self._all_drained.set()
+
+    def drain_workers(self, runner: MasterRunner, timeout: float) -> None:
+        """Master: ask every live worker to drain, and wait for their accounts (Locust waits only 0.5 s)."""
+        self._awaiting = {c.id for c in runner.clients.all if c.state != STATE_MISSING}
+        if not self._awaiting:
+            return
+        self._all_drained.clear()
+        runner.send_message(DRAIN)
+        if not self._all_drained.wait(timeout):
+            logger.warning("otel-locust: no final account from %d worker(s) within %.0f s; their last traces "
+                           "are missing from the summary", len(self._awaiting), timeout)
 
     # -- end of run -----------------------------------------------------------------------------------------
 
@@ -199,6 +244,10 @@ def _on_init(environment: Environment, **_: Any) -> None:
     # report events carry no environment: bind this runtime's handlers to this environment's hooks
     environment.events.report_to_master.add_listener(runtime.report_to_master)
     environment.events.worker_report.add_listener(runtime.worker_report)
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner.register_message(DRAIN, runtime.on_drain, concurrent=True)
+    elif isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(DRAINED, runtime.on_drained)
     options = environment.parsed_options
     if options is None:
         return
@@ -213,7 +262,10 @@ def _on_init(environment: Environment, **_: Any) -> None:
         _fail_config(exc)
     runtime.prepare_pools(settings.seed)
     if settings.platform.name == "sink" and not options.otel_endpoint:
-        runtime.sink = EmbeddedSink()
+        try:
+            runtime.sink = EmbeddedSink(extra_args=options.otel_sink_args)
+        except ValueError as exc:
+            _fail_config(ConfigError(f"--otel-sink-args: the sink refused them: {exc}"))
         options.otel_sink_url = runtime.sink.url  # travels to workers inside the spawn message
         logger.info("otel-locust: embedded sink listening on %s", runtime.sink.url)
 
@@ -230,6 +282,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
             environment.runner.quit()
         return
     runtime.stats.clear()
+    runtime.closing = False
     if runtime.sink is not None:
         runtime.sink.reset()
     if not isinstance(environment.runner, MasterRunner):
@@ -243,10 +296,13 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     runtime = _runtime(environment)
     if runtime.settings is None:
         return
-    is_worker = isinstance(environment.runner, WorkerRunner)
-    left = runtime.exporter.drain(WORKER_DRAIN_SECONDS if is_worker else runtime.settings.timeout + 1)
-    if left:
-        logger.warning("otel-locust: %d trace export(s) still in flight at stop were counted as dropped", left)
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        runtime.drain_workers(runner, runtime.settings.timeout + 5)
+    elif isinstance(runner, WorkerRunner):  # a fallback: the master normally asks first, with a longer budget
+        runtime.drain_exports(WORKER_DRAIN_SECONDS)
+    else:
+        runtime.drain_exports(runtime.settings.timeout + 1)
 
 
 @events.quitting.add_listener

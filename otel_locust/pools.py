@@ -270,7 +270,8 @@ class Pools:
             lambda: (f"The {r.choice(CARRIERS)[1]} fare went up by ${r.uniform(4, 180):.2f} since the search, so I "
                      f"re-priced it at ${r.uniform(120, 2400):.2f} before holding it."),
             lambda: (f"I couldn't find availability on {self._date()}, so I widened the window to "
-                     f"{self._date()} through {self._date()} and found {r.randint(2, 12)} matches."),
+                     "{} through {}".format(*sorted((self._date(), self._date())))
+                     + f" and found {r.randint(2, 12)} matches."),
             lambda: (f"Your manager {f.name()} ({f.email()}) needs to approve anything above "
                      f"${r.randint(500, 5000):,} for cost center {f.bothify('CC-####')}."),
             lambda: (f"Check-in opens {r.choice([24, 30, 36, 48])} hours before departure; I've added the booking "

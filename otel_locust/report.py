@@ -9,7 +9,8 @@ from otel_locust.options import Settings
 from otel_locust.stats import TraceStats, median
 
 SINK_KEYS = ("traces_received", "traces_complete", "spans_received", "orphan_spans", "traces_broken",
-             "traces_pending", "requests", "bytes_received", "rejected_requests")
+             "traces_pending", "requests", "bytes_received", "rejected_requests", "injected_failures",
+             "injected_resets", "injected_partial")
 
 
 def _public(entry: dict[str, Any]) -> dict[str, Any]:
@@ -54,13 +55,13 @@ def format_table(summary: dict[str, Any]) -> str:
     """A fixed-width table, one row per scenario plus the total."""
     sink = summary.get("sink")
     header = (f"{'scenario':<24}{'traces':>8}{'spans':>9}{'MB':>9}{'delivered':>10}{'failed':>8}{'dropped':>8}"
-              f"{'med spans':>10}{'med depth':>10}{'med KB':>8}" + (f"{'verified':>10}" if sink else ""))
+              f"{'retries':>8}{'med spans':>10}{'med depth':>10}{'med KB':>8}" + (f"{'verified':>10}" if sink else ""))
     rows = [header, "-" * len(header)]
     verified = (sink or {}).get("scenarios", {})
     for name, entry in [*summary["scenarios"].items(), ("TOTAL", summary["total"])]:
         traces, med = entry["traces"], entry["median"]
         row = (f"{name:<24}{traces['generated']:>8}{entry['spans']['generated']:>9}{entry['bytes_sent'] / 1e6:>9.1f}"
-               f"{traces['delivered']:>10}{traces['failed']:>8}{traces['dropped']:>8}"
+               f"{traces['delivered']:>10}{traces['failed']:>8}{traces['dropped']:>8}{entry['retries']:>8}"
                f"{_num(med['spans']):>10}{_num(med['depth']):>10}{_num(med['kb']):>8}")
         if sink:
             done = sink["traces_complete"] if name == "TOTAL" else verified.get(name, {}).get("traces_complete", 0)

@@ -12,17 +12,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
 import zlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from google.protobuf.message import DecodeError
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 TRACES_PATH = "/v1/traces"
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -115,8 +122,11 @@ class TraceVerifier:
         entry["spans"] += state.received
 
     def reject(self) -> None:
+        self.count("rejected_requests")
+
+    def count(self, key: str) -> None:
         with self._lock:
-            self.counts["rejected_requests"] += 1
+            self.counts[key] = self.counts.get(key, 0) + 1
 
     def snapshot(self) -> dict[str, Any]:
         """Counts as JSON-ready data; traces still waiting for spans are ``traces_pending``."""
@@ -126,6 +136,45 @@ class TraceVerifier:
             return {**self.counts, "traces_pending": pending, "orphan_spans_pending": pending_orphans,
                     "scenarios": {k: dict(v) for k, v in self.scenarios.items()},
                     "uptime_s": round(time.time() - self.started, 3)}
+
+
+@dataclass
+class Faults:
+    """Injected receiver faults, to rehearse a failing backend (and to test the exporter's rules).
+
+    Rates are per request, drawn from a seeded generator. The outage window counts seconds from the first
+    trace request. Faulty requests are never ingested, so the sink's counts stay the truth of what was stored.
+    """
+
+    fail_rate: float = 0.0
+    fail_status: int = 503
+    retry_after: float | None = None
+    latency_ms: float = 0.0
+    outage: tuple[float, float] | None = None
+    reset_rate: float = 0.0
+    partial_rate: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+        self._first: float | None = None
+
+    def decide(self) -> str:
+        """``ok``, ``reset``, ``fail`` (fail_status), ``outage`` (503) or ``partial`` for the next request."""
+        with self._lock:
+            now = time.monotonic()
+            if self._first is None:
+                self._first = now
+            if self.outage and self.outage[0] <= now - self._first < self.outage[1]:
+                return "outage"
+            draw = self._rng.random()
+            for action, rate in (("reset", self.reset_rate), ("fail", self.fail_rate),
+                                 ("partial", self.partial_rate)):
+                if draw < rate:
+                    return action
+                draw -= rate
+            return "ok"
 
 
 class SinkHandler(BaseHTTPRequestHandler):
@@ -171,16 +220,55 @@ class SinkHandler(BaseHTTPRequestHandler):
         if self.path.split("?")[0] != TRACES_PATH:
             self._reply(404, b"not found", "text/plain")
             return
+        action = self.server.faults.decide()
+        if self.server.faults.latency_ms:
+            time.sleep(self.server.faults.latency_ms / 1000)
+        if action == "reset":
+            self._reset()
+            return
         body = self._read_body()
         if body is None:
+            return
+        if action in ("fail", "outage"):
+            self._inject(503 if action == "outage" else self.server.faults.fail_status)
             return
         try:
             request = ExportTraceServiceRequest.FromString(body)
         except DecodeError as exc:
             self._fail(400, f"malformed protobuf: {exc}")
             return
+        if action == "partial":
+            self._partial(request)
+            return
         self.server.verifier.ingest(request, int(self.headers.get("Content-Length", 0)))
         self._reply(200)  # an empty ExportTraceServiceResponse: full success
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP reset and no answer."""
+        self.server.verifier.count("injected_resets")
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def _inject(self, status: int) -> None:
+        self.server.verifier.count("injected_failures")
+        self.send_response(status)
+        if self.server.faults.retry_after is not None:
+            self.send_header("Retry-After", f"{self.server.faults.retry_after:g}")
+        self.send_header("Content-Type", "text/plain")
+        message = b"injected fault"
+        self.send_header("Content-Length", str(len(message)))
+        self.end_headers()
+        self.wfile.write(message)
+
+    def _partial(self, request: ExportTraceServiceRequest) -> None:
+        """Accept the request but reject every span in it, as a partial_success response."""
+        spans = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+        self.server.verifier.count("injected_partial")
+        response = ExportTraceServiceResponse()
+        response.partial_success.rejected_spans = spans
+        response.partial_success.error_message = "injected partial rejection"
+        self._reply(200, response.SerializeToString())
 
     def _read_body(self) -> bytes | None:
         """The decompressed body, or None after replying with the reason it was refused."""
@@ -216,9 +304,10 @@ class SinkServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
 
-    def __init__(self, host: str, port: int, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, host: str, port: int, max_body: int = MAX_BODY_BYTES, faults: Faults | None = None) -> None:
         self.verifier = TraceVerifier()
         self.max_body = max_body
+        self.faults = faults or Faults()
         super().__init__((host, port), SinkHandler)
 
     @property
@@ -234,6 +323,24 @@ def _format(snapshot: dict[str, Any]) -> str:
             f"orphans={s['orphan_spans']} rejected={s['rejected_requests']} MB={s['bytes_received'] / 1e6:.1f}")
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _window(text: str) -> tuple[float, float]:
+    start, sep, end = text.partition("-")
+    try:
+        window = (float(start), float(end))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not START-END in seconds") from None
+    if not sep or window[0] >= window[1]:
+        raise argparse.ArgumentTypeError(f"{text!r} is not START-END with START < END")
+    return window
+
+
 def main(argv: list[str] | None = None) -> int:
     """``otel-locust-sink``: receive OTLP/HTTP traces, verify them, print what arrived."""
     parser = argparse.ArgumentParser(prog="otel-locust-sink", description=main.__doc__)
@@ -243,9 +350,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="largest accepted body, after decompression (default 64)")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between progress lines; 0 for none")
     parser.add_argument("--json", action="store_true", help="print the final counts as JSON")
+    faults = parser.add_argument_group("fault injection (per request; faulty requests are not stored)")
+    faults.add_argument("--fail-rate", type=_fraction, default=0.0, help="share of requests answered --fail-status")
+    faults.add_argument("--fail-status", type=int, default=503, help="status of injected failures (default 503)")
+    faults.add_argument("--retry-after", type=float, default=None, help="Retry-After seconds on injected failures")
+    faults.add_argument("--latency-ms", type=float, default=0.0, help="added delay before every answer")
+    faults.add_argument("--outage", type=_window, default=None, metavar="START-END",
+                        help="answer 503 to everything between START and END seconds after the first request")
+    faults.add_argument("--reset-rate", type=_fraction, default=0.0, help="share of connections reset, no answer")
+    faults.add_argument("--partial-rate", type=_fraction, default=0.0,
+                        help="share of requests answered 200 with partial_success rejecting all their spans")
+    faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
     args = parser.parse_args(argv)
+    if args.fail_rate + args.reset_rate + args.partial_rate > 1:
+        parser.error("--fail-rate + --reset-rate + --partial-rate must not exceed 1")
+    fault_plan = Faults(args.fail_rate, args.fail_status, args.retry_after, args.latency_ms, args.outage,
+                        args.reset_rate, args.partial_rate, args.fault_seed)
     try:
-        server = SinkServer(args.host, args.port, int(args.max_body_mb * 1024 * 1024))
+        server = SinkServer(args.host, args.port, int(args.max_body_mb * 1024 * 1024), fault_plan)
     except OSError as exc:
         print(f"otel-locust-sink: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2

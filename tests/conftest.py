@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import random
 from collections.abc import Callable
 from typing import Any
@@ -37,7 +38,17 @@ decode = decode_spans
 @pytest.fixture
 def encode_trace(instrumentation: Instrumentation) -> Callable[..., tuple[bytes, list[Any]]]:
     def run(trace: Any) -> tuple[bytes, list[Any]]:
-        body = instrumentation.requests(instrumentation.encode(trace))[0][0]
+        body = instrumentation.requests(instrumentation.encode(trace))[0].body
         return body, decode(body)
 
     return run
+
+
+def options_namespace(**overrides: Any) -> argparse.Namespace:
+    """Parsed options as Locust would produce them with every otel option at its default."""
+    values = dict(otel_platform="sink", otel_endpoint="", otel_headers="", otel_api_key="", otel_project="",
+                  otel_dialects="", otel_max_request_mb=0.0, otel_mix="", otel_seed=-1, otel_pace=1.0,
+                  otel_compression="none", otel_timeout=10.0, otel_retry_seconds=30.0, otel_max_loss=0.0,
+                  otel_service_name="travel-agent", otel_summary="", otel_scenarios="", otel_sink_args="")
+    values.update(overrides)
+    return argparse.Namespace(**values)

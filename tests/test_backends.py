@@ -33,7 +33,7 @@ def mlflow(tmp_path_factory, scenarios):
     warmup = backend.experiment("warmup")
     instrumentation = Instrumentation([GenAI()])
     trace = Planner(pools_for(1), random.Random(1)).plan(scenarios["simple_query"], "c", "u")
-    body = instrumentation.requests(instrumentation.encode(trace))[0][0]
+    body = instrumentation.requests(instrumentation.encode(trace))[0].body
     request = urllib.request.Request(backend.traces_url, data=body, headers={
         "Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": warmup})
     urllib.request.urlopen(request, timeout=120).close()

@@ -71,7 +71,7 @@ def test_no_waiting_timestamps_are_synthetic(scenarios, planner, instrumentation
     traces = [planner.plan(scenarios["multi_service_complex"]) for _ in range(20)]
     assert time.perf_counter() - start < 2.0, "planning must not sleep for the simulated durations"
     assert min(t.spans[0].end for t in traces) > 5_000_000_000, "yet the traces span seconds of agent time"
-    body = instrumentation.requests(instrumentation.encode(traces[0], end_ns=10**18))[0][0]
+    body = instrumentation.requests(instrumentation.encode(traces[0], end_ns=10**18))[0].body
     spans = decode(body)
     assert spans[0].end_time_unix_nano == 10**18, "the root ends when the trace is emitted"
     assert spans[0].end_time_unix_nano - spans[0].start_time_unix_nano == traces[0].spans[0].end

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-
 import pytest
 
 from otel_locust.options import ConfigError, parse_headers, parse_mix, settings_from
 
+from .conftest import options_namespace
 
-def _options(**overrides):
-    values = dict(otel_platform="sink", otel_endpoint="", otel_headers="", otel_api_key="", otel_project="",
-                  otel_dialects="", otel_max_request_mb=0.0, otel_mix="", otel_seed=-1,
-                  otel_pace=1.0, otel_compression="none", otel_timeout=10.0, otel_max_loss=0.0,
-                  otel_service_name="travel-agent", otel_summary="", otel_scenarios="")
-    values.update(overrides)
-    return argparse.Namespace(**values)
+_options = options_namespace
 
 
 def test_defaults_give_the_scenarios_own_weights():

@@ -60,10 +60,21 @@ def test_root_span_has_no_parent_field():
 def test_requests_split_under_the_limit_and_keep_every_span(scenarios, planner, instrumentation):
     encoded = instrumentation.encode(planner.plan(scenarios["multi_service_complex"]))
     whole = instrumentation.requests(encoded)
-    assert len(whole) == 1 and whole[0][1] == len(encoded.spans)
+    assert len(whole) == 1 and whole[0].spans == len(encoded.spans)
     limit = 40_000
     parts = instrumentation.requests(encoded, limit)
     assert len(parts) > 3
-    assert all(len(body) <= limit for body, n in parts if n > 1), "only a lone oversized span may exceed it"
-    ids = [s.span_id for body, _ in parts for s in decode(body)]
-    assert len(ids) == len(set(ids)) == len(encoded.spans) == sum(n for _, n in parts)
+    assert all(len(r.body) <= limit for r in parts if r.spans > 1), "only a lone oversized span may exceed it"
+    ids = [s.span_id for r in parts for s in decode(r.body)]
+    assert len(ids) == len(set(ids)) == len(encoded.spans) == sum(r.spans for r in parts)
+
+
+def test_a_request_splits_in_halves_until_single_spans(scenarios, planner, instrumentation):
+    (request,) = instrumentation.requests(instrumentation.encode(planner.plan(scenarios["delegated_booking"])))
+    halves = request.halves()
+    assert len(halves) == 2 and sum(h.spans for h in halves) == request.spans
+    assert {s.span_id for h in halves for s in decode(h.body)} == {s.span_id for s in decode(request.body)}
+    single = halves[0]
+    while single.spans > 1:
+        single = single.halves()[0]
+    assert single.halves() == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import base64
 import os
 
@@ -11,6 +10,7 @@ import pytest
 from otel_locust.conformance import attributes
 from otel_locust.options import ConfigError, settings_from
 
+from .conftest import options_namespace
 from .helpers import Receiver, run_locust
 
 KEY = "sk-planted-3f9c1d2e7a"
@@ -56,13 +56,7 @@ def test_preset_headers_dialects_and_no_leaked_key(platform, tmp_path):
     assert not any(KEY in text for text in outputs), "the API key must not appear in any output or report"
 
 
-def _options(**overrides):
-    values = dict(otel_platform="sink", otel_endpoint="", otel_headers="", otel_api_key="", otel_project="",
-                  otel_dialects="", otel_max_request_mb=0.0, otel_mix="", otel_seed=-1, otel_pace=1.0,
-                  otel_compression="none", otel_timeout=10.0, otel_max_loss=0.0, otel_service_name="x",
-                  otel_summary="", otel_scenarios="")
-    values.update(overrides)
-    return argparse.Namespace(**values)
+_options = options_namespace
 
 
 @pytest.mark.parametrize("platform", ["braintrust", "langsmith", "langfuse"])

@@ -44,8 +44,8 @@ def _stats(server: SinkServer) -> dict:
 def test_whole_and_split_traces_are_verified(sink, scenarios, planner, instrumentation):
     for name in ("simple_query", "multi_service_complex"):
         encoded = instrumentation.encode(planner.plan(scenarios[name]))
-        for body, _ in instrumentation.requests(encoded, 30_000):
-            assert _post(sink, body)[0] == 200
+        for request in instrumentation.requests(encoded, 30_000):
+            assert _post(sink, request.body)[0] == 200
     stats = _stats(sink)
     assert stats["traces_received"] == stats["traces_complete"] == 2
     assert stats["requests"] > 2 and stats["orphan_spans"] == 0 and stats["traces_pending"] == 0
@@ -65,7 +65,7 @@ def test_missing_spans_leave_a_trace_pending_with_orphans(sink, scenarios, plann
 
 
 def test_gzip_body_is_accepted(sink, scenarios, planner, instrumentation):
-    body = instrumentation.requests(instrumentation.encode(planner.plan(scenarios["simple_query"])))[0][0]
+    body = instrumentation.requests(instrumentation.encode(planner.plan(scenarios["simple_query"])))[0].body
     assert _post(sink, gzip.compress(body), {"Content-Encoding": "gzip"})[0] == 200
     assert _stats(sink)["traces_complete"] == 1
 
@@ -81,14 +81,14 @@ def test_gzip_body_is_accepted(sink, scenarios, planner, instrumentation):
 def test_bad_requests_are_refused_and_the_sink_keeps_serving(sink, body, headers, status, scenarios, planner,
                                                              instrumentation):
     assert _post(sink, body, headers)[0] == status
-    good = instrumentation.requests(instrumentation.encode(planner.plan(scenarios["simple_query"])))[0][0]
+    good = instrumentation.requests(instrumentation.encode(planner.plan(scenarios["simple_query"])))[0].body
     assert _post(sink, good)[0] == 200
     stats = _stats(sink)
     assert stats["rejected_requests"] == 1 and stats["traces_complete"] == 1
 
 
 def test_many_concurrent_clients(sink, scenarios, planner, instrumentation):
-    bodies = [instrumentation.requests(instrumentation.encode(planner.plan(scenarios["single_service_search"])))[0][0]
+    bodies = [instrumentation.requests(instrumentation.encode(planner.plan(scenarios["single_service_search"])))[0].body
               for _ in range(40)]
     results: list[int] = []
     threads = [threading.Thread(target=lambda b=b: results.append(_post(sink, b)[0])) for b in bodies]

@@ -1,0 +1,62 @@
+"""OTLP/HTTP retry rules (opentelemetry-proto ``docs/specification.md``, "Failures" and "Throttling").
+
+Retry 429, 502, 503 and 504 and connection failures (refused, reset, closed before an answer), with exponential
+backoff and full jitter, honouring ``Retry-After`` (seconds or an HTTP date), within a total time budget. Never
+retry other statuses. A request that timed out is not retried either: the receiver may have stored it, and a
+retry would send its spans twice.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from dataclasses import dataclass
+
+from geventhttpclient.response import HTTPConnectionClosed
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long and how often to retry one request."""
+
+    max_elapsed: float = 30.0  # seconds from the first attempt; no retry starts after that
+    max_attempts: int = 8
+    initial_backoff: float = 0.25
+    max_backoff: float = 5.0
+
+    def should_retry(self, status: int | None, error: BaseException | None) -> bool:
+        if error is not None:
+            return is_connection_failure(error)
+        return status in RETRYABLE_STATUSES
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
+        """Seconds to wait before attempt ``attempt + 1``: the server's Retry-After, else jittered backoff."""
+        if retry_after is not None:
+            return min(retry_after, self.max_elapsed)
+        return rng.uniform(0, min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1)))
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """Refused, reset or closed before an answer: nothing was stored, so the request is safe to resend."""
+    return isinstance(error, ConnectionError | HTTPConnectionClosed) and not isinstance(error, TimeoutError)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds to wait (delta-seconds or an HTTP date); None when absent or malformed."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
