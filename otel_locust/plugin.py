@@ -143,10 +143,9 @@ class Runtime:
 
     def emit(self, client: Client, session: Session, scenario: Scenario) -> gevent.Greenlet:
         """Plan, encode and account one trace and start its export; returns the export's greenlet."""
-        settings, instrumentation = self._require(), self.instrumentation
-        assert instrumentation is not None
-        if self.closing:
+        if self.closing or self.settings is None or self.instrumentation is None:
             raise StopUser()
+        settings, instrumentation = self.settings, self.instrumentation
         trace = session.planner.plan(scenario, session.next_conversation(), session.user_id)
         encoded = instrumentation.encode(trace)
         requests = instrumentation.requests(encoded, settings.max_request_bytes)
@@ -273,22 +272,38 @@ def _on_init(environment: Environment, **_: Any) -> None:
 @events.test_start.add_listener
 def _on_test_start(environment: Environment, **_: Any) -> None:
     runtime = _runtime(environment)
+    runtime.stats.clear()
+    runtime.closing = False
     try:
         settings = settings_from(environment.parsed_options)
     except ConfigError as exc:
-        logger.error("otel-locust: %s", exc)
-        environment.process_exit_code = EXIT_CONFIG_ERROR
-        if environment.runner is not None:
-            environment.runner.quit()
+        _refuse_test(environment, runtime, exc)
         return
-    runtime.stats.clear()
-    runtime.closing = False
     if runtime.sink is not None:
         runtime.sink.reset()
     if not isinstance(environment.runner, MasterRunner):
         runtime.configure(settings)
     else:
         runtime.settings = settings
+
+
+def _refuse_test(environment: Environment, runtime: Runtime, exc: ConfigError) -> None:
+    """Options that failed validation when a test starts (typed in the web UI, or a worker's environment).
+
+    One line in the log; users start no trace. With a web UI the test is stopped and the UI stays up for a
+    corrected value; otherwise (headless, workers) the process exits with code 2.
+    """
+    logger.error("otel-locust: %s", exc)
+    runtime.settings = None
+    runtime.closing = True
+    runner = environment.runner
+    if runner is None:
+        return
+    if environment.web_ui is None:
+        environment.process_exit_code = EXIT_CONFIG_ERROR
+        gevent.spawn(runner.quit)
+    else:
+        gevent.spawn(runner.stop)
 
 
 @events.test_stop.add_listener

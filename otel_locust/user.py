@@ -9,6 +9,7 @@ the web UI and reach workers.
 from __future__ import annotations
 
 from locust import TaskSet, User
+from locust.exception import StopUser
 
 import time
 
@@ -29,7 +30,8 @@ def scenario_taskset(scenario: Scenario) -> type[TaskSet]:
 
 
 def _not_configured(user: User) -> None:
-    raise RuntimeError("otel-locust has not set this user's scenarios: is the plugin's test_start listener registered?")
+    """The task a user has while the test's options are refused (see ``plugin._refuse_test``): stop quietly."""
+    raise StopUser()
 
 
 class AgentTraceUser(User):
@@ -44,13 +46,16 @@ class AgentTraceUser(User):
     def __init__(self, environment) -> None:
         super().__init__(environment)
         self._runtime = environment.otel_runtime
-        self.session = self._runtime.new_session()
-        self.client = self._runtime.new_client()
+        configured = self._runtime.settings is not None  # not when the test's options were refused
+        self.session = self._runtime.new_session() if configured else None
+        self.client = self._runtime.new_client() if configured else None
         self._last_start = 0.0
         self._export: gevent.Greenlet | None = None
 
     def wait_time(self) -> float:
         """Constant pacing: ``--otel-pace`` seconds between the starts of this user's traces."""
+        if self._runtime.settings is None:
+            return 1.0
         pace = self._runtime.settings.pace
         if pace <= 0:
             return 0.0
@@ -64,6 +69,8 @@ class AgentTraceUser(User):
 
     def on_stop(self) -> None:
         """Close the connection, after the export this user was waiting for (if any) has finished."""
+        if self.client is None:
+            return
         if self._export is not None and not self._export.dead:
             self._export.link(lambda _: self.client.close())
         else:
