@@ -24,8 +24,10 @@ import contextlib
 import itertools
 import json
 import logging
+import os
 import random
 import sys
+import weakref
 from typing import Any
 
 import gevent
@@ -39,11 +41,12 @@ from otel_locust.options import ConfigError, Settings, add_arguments, settings_f
 from otel_locust.planner import Planner
 from otel_locust.pools import pools_for
 from otel_locust.preview import render_tree
-from otel_locust.report import build_summary, format_table, loss
+from otel_locust.report import build_summary, format_table, loss, rows_csv, trace_rows
 from otel_locust.retry import RetryPolicy
 from otel_locust.scenario import Scenario
 from otel_locust.stats import TraceStats
 from otel_locust.user import AgentTraceUser, scenario_taskset
+from otel_locust.webui import TracesTab, add_to_report
 
 logger = logging.getLogger("otel_locust")
 
@@ -51,6 +54,7 @@ WORKER_DRAIN_SECONDS = 0.4  # fallback when no master asked to drain: it waits o
 DRAIN = "otel_locust:drain"  # master -> workers: finish in-flight exports and report
 DRAINED = "otel_locust:drained"  # worker -> master: the counters after draining
 EXIT_CONFIG_ERROR = 2
+_RUNTIMES: weakref.WeakSet[Runtime] = weakref.WeakSet()  # reset_stats carries no environment
 EXIT_LOSS_EXCEEDED = 3
 
 
@@ -86,6 +90,8 @@ class Runtime:
         self._user_numbers = itertools.count()
         self._tasksets: dict[str, type] = {}
         self.closing = False  # set when the test stops: users start no new trace
+        self.tab: TracesTab | None = None
+        self.reporting_workers: set[str] = set()  # master: workers that sent trace counts this test
         self._awaiting: set[str] = set()
         self._all_drained = gevent.event.Event()
 
@@ -165,10 +171,11 @@ class Runtime:
         """Worker: ship the counters since the last report (every 3 s, and once more on quit)."""
         data["otel_locust"] = self.stats.take()
 
-    def worker_report(self, data: dict[str, Any], **_: Any) -> None:
+    def worker_report(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         """Master: add a worker's delta."""
         if data.get("otel_locust"):
             self.stats.merge(data["otel_locust"])
+            self.reporting_workers.add(client_id)
 
     # -- draining at the end of a test ---------------------------------------------------------------------
 
@@ -213,11 +220,36 @@ class Runtime:
             except OSError as exc:
                 logger.error("otel-locust: could not read the embedded sink's counts: %s", exc)
         summary = build_summary(self.stats, self.settings, sink_stats)
+        runner = self.environment.runner
+        if isinstance(runner, MasterRunner):
+            lost = sorted(c.id for c in runner.clients.all if c.state == STATE_MISSING)
+            summary["workers"] = {"reported": len(self.reporting_workers), "lost": lost}
+            if lost:
+                logger.warning("otel-locust: %d worker(s) went missing; what they generated after their last report "
+                               "(up to 3 s) is not in this account", len(lost))
         print("\n" + format_table(summary), flush=True)
         if self.settings and self.settings.summary_path:
             with open(self.settings.summary_path, "w", encoding="utf-8") as handle:
                 json.dump(summary, handle, indent=2)
+        self._write_reports(trace_rows(self.stats, None, sink_stats))
         return summary
+
+    def _write_reports(self, rows: list[dict[str, Any]]) -> None:
+        """The trace table beside Locust's own reports: in the ``--html`` file and as ``PREFIX_traces.csv``.
+
+        Written at quit time, so the numbers are final (Locust's own CSV misses a run's last moments).
+        """
+        options = self.environment.parsed_options
+        html_file = getattr(options, "html_file", None)
+        if html_file and os.path.exists(html_file):
+            with open(html_file, encoding="utf-8") as handle:
+                page = handle.read()
+            with open(html_file, "w", encoding="utf-8") as handle:
+                handle.write(add_to_report(page, rows))
+        csv_prefix = getattr(options, "csv_prefix", None)
+        if csv_prefix:
+            with open(f"{csv_prefix}_traces.csv", "w", encoding="utf-8", newline="") as handle:
+                handle.write(rows_csv(rows))
 
 
 def _fail_config(exc: ConfigError) -> None:
@@ -240,9 +272,13 @@ def _on_parser(parser: Any, **_: Any) -> None:
 def _on_init(environment: Environment, **_: Any) -> None:
     runtime = Runtime(environment)
     environment.otel_runtime = runtime  # type: ignore[attr-defined]
+    _RUNTIMES.add(runtime)
     # report events carry no environment: bind this runtime's handlers to this environment's hooks
     environment.events.report_to_master.add_listener(runtime.report_to_master)
     environment.events.worker_report.add_listener(runtime.worker_report)
+    if environment.web_ui is not None:
+        runtime.tab = TracesTab(runtime)
+        runtime.tab.install(environment.web_ui, getattr(environment.parsed_options, "web_base_path", "") or "")
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.register_message(DRAIN, runtime.on_drain, concurrent=True)
     elif isinstance(environment.runner, MasterRunner):
@@ -273,6 +309,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
 def _on_test_start(environment: Environment, **_: Any) -> None:
     runtime = _runtime(environment)
     runtime.stats.clear()
+    runtime.reporting_workers.clear()
     runtime.closing = False
     try:
         settings = settings_from(environment.parsed_options)
@@ -304,6 +341,18 @@ def _refuse_test(environment: Environment, runtime: Runtime, exc: ConfigError) -
         gevent.spawn(runner.quit)
     else:
         gevent.spawn(runner.stop)
+
+
+@events.reset_stats.add_listener
+def _on_reset_stats(**_: Any) -> None:
+    """Locust's reset button: start the trace statistics (and the sink's counts) from zero."""
+    for runtime in _RUNTIMES:
+        runtime.stats.clear()
+        if runtime.tab is not None:
+            runtime.tab.reset()
+        if runtime.sink is not None:
+            with contextlib.suppress(OSError):
+                runtime.sink.reset()
 
 
 @events.test_stop.add_listener

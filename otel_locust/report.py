@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import urllib.parse
 from typing import Any
 
@@ -11,6 +14,64 @@ from otel_locust.stats import TraceStats, median
 SINK_KEYS = ("traces_received", "traces_complete", "spans_received", "orphan_spans", "traces_broken",
              "traces_pending", "requests", "bytes_received", "rejected_requests", "injected_failures",
              "injected_resets", "injected_partial")
+
+
+def mean(hist: dict[str, int]) -> float | None:
+    count = sum(hist.values())
+    return sum(float(k) * n for k, n in hist.items()) / count if count else None
+
+
+# the columns of the Traces tab, the CSV and the HTML report: (key, title)
+COLUMNS = (
+    ("scenario", "Scenario"), ("generated", "Traces"), ("delivered", "Delivered"), ("failed", "Failed"),
+    ("dropped", "Dropped"), ("spans", "Spans"), ("mb", "MB sent"), ("traces_per_s", "Traces/s"),
+    ("spans_per_s", "Spans/s"), ("mb_per_s", "MB/s"), ("avg_spans", "Avg spans"), ("avg_depth", "Avg depth"),
+    ("avg_kb", "Avg KB"), ("retries", "Retries"), ("verified", "Sink verified"),
+)
+
+
+def trace_rows(stats: TraceStats, rates: dict[str, tuple[float, float, float]] | None = None,
+               sink: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One row per scenario and a Total row, with the COLUMNS keys; ``rates`` are (traces, spans, MB) per s."""
+    rates = rates or {}
+    verified = (sink or {}).get("scenarios", {})
+    entries = [*sorted(stats.scenarios.items()), ("Total", stats.total())]
+    rows = []
+    for name, entry in entries:
+        traces, shape = entry["traces"], entry["shape"]
+        rate = rates.get(name, (0.0, 0.0, 0.0))
+        done = (sink or {}).get("traces_complete", "") if name == "Total" else verified.get(name, {}).get(
+            "traces_complete", "" if sink is None else 0)
+        rows.append({"scenario": name, **{k: traces[k] for k in ("generated", "delivered", "failed", "dropped")},
+                     "spans": entry["spans"]["generated"], "mb": round(entry["bytes_sent"] / 1e6, 2),
+                     "traces_per_s": round(rate[0], 1), "spans_per_s": round(rate[1]), "mb_per_s": round(rate[2], 2),
+                     "avg_spans": _round(mean(shape["spans"])), "avg_depth": _round(mean(shape["depth"])),
+                     "avg_kb": _round(mean(shape["kb"])), "retries": entry["retries"], "verified": done})
+    return rows
+
+
+def _round(value: float | None) -> float | str:
+    return "" if value is None else round(value, 1)
+
+
+def rows_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([title for _, title in COLUMNS])
+    writer.writerows([[row[key] for key, _ in COLUMNS] for row in rows])
+    return out.getvalue()
+
+
+def rows_html(rows: list[dict[str, Any]]) -> str:
+    """A self-contained section for Locust's HTML report."""
+    head = "".join(f"<th>{html.escape(title)}</th>" for _, title in COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(row[key]))}</td>" for key, _ in COLUMNS) + "</tr>"
+                   for row in rows)
+    style = ("font-family:sans-serif;margin:24px;border-collapse:collapse;"
+             "font-size:14px")
+    return (f'<section id="otel-locust-traces" style="{style}"><h2>Traces (otel-locust)</h2>'
+            f'<table border="1" cellpadding="4" style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></section>")
 
 
 def _public(entry: dict[str, Any]) -> dict[str, Any]:

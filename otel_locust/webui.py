@@ -1,0 +1,103 @@
+"""The live "Traces" tab in Locust's web UI, its CSV download, and the trace table in the HTML report.
+
+The tab is declared in ``template_args`` at ``init`` (so it shows on the main page, not only on an extra route)
+and filled by adding ``extended_stats`` to Locust's own ``stats/requests`` answer, which the UI polls every
+2 s. Current rates come from the change of the totals over the last few polls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import flask
+
+from otel_locust.report import COLUMNS, rows_csv, rows_html, trace_rows
+
+if TYPE_CHECKING:
+    from otel_locust.plugin import Runtime
+
+KEY = "otel_traces"
+RATE_WINDOW_S = 10.0
+SINK_POLL_S = 2.0
+
+
+class TracesTab:
+    """Serves the rows for one runtime; also keeps the history that current rates are computed from."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._history: deque[tuple[float, dict[str, tuple[int, int, int]]]] = deque(maxlen=64)
+        self._sink: tuple[float, dict[str, Any] | None] = (0.0, None)
+
+    def install(self, web_ui: Any, base_path: str) -> None:
+        web_ui.template_args["extended_tabs"] = [{"title": "Traces", "key": KEY}]
+        web_ui.template_args["extended_tables"] = [{"key": KEY, "structure": [
+            {"key": key, "title": title} for key, title in COLUMNS]}]
+        web_ui.template_args["extended_csv_files"] = [{"href": f"{base_path}/otel-traces/csv",
+                                                       "title": "Download trace statistics CSV"}]
+        blueprint = flask.Blueprint("otel_locust", __name__, url_prefix=base_path)
+
+        @blueprint.route("/otel-traces/csv")
+        @web_ui.auth_required_if_enabled
+        def traces_csv() -> flask.Response:
+            return flask.Response(rows_csv(self.rows()), mimetype="text/csv", headers={
+                "Content-Disposition": "attachment; filename=otel_traces.csv"})
+
+        web_ui.app.register_blueprint(blueprint)
+        web_ui.app.after_request(self._after_request)
+
+    def _after_request(self, response: flask.Response) -> flask.Response:
+        endpoint = flask.request.endpoint
+        if endpoint == "locust.request_stats" and response.is_json:
+            body = response.get_json()
+            body["extended_stats"] = [{"key": KEY, "data": self.rows()}]
+            response.set_data(json.dumps(body))
+        elif endpoint == "locust.stats_report" and response.mimetype == "text/html":
+            response.set_data(add_to_report(response.get_data(as_text=True), self.rows(final=True)))
+        return response
+
+    def rows(self, final: bool = False) -> list[dict[str, Any]]:
+        return trace_rows(self.runtime.stats, None if final else self._rates(), self._sink_stats())
+
+    def reset(self) -> None:
+        self._history.clear()
+
+    def _rates(self) -> dict[str, tuple[float, float, float]]:
+        now = time.monotonic()
+        current = {name: (e["traces"]["generated"], e["spans"]["generated"], e["bytes_sent"])
+                   for name, e in self.runtime.stats.scenarios.items()}
+        current["Total"] = tuple(sum(v[i] for v in current.values()) for i in range(3))  # type: ignore[assignment]
+        self._history.append((now, current))
+        while len(self._history) > 2 and now - self._history[1][0] >= RATE_WINDOW_S:
+            self._history.popleft()
+        then, past = self._history[0]
+        elapsed = now - then
+        if elapsed <= 0:
+            return {}
+        rates = {}
+        for name, (traces, spans, nbytes) in current.items():
+            t0, s0, b0 = past.get(name, (0, 0, 0))
+            rates[name] = ((traces - t0) / elapsed, (spans - s0) / elapsed, (nbytes - b0) / elapsed / 1e6)
+        return rates
+
+    def _sink_stats(self) -> dict[str, Any] | None:
+        sink = self.runtime.sink
+        if sink is None:
+            return None
+        fetched, stats = self._sink
+        if time.monotonic() - fetched >= SINK_POLL_S:
+            with contextlib.suppress(OSError):
+                stats = sink.stats(timeout=1.0)
+            self._sink = (time.monotonic(), stats)
+        return stats
+
+
+def add_to_report(page: str, rows: list[dict[str, Any]]) -> str:
+    """Locust's HTML report with the trace table added before ``</body>``."""
+    section = rows_html(rows)
+    index = page.rfind("</body>")
+    return page[:index] + section + page[index:] if index >= 0 else page + section

@@ -1,0 +1,49 @@
+"""Distributed runs for real: a master and two worker processes on 127.0.0.1, and --processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from .backends import free_port
+from .helpers import LOCUSTFILE, run_locust, summary
+
+pytestmark = pytest.mark.e2e
+
+
+def _check_account(data: dict) -> None:
+    traces, spans, sink = data["total"]["traces"], data["total"]["spans"], data["sink"]
+    assert traces["generated"] == traces["delivered"] > 30 and traces["failed"] == traces["dropped"] == 0
+    assert sink["traces_complete"] == sink["traces_received"] == traces["delivered"]
+    assert sink["spans_received"] == spans["delivered"] and sink["orphan_spans"] == 0
+
+
+def test_master_and_two_workers_sum_to_what_the_sink_received(tmp_path):
+    port = free_port()
+    workers = [subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--worker", "--master-host",
+                                 "127.0.0.1", "--master-port", str(port)], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        result = run_locust(["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+                             "--expect-workers", "2", "--headless", "-u", "6", "-r", "6", "-t", "8s",
+                             "--otel-pace", "0.2", "--otel-mix", "simple_query=1,delegated_booking=1",
+                             "--otel-summary", "summary.json"], tmp_path, timeout=120)
+    finally:
+        errors = [w.communicate(timeout=60)[1] for w in workers]
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = summary(tmp_path / "summary.json")
+    _check_account(data)
+    assert data["workers"] == {"reported": 2, "lost": []}
+    assert set(data["scenarios"]) == {"simple_query", "delegated_booking"}, "the master's options reached workers"
+    assert all("Traceback" not in e for e in errors)
+
+
+def test_processes_flag_works_and_accounts_exactly(tmp_path):
+    result = run_locust(["--processes", "2", "--headless", "-u", "6", "-r", "6", "-t", "6s", "--otel-pace", "0.2",
+                         "--otel-summary", "summary.json"], tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = summary(tmp_path / "summary.json")
+    _check_account(data)
+    assert data["workers"]["reported"] == 2
