@@ -125,3 +125,16 @@ def test_console_platform_prints_trace_trees(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "simple_query:" in result.stdout and "invoke_agent travel_assistant" in result.stdout
     assert "└─ " in result.stdout
+
+
+def test_html_report_and_csv_carry_the_final_trace_table(tmp_path):
+    result = run_locust(["--headless", "-u", "4", "-r", "4", "-t", "3s", "--otel-pace", "0.2", "--html",
+                         "report.html", "--csv", "run", "--otel-summary", "summary.json"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = summary(tmp_path / "summary.json")
+    page = (tmp_path / "report.html").read_text()
+    assert 'id="otel-locust-traces"' in page and "Sink verified" in page
+    rows = {line.split(",")[0]: line.split(",") for line in (tmp_path / "run_traces.csv").read_text().splitlines()}
+    assert rows["Scenario"][:3] == ["Scenario", "Traces", "Delivered"]
+    assert int(rows["Total"][1]) == data["total"]["traces"]["generated"], "the CSV has the final numbers"
+    assert int(rows["Total"][-1]) == data["sink"]["traces_complete"]
