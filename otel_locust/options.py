@@ -57,6 +57,9 @@ def add_arguments(parser: Any) -> None:
                                       "0: never retry", type=float)
     opt("--otel-max-loss", 0.0, "exit with code 3 when (failed + dropped) / generated traces exceed this",
         type=float)
+    opt("--otel-profile-users", 50, "peak users of the ramp and spike profiles (locustfiles/ramp.py, spike.py)",
+        type=int)
+    opt("--otel-profile-seconds", 300.0, "duration of the ramp and spike profiles", type=float)
     opt("--otel-service-name", "travel-agent", "service.name of the generated traces")
     opt("--otel-summary", "", "write the end-of-run JSON summary to this path", ui=False)
     opt("--otel-sink-args", "", "more otel-locust-sink options for the embedded sink, e.g. fault injection: "
