@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from locust import LoadTestShape
 
+import itertools
+
 RAMP = ((0.0, 0.0), (0.2, 1.0), (0.8, 1.0), (1.0, 0.0))
 SPIKE = ((0.0, 0.2), (0.4, 0.2), (0.42, 1.0), (0.6, 1.0), (0.62, 0.2), (1.0, 0.2))
 
 
 def users_at(keyframes: tuple[tuple[float, float], ...], progress: float, peak: int) -> int:
     """Users at ``progress`` (0-1) through the profile, interpolated between keyframes."""
-    for (x0, y0), (x1, y1) in zip(keyframes, keyframes[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(keyframes):
         if x0 <= progress <= x1:
             share = y0 if x1 == x0 else y0 + (y1 - y0) * (progress - x0) / (x1 - x0)
             return round(share * peak)
