@@ -47,3 +47,28 @@ def test_processes_flag_works_and_accounts_exactly(tmp_path):
     data = summary(tmp_path / "summary.json")
     _check_account(data)
     assert data["workers"]["reported"] == 2
+
+
+def test_losing_a_worker_does_not_stop_the_others_and_the_summary_says_so(tmp_path):
+    port = free_port()
+    workers = [subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--worker", "--master-host",
+                                 "127.0.0.1", "--master-port", str(port)], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL) for _ in range(2)]
+    master = subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--master", "--master-bind-host",
+                               "127.0.0.1", "--master-bind-port", str(port), "--expect-workers", "2", "--headless",
+                               "-u", "4", "-r", "4", "-t", "20s", "--otel-pace", "0.2", "--otel-max-loss", "1",
+                               "--otel-summary", "summary.json"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    import time
+
+    time.sleep(11)  # let the test start and run (workers report every 3 s), then lose one without a goodbye
+    workers[0].kill()
+    _, stderr = master.communicate(timeout=120)
+    workers[1].wait(timeout=60)
+    assert master.returncode == 0, stderr[-2000:]
+    data = summary(tmp_path / "summary.json")
+    assert len(data["workers"]["lost"]) == 1 and data["workers"]["reported"] == 2
+    traces = data["total"]["traces"]
+    assert traces["delivered"] > 20, "the other worker kept going"
+    assert data["sink"]["traces_complete"] >= traces["delivered"], "the lost worker's last traces arrived unaccounted"
+    assert "went missing" in stderr

@@ -72,3 +72,11 @@ def test_a_slow_receiver_stalls_nothing_in_a_distributed_run(tmp_path):
                         minimum=8)
     assert "missing" not in stderr.lower(), "no worker was marked missing"
     assert data["total"]["traces"]["failed"] == 0
+
+
+def test_a_413_splits_the_request_until_it_fits(tmp_path):
+    data, stderr = _run(tmp_path, "--max-body-mb 0.1", "--otel-mix", "multi_service_complex=1", minimum=5)
+    total = data["total"]
+    assert total["traces"]["failed"] == 0, "every trace arrived, in smaller requests"
+    assert total["requests"] > 3 * total["traces"]["generated"]
+    assert "HTTP 413: request of" in stderr and "resent in two halves" in stderr
