@@ -92,7 +92,7 @@ class Settings:
 def settings_from(options: argparse.Namespace) -> Settings:
     """Validate parsed options; raises :class:`ConfigError` naming the first bad option."""
     platform = _platform(options.otel_platform)
-    scenarios = _scenarios(options.otel_scenarios)
+    scenarios = scenarios_from(options.otel_scenarios)
     try:
         preset_headers = platform.headers(str(options.otel_api_key), str(options.otel_project))
     except PresetError as exc:
@@ -124,7 +124,8 @@ def _platform(name: str) -> Platform:
     return platform
 
 
-def _scenarios(directory: str) -> dict[str, Scenario]:
+def scenarios_from(directory: str) -> dict[str, Scenario]:
+    """The scenarios in ``directory`` (empty: the repository's), or a ConfigError naming --otel-scenarios."""
     path = Path(directory) if directory else DEFAULT_SCENARIOS_DIR
     try:
         found = load_scenarios(path)

@@ -8,7 +8,7 @@ import sys
 
 from otel_locust.dialects import DIALECTS
 from otel_locust.instrument import Instrumentation
-from otel_locust.options import ConfigError, _scenarios
+from otel_locust.options import ConfigError, scenarios_from
 from otel_locust.planner import Planner
 from otel_locust.pools import pools_for
 from otel_locust.trace import PlannedSpan, PlannedTrace
@@ -46,8 +46,8 @@ def render_tree(trace: PlannedTrace, sizes: list[int]) -> list[str]:
         for position, child in enumerate(kids):
             walk(child, prefix + ("" if top else ("   " if last else "│  ")), position == len(kids) - 1, False)
 
+    lines.append(f"{'span':<{width}} {'start':>12} {'duration':>12} {'size':>10}")
     walk(0, "", True, True)
-    lines.append(f"{'name':<{width}} {'start':>12} {'duration':>12} {'size':>10}")
     return lines
 
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dialects", default="genai", help="comma-separated dialects (default genai)")
     args = parser.parse_args(argv)
     try:
-        scenarios = _scenarios(args.scenarios)
+        scenarios = scenarios_from(args.scenarios)
     except ConfigError as exc:
         print(f"otel-locust-preview: {exc}", file=sys.stderr)
         return 2

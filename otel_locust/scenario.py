@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -143,7 +143,6 @@ class Scenario:
     agent: Agent
     question: str
     weight: float = 1.0
-    turns: tuple[int, int] = field(default=(1, 1))  # reserved for multi-turn sessions
 
 
 def load_scenarios(directory: Path = DEFAULT_SCENARIOS_DIR) -> dict[str, Scenario]:
