@@ -38,20 +38,28 @@ def _text_part(text: bytes) -> bytes:
 
 
 def messages(span: PlannedSpan) -> tuple[bytes, bytes]:
-    """The span's input and output message arrays (GenAI parts format), encoded once per span."""
+    """The span's input and output messages (GenAI parts format), encoded once per span.
+
+    Each is the *inside* of a JSON array: :func:`_array` adds the brackets without copying the (large) history.
+    """
     if not span.input_json:
         if span.kind == "llm":
-            span.input_json = b"[" + b",".join(span.history) + b"]"
-            span.output_json = b"[" + _json_message("assistant", span.output, span.finish_reason) + b"]"
+            span.input_json = b",".join(span.history)
+            span.output_json = _json_message("assistant", span.output, span.finish_reason)
         else:
-            span.input_json = b"[" + _json_message("user", _text_part(span.task)) + b"]"
-            span.output_json = b"[" + _json_message("assistant", _text_part(span.answer), "stop") + b"]"
+            span.input_json = _json_message("user", _text_part(span.task))
+            span.output_json = _json_message("assistant", _text_part(span.answer), "stop")
     return span.input_json, span.output_json
 
 
 def _big(out: list[bytes], key: str, value: bytes) -> int:
     """A large string attribute appended without copying ``value``."""
     return otlp.attr_str_pieces(out, key, (value,), len(value))
+
+
+def _array(out: list[bytes], key: str, inside: bytes) -> int:
+    """A JSON array attribute from its inside, appended without copying it."""
+    return otlp.attr_str_pieces(out, key, (b"[", inside, b"]"), len(inside) + 2)
 
 
 def _append(out: list[bytes], encoded: bytes) -> int:
@@ -155,8 +163,8 @@ class GenAI(Dialect):
 
     def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         inputs, outputs = messages(span)
-        return (_append(out, self._conversation(trace)) + _big(out, "gen_ai.input.messages", inputs)
-                + _big(out, "gen_ai.output.messages", outputs))
+        return (_append(out, self._conversation(trace)) + _array(out, "gen_ai.input.messages", inputs)
+                + _array(out, "gen_ai.output.messages", outputs))
 
     def llm(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         system = self._system_cache.get(span.system)
@@ -169,7 +177,7 @@ class GenAI(Dialect):
                  + otlp.attr_int("gen_ai.usage.input_tokens", span.input_tokens)
                  + otlp.attr_int("gen_ai.usage.output_tokens", span.output_tokens))
         inputs, outputs = messages(span)
-        return _append(out, small) + _big(out, "gen_ai.input.messages", inputs) + _big(
+        return _append(out, small) + _array(out, "gen_ai.input.messages", inputs) + _array(
             out, "gen_ai.output.messages", outputs)
 
     def tool(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
@@ -203,7 +211,7 @@ class OpenInference(Dialect):
 
     def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         inputs, outputs = messages(span)
-        return _append(out, self._session(trace)) + _big(out, "input.value", inputs) + _big(
+        return _append(out, self._session(trace)) + _array(out, "input.value", inputs) + _array(
             out, "output.value", outputs)
 
     def llm(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
@@ -270,7 +278,7 @@ class Braintrust(Dialect):
 
     def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         inputs, outputs = messages(span)
-        return _big(out, "braintrust.input_json", inputs) + _big(out, "braintrust.output_json", outputs)
+        return _array(out, "braintrust.input_json", inputs) + _array(out, "braintrust.output_json", outputs)
 
     def tool(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         return _big(out, "braintrust.input_json", span.arguments) + _big(out, "braintrust.output_json", span.result)

@@ -61,6 +61,9 @@ class Instrumentation:
     def __init__(self, dialects: Sequence[Dialect], service_name: str = "travel-agent",
                  resource_attributes: dict[str, str] | None = None, ids: random.Random | None = None) -> None:
         self.dialects = tuple(dialects)
+        # per span kind, the dialects' methods that add dynamic attributes (looked up once, not per span)
+        self._dynamic = {"agent": [d.agent for d in dialects], "llm": [d.llm for d in dialects],
+                         "tool": [d.tool for d in dialects], "http": []}
         self._ids = ids or random.Random()
         self._static: dict[tuple[str, int, int], tuple[bytes, bytes]] = {}
         attrs = {"service.name": service_name, "service.version": __version__,
@@ -143,14 +146,8 @@ class Instrumentation:
                               base + span.end)
         out = [head, static]
         size = len(head) + len(static)
-        kind = span.kind
-        for dialect in self.dialects:
-            if kind == "llm":
-                size += dialect.llm(span, trace, out)
-            elif kind == "tool":
-                size += dialect.tool(span, trace, out)
-            elif kind == "agent":
-                size += dialect.agent(span, trace, out)
+        for add in self._dynamic[span.kind]:
+            size += add(span, trace, out)
         if is_root:
             root = (otlp.attr_str("otel_locust.scenario", trace.scenario.name)
                     + otlp.attr_int("otel_locust.trace.span_count", len(trace.spans))
