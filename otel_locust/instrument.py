@@ -34,25 +34,20 @@ class EncodedTrace:
 
 @dataclass(slots=True, eq=False)
 class OtlpRequest:
-    """One request body and the encoded spans in it, so it can be split again if a receiver refuses its size."""
+    """One request body and its span count. It keeps no encoded pieces (holding hundreds of small objects per
+    trace in flight would make the garbage collector slower); a refused request is split by re-reading its body."""
 
     body: bytes
-    span_chunks: list[list[bytes]]
-    span_sizes: list[int]
+    spans: int
     envelope: Instrumentation
-
-    @property
-    def spans(self) -> int:
-        return len(self.span_chunks)
 
     def halves(self) -> list[OtlpRequest]:
         """Two requests with half the spans each; empty when there is a single span (nothing to split)."""
-        if len(self.span_chunks) < 2:
+        if self.spans < 2:
             return []
-        middle = len(self.span_chunks) // 2
-        pack = self.envelope.pack
-        return [*pack(self.span_chunks[:middle], self.span_sizes[:middle]),
-                *pack(self.span_chunks[middle:], self.span_sizes[middle:])]
+        fields = otlp.split_spans(self.body)
+        middle = len(fields) // 2
+        return [self.envelope.wrap(fields[:middle]), self.envelope.wrap(fields[middle:])]
 
 
 class Instrumentation:
@@ -99,16 +94,20 @@ class Instrumentation:
     def pack(self, spans: list[list[bytes]], sizes: list[int], max_bytes: int = 0) -> list[OtlpRequest]:
         overhead = len(self.resource) + len(self.scope) + 16
         if not max_bytes or sum(sizes) + overhead <= max_bytes:
-            return [OtlpRequest(self._body(spans, sum(sizes)), spans, sizes, self)]
-        requests, batch, batch_sizes = [], [], []
+            return [OtlpRequest(self._body(spans, sum(sizes)), len(spans), self)]
+        requests, batch, batch_size = [], [], 0
         for chunks, size in zip(spans, sizes, strict=True):
-            if batch and sum(batch_sizes) + size + overhead > max_bytes:
-                requests.append(OtlpRequest(self._body(batch, sum(batch_sizes)), batch, batch_sizes, self))
-                batch, batch_sizes = [], []
+            if batch and batch_size + size + overhead > max_bytes:
+                requests.append(OtlpRequest(self._body(batch, batch_size), len(batch), self))
+                batch, batch_size = [], 0
             batch.append(chunks)
-            batch_sizes.append(size)
-        requests.append(OtlpRequest(self._body(batch, sum(batch_sizes)), batch, batch_sizes, self))
+            batch_size += size
+        requests.append(OtlpRequest(self._body(batch, batch_size), len(batch), self))
         return requests
+
+    def wrap(self, span_fields: list[bytes]) -> OtlpRequest:
+        """A request around already-encoded span fields (see ``otlp.split_spans``)."""
+        return OtlpRequest(self._body([[f] for f in span_fields], sum(map(len, span_fields))), len(span_fields), self)
 
     def _body(self, spans: list[list[bytes]], size: int) -> bytes:
         return otlp.export_request(self.resource, self.scope, spans, size)

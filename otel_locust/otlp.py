@@ -156,6 +156,40 @@ def scope(name: str, version: str) -> bytes:
     return length_delimited(0x0A, length_delimited(0x0A, name.encode()) + length_delimited(0x12, version.encode()))
 
 
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _fields(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(tag byte, field start, payload start, field end) of each length-delimited field in data[start:end]."""
+    found, pos = [], start
+    while pos < end:
+        field_start, tag = pos, data[pos]
+        length, payload = _read_varint(data, pos + 1)
+        found.append((tag, field_start, payload, payload + length))
+        pos = payload + length
+    return found
+
+
+def split_spans(body: bytes) -> list[bytes]:
+    """The span fields of an ExportTraceServiceRequest made by :func:`export_request`, each a complete
+    ``ScopeSpans.spans`` entry ready to be packed again (used only to split a request refused as too large)."""
+    spans = []
+    for _, _, rs_payload, rs_end in _fields(body, 0, len(body)):
+        for tag, _, ss_payload, ss_end in _fields(body, rs_payload, rs_end):
+            if tag == 0x12:  # ResourceSpans.scope_spans
+                spans += [body[f_start:f_end] for t, f_start, _, f_end in _fields(body, ss_payload, ss_end)
+                          if t == 0x12]  # ScopeSpans.spans
+    return spans
+
+
 def export_request(resource_field: bytes, scope_field: bytes, spans: Sequence[list[bytes]],
                    spans_size: int) -> bytes:
     """An ExportTraceServiceRequest with one ResourceSpans and one ScopeSpans holding ``spans``.
