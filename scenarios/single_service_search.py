@@ -12,7 +12,7 @@ SCENARIO = Scenario(
     agent=assistant(
         ToolRound((FETCH_USER,)),
         Loop((SEARCH_BY_SERVICE,), 1, 2),
-        Maybe(0.5, (ToolRound((LOOKUP_POLICY,), thought="thought"),)),
+        Maybe(0.3, (ToolRound((LOOKUP_POLICY,), thought="thought"),)),
         Answer("answer.long"),
     ),
 )
