@@ -27,7 +27,6 @@ _KINDS = {"agent": otlp.KIND_INTERNAL, "llm": otlp.KIND_CLIENT, "tool": otlp.KIN
 class EncodedTrace:
     """A trace's spans, each an encoded chunk list (ready for ``otlp.export_request``) with its size."""
 
-    trace_id: bytes
     spans: list[list[bytes]]
     sizes: list[int]
 
@@ -82,7 +81,7 @@ class Instrumentation:
             chunks, size = self._span(span, trace, trace_id, span_ids[index], parent, base, index == 0)
             chunk_lists.append(otlp.wrap_span(chunks, size))
             sizes.append(len(chunks[0]) + size)
-        return EncodedTrace(trace_id, chunk_lists, sizes)
+        return EncodedTrace(chunk_lists, sizes)
 
     def requests(self, encoded: EncodedTrace, max_bytes: int = 0) -> list[OtlpRequest]:
         """Pack the spans into requests of at most ``max_bytes`` each (0: one request per trace).

@@ -64,9 +64,6 @@ class TraceStats:
 
     # -- transport ----------------------------------------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
-        return self.scenarios
-
     def take(self) -> dict[str, Any]:
         """Return the counters and start again from zero (a worker's delta for the master)."""
         taken, self.scenarios = self.scenarios, {}
