@@ -25,8 +25,8 @@ import gevent
 from gevent.pool import Group
 from geventhttpclient import HTTPClient
 from geventhttpclient.url import URL
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
+from otel_locust import otlp
 from otel_locust.instrument import OtlpRequest
 from otel_locust.retry import RetryPolicy, parse_retry_after
 from otel_locust.stats import TraceStats
@@ -158,7 +158,7 @@ class TraceExporter:
                 break
             gevent.sleep(delay)
         if answer.status is not None and 200 <= answer.status < 300:
-            answer.rejected = _rejected_spans(answer.body)
+            answer.rejected = otlp.rejected_spans(answer.body)
         exception = answer.error or self._rejection(answer, len(wire), request.spans)
         self._stats.request(scenario, len(wire) * attempt, exception is None, retries=attempt - 1)
         self._request_event.fire(request_type="OTLP", name=scenario, start_time=start,
@@ -186,16 +186,6 @@ class TraceExporter:
             then = "resent in two halves" if spans > 1 else "a single span cannot be split"
             return ExportError(f"HTTP 413: request of {size} bytes refused (platform limit: {limit}); {then}")
         return ExportError(f"HTTP {status}: {_excerpt(answer.body)}")
-
-
-def _rejected_spans(body: bytes) -> int:
-    """``partial_success.rejected_spans`` of an ExportTraceServiceResponse (0 for an empty or foreign body)."""
-    if not body:
-        return 0
-    try:
-        return max(0, ExportTraceServiceResponse.FromString(body).partial_success.rejected_spans)
-    except Exception:
-        return 0
 
 
 def _excerpt(body: bytes | None, limit: int = 120) -> str:

@@ -78,3 +78,25 @@ def test_a_request_splits_in_halves_until_single_spans(scenarios, planner, instr
     while single.spans > 1:
         single = single.halves()[0]
     assert single.halves() == []
+
+
+def test_rejected_spans_are_read_from_a_partial_success_answer():
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+    answer = ExportTraceServiceResponse()
+    answer.partial_success.rejected_spans = 37
+    answer.partial_success.error_message = "too many attributes"
+    assert otlp.rejected_spans(answer.SerializeToString()) == 37
+    message_only = ExportTraceServiceResponse()
+    message_only.partial_success.error_message = "warning only"
+    assert otlp.rejected_spans(message_only.SerializeToString()) == 0
+    assert otlp.rejected_spans(b"") == otlp.rejected_spans(b"\xff\xff") == otlp.rejected_spans(b"not protobuf") == 0
+
+
+def test_the_generator_process_never_loads_the_protobuf_runtime():
+    import subprocess
+    import sys
+
+    code = "import otel_locust.plugin, sys; print(any(m.startswith('google.protobuf') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.strip()
+    assert out == "False", "importing protobuf into the Locust process slows generation by about 20%"
