@@ -225,33 +225,49 @@ class OpenInference(Dialect):
                 + _big(out, "input.value", span.arguments) + _big(out, "output.value", span.result))
 
 
-class LangSmith(Dialect):
-    """LangSmith: run types, the provider under its read key, and thread metadata."""
+class _TypedSpans(Dialect):
+    """A backend that types spans with one key per span kind and reads session and user on every span."""
 
-    name = "langsmith"
+    kind_key = ""
+    kinds: dict[str, str] = {}
+    session_keys: tuple[str, ...] = ()
+    user_keys: tuple[str, ...] = ()
 
     def __init__(self) -> None:
-        self._session = _SessionCache(("langsmith.metadata.session_id",), ("langsmith.metadata.user_id",))
+        self._session = _SessionCache(self.session_keys, self.user_keys)
 
     def agent_static(self, agent: Agent) -> bytes:
-        return otlp.attr_str("langsmith.span.kind", "chain")
+        return otlp.attr_str(self.kind_key, self.kinds["agent"])
 
     def llm_static(self, agent: Agent, model: Model) -> bytes:
-        # LangSmith maps gen_ai.system (not gen_ai.provider.name) to ls_provider
-        return otlp.attr_str("langsmith.span.kind", "llm") + otlp.attr_str("gen_ai.system", model.provider)
+        return otlp.attr_str(self.kind_key, self.kinds["llm"])
 
     def tool_static(self, tool: Tool) -> bytes:
-        return otlp.attr_str("langsmith.span.kind", "tool")
-
-    def root(self, trace: PlannedTrace) -> bytes:
-        return otlp.attr_str("langsmith.trace.name", trace.scenario.name) + otlp.attr_str(
-            "langsmith.span.tags", f"otel-locust,{trace.scenario.name}")
+        return otlp.attr_str(self.kind_key, self.kinds["tool"])
 
     def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         return _append(out, self._session(trace))
 
     llm = agent
     tool = agent
+
+
+class LangSmith(_TypedSpans):
+    """LangSmith: run types, the provider under its read key, and thread metadata."""
+
+    name = "langsmith"
+    kind_key = "langsmith.span.kind"
+    kinds = {"agent": "chain", "llm": "llm", "tool": "tool"}
+    session_keys = ("langsmith.metadata.session_id",)
+    user_keys = ("langsmith.metadata.user_id",)
+
+    def llm_static(self, agent: Agent, model: Model) -> bytes:
+        # LangSmith maps gen_ai.system (not gen_ai.provider.name) to ls_provider
+        return super().llm_static(agent, model) + otlp.attr_str("gen_ai.system", model.provider)
+
+    def root(self, trace: PlannedTrace) -> bytes:
+        return otlp.attr_str("langsmith.trace.name", trace.scenario.name) + otlp.attr_str(
+            "langsmith.span.tags", f"otel-locust,{trace.scenario.name}")
 
 
 class Braintrust(Dialect):
@@ -284,36 +300,25 @@ class Braintrust(Dialect):
         return _big(out, "braintrust.input_json", span.arguments) + _big(out, "braintrust.output_json", span.result)
 
 
-class Langfuse(Dialect):
+class Langfuse(_TypedSpans):
     """Langfuse: observation types, and session/user on every span (Langfuse reads them per span)."""
 
     name = "langfuse"
-
-    def __init__(self) -> None:
-        self._session = _SessionCache(("session.id",), ("user.id",))
-
-    def agent_static(self, agent: Agent) -> bytes:
-        return otlp.attr_str("langfuse.observation.type", "agent")
+    kind_key = "langfuse.observation.type"
+    kinds = {"agent": "agent", "llm": "generation", "tool": "tool"}
+    session_keys = ("session.id",)
+    user_keys = ("user.id",)
 
     def llm_static(self, agent: Agent, model: Model) -> bytes:
-        return otlp.attr_str("langfuse.observation.type", "generation") + otlp.attr_str(
-            "langfuse.observation.model.name", model.response_model)
-
-    def tool_static(self, tool: Tool) -> bytes:
-        return otlp.attr_str("langfuse.observation.type", "tool")
+        return super().llm_static(agent, model) + otlp.attr_str("langfuse.observation.model.name",
+                                                                model.response_model)
 
     def http_static(self, http: Http) -> bytes:
-        return otlp.attr_str("langfuse.observation.type", "span")
+        return otlp.attr_str(self.kind_key, "span")
 
     def root(self, trace: PlannedTrace) -> bytes:
         return otlp.attr_str("langfuse.trace.name", trace.scenario.name) + otlp.attr_str_array(
             "langfuse.trace.tags", ["otel-locust", trace.scenario.name])
-
-    def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
-        return _append(out, self._session(trace))
-
-    llm = agent
-    tool = agent
 
 
 class MLflow(Dialect):

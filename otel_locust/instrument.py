@@ -92,8 +92,9 @@ class Instrumentation:
 
     def pack(self, spans: list[list[bytes]], sizes: list[int], max_bytes: int = 0) -> list[OtlpRequest]:
         overhead = len(self.resource) + len(self.scope) + 16
-        if not max_bytes or sum(sizes) + overhead <= max_bytes:
-            return [OtlpRequest(self._body(spans, sum(sizes)), len(spans), self)]
+        total = sum(sizes)
+        if not max_bytes or total + overhead <= max_bytes:
+            return [OtlpRequest(self._body(spans, total), len(spans), self)]
         requests, batch, batch_size = [], [], 0
         for chunks, size in zip(spans, sizes, strict=True):
             if batch and batch_size + size + overhead > max_bytes:

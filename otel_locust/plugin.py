@@ -144,7 +144,7 @@ class Runtime:
     def new_client(self) -> Client:
         settings = self._require()
         if not settings.platform.sends_otlp:
-            return ConsoleClient(sys.stdout.write)
+            return ConsoleClient()
         return OtlpHttpClient(settings.endpoint, settings.headers, settings.compression, settings.timeout)
 
     def emit(self, client: Client, session: Session, scenario: Scenario) -> gevent.Greenlet:

@@ -32,11 +32,11 @@ class RetryPolicy:
             return is_connection_failure(error)
         return status in RETRYABLE_STATUSES
 
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random | None = None) -> float:
         """Seconds to wait before attempt ``attempt + 1``: the server's Retry-After, else jittered backoff."""
         if retry_after is not None:
             return min(retry_after, self.max_elapsed)
-        return rng.uniform(0, min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1)))
+        return (rng or random).uniform(0, min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1)))
 
 
 def is_connection_failure(error: BaseException) -> bool:
@@ -49,8 +49,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
         return max(0.0, float(value))
     except ValueError:
