@@ -19,8 +19,8 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from otel_locust.capture import CaptureReceiver, decode_spans
-from otel_locust.conformance import check_trace, shape
+from otel_locust.testing.capture import CaptureReceiver, decode_spans
+from otel_locust.testing.conformance import check_trace, shape
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,7 @@
 """
 
 from otel_locust import AgentTraceUser
-from otel_locust.shapes import SpikeShape  # noqa: F401 - Locust picks the shape up from this module
+from otel_locust.plugin.profiles import SpikeShape  # noqa: F401 - Locust picks the shape up from this module
 
 
 class TravelAgentUser(AgentTraceUser):

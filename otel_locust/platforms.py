@@ -23,6 +23,16 @@ class PresetError(ValueError):
     """A required platform setting is missing or malformed; the message names the option."""
 
 
+def _first_env(names: tuple[str, ...]) -> str:
+    return next((os.environ[v] for v in names if os.environ.get(v)), "")
+
+
+def _langfuse_key(names: tuple[str, ...]) -> str:
+    """Langfuse's SDK reads its two keys from two variables; the preset wants them as public:secret."""
+    public, secret = os.environ.get("LANGFUSE_PUBLIC_KEY", ""), os.environ.get("LANGFUSE_SECRET_KEY", "")
+    return f"{public}:{secret}" if public and secret else ""
+
+
 def _no_headers(key: str, project: str) -> dict[str, str]:
     return {}
 
@@ -66,27 +76,27 @@ def _mlflow(key: str, project: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Platform:
-    """A destination preset. ``endpoint`` empty means the platform supplies it at run time (the sink)."""
+    """A destination preset and what it can do, as fields (code asks ``platform.embedded_sink``, never the name).
+
+    ``endpoint`` empty means the platform supplies it at run time (the embedded sink).
+    """
 
     name: str
-    description: str
     endpoint: str = ""
     dialects: tuple[str, ...] = ("genai",)
     max_request_bytes: int = 0  # 0: no documented limit; one request per trace
-    sends_otlp: bool = True
+    transport: str = "otlp"  # "otlp": OTLP over the network; "console": printed on stdout
+    embedded_sink: bool = False  # the plugin starts its own verifying receiver when no endpoint is given
+    protocols: tuple[str, ...] = ("http/protobuf", "http/json", "grpc")  # OTLP protocols the platform takes
     key_env: tuple[str, ...] = ()  # where the key is read from when --otel-api-key is not given
     key_required: bool = False
     project_env: tuple[str, ...] = ()
     default_project: str = ""
     make_headers: Callable[[str, str], dict[str, str]] = field(default=_no_headers, repr=False)
+    key_from_env: Callable[[tuple[str, ...]], str] = field(default=_first_env, repr=False)
 
     def resolve_key(self, given: str) -> str:
-        if given:
-            return given
-        if self.name == "langfuse":
-            public, secret = os.environ.get("LANGFUSE_PUBLIC_KEY", ""), os.environ.get("LANGFUSE_SECRET_KEY", "")
-            return f"{public}:{secret}" if public and secret else ""
-        return next((os.environ[v] for v in self.key_env if os.environ.get(v)), "")
+        return given or self.key_from_env(self.key_env)
 
     def resolve_project(self, given: str) -> str:
         return given or next((os.environ[v] for v in self.project_env if os.environ.get(v)), self.default_project)
@@ -103,26 +113,27 @@ class Platform:
 PLATFORMS: dict[str, Platform] = {
     p.name: p
     for p in (
-        Platform("sink", "embedded local receiver that verifies every trace (no network needed)"),
-        Platform("otlp", "any OTLP/HTTP receiver: collector, Jaeger, Tempo, ...", endpoint=OTLP_DEFAULT_ENDPOINT),
-        Platform("console", "print each trace as a tree on stdout (debugging only)", sends_otlp=False),
-        Platform("braintrust", "Braintrust logs", endpoint="https://api.braintrust.dev/otel/v1/traces",
+        Platform("sink", embedded_sink=True),  # embedded local receiver that verifies every trace
+        Platform("otlp", endpoint=OTLP_DEFAULT_ENDPOINT),  # any OTLP receiver: collector, Jaeger, Tempo, ...
+        Platform("console", transport="console"),  # each trace as a tree on stdout (debugging only)
+        Platform("braintrust", endpoint="https://api.braintrust.dev/otel/v1/traces",
                  dialects=("genai", "braintrust"), max_request_bytes=10 * MB, key_env=("BRAINTRUST_API_KEY",),
                  key_required=True, project_env=("BRAINTRUST_PROJECT",), default_project="otel-locust",
-                 make_headers=_braintrust),
-        Platform("langsmith", "LangSmith tracing projects",
-                 endpoint="https://api.smith.langchain.com/otel/v1/traces", dialects=("genai", "langsmith"),
+                 make_headers=_braintrust, protocols=("http/protobuf", "http/json")),
+        Platform("langsmith", endpoint="https://api.smith.langchain.com/otel/v1/traces",
+                 dialects=("genai", "langsmith"),
                  key_env=("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"), key_required=True,
                  project_env=("LANGSMITH_PROJECT", "LANGCHAIN_PROJECT"), default_project="otel-locust",
-                 make_headers=_langsmith),
-        Platform("langfuse", "Langfuse (cloud or self-hosted)",
-                 endpoint="https://cloud.langfuse.com/api/public/otel/v1/traces", dialects=("genai", "langfuse"),
-                 max_request_bytes=5 * MB, key_required=True, make_headers=_langfuse),
-        Platform("phoenix", "Arize Phoenix", endpoint="http://localhost:6006/v1/traces",
+                 make_headers=_langsmith, protocols=("http/protobuf", "http/json")),
+        Platform("langfuse", endpoint="https://cloud.langfuse.com/api/public/otel/v1/traces",
+                 dialects=("genai", "langfuse"), max_request_bytes=5 * MB, key_required=True,
+                 make_headers=_langfuse, key_from_env=_langfuse_key, protocols=("http/protobuf", "http/json")),
+        Platform("phoenix", endpoint="http://localhost:6006/v1/traces",
                  dialects=("genai", "openinference"), key_env=("PHOENIX_API_KEY",),
                  project_env=("PHOENIX_PROJECT_NAME",), make_headers=_phoenix),
-        Platform("mlflow", "MLflow tracking server", endpoint="http://localhost:5000/v1/traces",
+        Platform("mlflow", endpoint="http://localhost:5000/v1/traces",
                  dialects=("genai", "mlflow"), key_env=("MLFLOW_TRACKING_TOKEN",),
-                 project_env=("MLFLOW_EXPERIMENT_ID",), default_project="0", make_headers=_mlflow),
+                 project_env=("MLFLOW_EXPERIMENT_ID",), default_project="0", make_headers=_mlflow,
+                 protocols=("http/protobuf",)),
     )
 }

@@ -1,6 +1,6 @@
 """The primary agent delegates to one specialist that plans, searches, selects and books."""
 
-from otel_locust.scenario import Answer, Delegate, Route, Scenario, ToolRound
+from otel_locust.engine.scenario import Answer, Delegate, Route, Scenario, ToolRound
 
 from .travel import FETCH_USER, LOOKUP_POLICY, SEARCH_CARS, SEARCH_FLIGHTS, SEARCH_HOTELS, assistant, specialist
 

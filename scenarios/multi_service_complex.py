@@ -1,6 +1,6 @@
 """Flight, hotel and car specialists work in parallel under a trip planner; the assistant summarises."""
 
-from otel_locust.scenario import Answer, Delegate, Scenario, ToolRound
+from otel_locust.engine.scenario import Answer, Delegate, Scenario, ToolRound
 
 from .travel import FETCH_USER, LOOKUP_POLICY, TRIP_PLANNER, assistant
 

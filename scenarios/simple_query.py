@@ -1,6 +1,6 @@
 """A question answered from context after one user-info lookup (and sometimes a policy check)."""
 
-from otel_locust.scenario import Answer, Route, Scenario, ToolRound
+from otel_locust.engine.scenario import Answer, Route, Scenario, ToolRound
 
 from .travel import FETCH_USER, LOOKUP_POLICY, assistant
 

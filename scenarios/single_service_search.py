@@ -1,6 +1,6 @@
 """One search service (flights, hotels or cars), refined a few times, then the results presented."""
 
-from otel_locust.scenario import Answer, Loop, Maybe, Scenario, ToolRound
+from otel_locust.engine.scenario import Answer, Loop, Maybe, Scenario, ToolRound
 
 from .travel import FETCH_USER, LOOKUP_POLICY, SEARCH_BY_SERVICE, assistant
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import json
 
-from otel_locust.scenario import Agent, Answer, Delegate, Http, Loop, Maybe, Model, Parallel, Route, Tool, ToolRound
+from otel_locust.engine.scenario import (
+    Agent,
+    Answer,
+    Delegate,
+    Http,
+    Loop,
+    Maybe,
+    Model,
+    Parallel,
+    Route,
+    Tool,
+    ToolRound,
+)
 
 
 def _schema(**props: str) -> str:

@@ -9,22 +9,24 @@ from typing import Any
 
 import pytest
 
-from otel_locust.capture import decode_spans
-from otel_locust.dialects import GenAI
-from otel_locust.instrument import Instrumentation
-from otel_locust.planner import Planner
-from otel_locust.pools import pools_for
-from otel_locust.scenario import Scenario, load_scenarios
+from otel_locust.encoding.dialects import GenAI
+from otel_locust.encoding.instrument import Instrumentation
+from otel_locust.engine.pack import load_pack
+from otel_locust.engine.planner import Planner
+from otel_locust.engine.pools import pools_for
+from otel_locust.engine.scenario import Scenario
+from otel_locust.scenarios import CONTENT as TRAVEL
+from otel_locust.testing.capture import decode_spans
 
 
 @pytest.fixture(scope="session")
 def scenarios() -> dict[str, Scenario]:
-    return load_scenarios()
+    return load_pack().scenarios
 
 
 @pytest.fixture
 def planner() -> Planner:
-    return Planner(pools_for(11), random.Random(11))
+    return Planner(pools_for(TRAVEL, 11), random.Random(11))
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +50,8 @@ def options_namespace(**overrides: Any) -> argparse.Namespace:
     """Parsed options as Locust would produce them with every otel option at its default."""
     values = dict(otel_platform="sink", otel_endpoint="", otel_headers="", otel_api_key="", otel_project="",
                   otel_dialects="", otel_max_request_mb=0.0, otel_mix="", otel_seed=-1, otel_pace=1.0,
-                  otel_compression="none", otel_timeout=10.0, otel_retry_seconds=30.0, otel_max_loss=0.0,
+                  otel_compression="none", otel_max_in_flight=256, otel_timeout=10.0, otel_retry_seconds=30.0,
+                  otel_max_loss=0.0,
                   otel_service_name="travel-agent", otel_summary="", otel_scenarios="", otel_sink_args="")
     values.update(overrides)
     return argparse.Namespace(**values)

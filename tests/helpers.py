@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from otel_locust.capture import CaptureReceiver
+from otel_locust.testing.capture import CaptureReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = str(ROOT / "locustfiles" / "agent_mix.py")

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from otel_locust.dialects import GenAI
-from otel_locust.instrument import Instrumentation
-from otel_locust.planner import Planner
-from otel_locust.pools import pools_for
+from otel_locust.encoding.dialects import GenAI
+from otel_locust.encoding.instrument import Instrumentation
+from otel_locust.engine.planner import Planner
+from otel_locust.engine.pools import pools_for
+from otel_locust.scenarios import CONTENT as TRAVEL
 
 from .backends import MLflow, Phoenix, Server, executable, free_port, wait_until
 from .helpers import run_locust, summary
@@ -32,7 +33,7 @@ def mlflow(tmp_path_factory, scenarios):
     # the first OTLP request after start takes several seconds (lazy imports): pay it before measuring
     warmup = backend.experiment("warmup")
     instrumentation = Instrumentation([GenAI()])
-    trace = Planner(pools_for(1), random.Random(1)).plan(scenarios["simple_query"], "c", "u")
+    trace = Planner(pools_for(TRAVEL, 1), random.Random(1)).plan(scenarios["simple_query"], "c", "u")
     body = instrumentation.requests(instrumentation.encode(trace))[0].body
     request = urllib.request.Request(backend.traces_url, data=body, headers={
         "Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": warmup})

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from otel_locust.conformance import check_trace, shape
+from otel_locust.testing.conformance import check_trace, shape
 
 from .helpers import Receiver, run_locust, summary
 from .test_engine import RANGES

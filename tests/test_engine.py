@@ -11,9 +11,10 @@ import time
 
 import pytest
 
-from otel_locust.conformance import attributes, check_trace, shape
-from otel_locust.planner import Planner
-from otel_locust.pools import pools_for
+from otel_locust.engine.planner import Planner
+from otel_locust.engine.pools import pools_for
+from otel_locust.scenarios import CONTENT as TRAVEL
+from otel_locust.testing.conformance import attributes, check_trace, shape
 
 from .conftest import decode
 
@@ -28,7 +29,7 @@ RANGES = {
 
 @pytest.mark.parametrize("name", sorted(RANGES))
 def test_median_shape_is_in_spec_range_and_traces_vary(name, scenarios, encode_trace):
-    planner = Planner(pools_for(5), random.Random(5))
+    planner = Planner(pools_for(TRAVEL, 5), random.Random(5))
     spans, depths, kbs, ratios = [], [], [], []
     for i in range(120):
         body, decoded = encode_trace(planner.plan(scenarios[name], "conv", "user"))
@@ -121,7 +122,7 @@ def _content(trace, encode_trace):
 
 def test_seed_makes_content_reproducible_ids_aside(scenarios, encode_trace):
     def run(seed: int) -> list:
-        planner = Planner(pools_for(seed), random.Random(seed))
+        planner = Planner(pools_for(TRAVEL, seed), random.Random(seed))
         return [_content(planner.plan(scenarios[n], "c", "u"), encode_trace) for n in sorted(scenarios)]
 
     assert run(3) == run(3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from otel_locust.options import ConfigError, parse_headers, parse_mix, settings_from
+from otel_locust.plugin.options import ConfigError, parse_headers, parse_mix, settings_from
 
 from .conftest import options_namespace
 

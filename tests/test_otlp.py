@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from otel_locust import otlp
-from otel_locust.conformance import attributes
+from otel_locust.encoding import otlp
+from otel_locust.testing.conformance import attributes
 
 from .conftest import decode
 
@@ -97,6 +97,6 @@ def test_the_generator_process_never_loads_the_protobuf_runtime():
     import subprocess
     import sys
 
-    code = "import otel_locust.plugin, sys; print(any(m.startswith('google.protobuf') for m in sys.modules))"
+    code = "import otel_locust.plugin.user, sys; print(any(m.startswith('google.protobuf') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.strip()
     assert out == "False", "importing protobuf into the Locust process slows generation by about 20%"

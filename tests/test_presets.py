@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from otel_locust.conformance import attributes
-from otel_locust.options import ConfigError, settings_from
+from otel_locust.plugin.options import ConfigError, settings_from
+from otel_locust.testing.conformance import attributes
 
 from .conftest import options_namespace
 from .helpers import Receiver, run_locust

@@ -1,4 +1,4 @@
-"""The OTLP retry rules as pure logic: which answers are retried, and how long to wait."""
+"""The OTLP retry rules as pure logic: how answers are classified, and how long to wait."""
 
 from __future__ import annotations
 
@@ -7,17 +7,23 @@ import random
 
 import pytest
 
-from otel_locust.retry import RetryPolicy, parse_retry_after
+from otel_locust.export.http import classify
+from otel_locust.export.retry import RetryPolicy, parse_retry_after
+from otel_locust.export.transport import Verdict
 
 
-@pytest.mark.parametrize(("status", "error", "retry"), [
-    (429, None, True), (502, None, True), (503, None, True), (504, None, True),
-    (400, None, False), (401, None, False), (413, None, False), (500, None, False), (200, None, False),
-    (None, ConnectionRefusedError(), True), (None, ConnectionResetError(), True),
-    (None, TimeoutError(), False), (None, ValueError(), False),
+@pytest.mark.parametrize(("status", "verdict"), [
+    (429, Verdict.RETRY), (502, Verdict.RETRY), (503, Verdict.RETRY), (504, Verdict.RETRY),
+    (400, Verdict.REFUSED), (401, Verdict.REFUSED), (500, Verdict.REFUSED), (413, Verdict.TOO_LARGE),
+    (200, Verdict.OK), (202, Verdict.OK),
 ])
-def test_what_is_retried(status, error, retry):
-    assert RetryPolicy().should_retry(status, error) is retry
+def test_how_http_answers_are_classified(status, verdict):
+    assert classify(status, b"", None).verdict is verdict
+
+
+def test_retry_after_travels_with_a_throttled_answer():
+    assert classify(429, b"slow down", "2").retry_after == 2.0
+    assert classify(503, b"", None).retry_after is None
 
 
 def test_backoff_grows_with_jitter_and_honours_retry_after():

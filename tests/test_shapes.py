@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from otel_locust.shapes import RAMP, SPIKE, users_at
+from otel_locust.plugin.profiles import RAMP, SPIKE, users_at
 
 from .helpers import ROOT, summary
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from otel_locust.sink import SinkServer
+from otel_locust.sink.server import SinkServer
 
 
 @pytest.fixture

@@ -1,23 +1,15 @@
-"""Pre-generated, seeded payload pools: the text and JSON that fills prompts, tool calls and results.
+"""The travel pack's content: airports, carriers, hotels, policies and the Faker-built pools its scenarios name.
 
-Faker is slow (tens of microseconds per call), so it runs only here, once per seed, building a few hundred
-entries per kind. The hot path then picks ready-made entries with a random index. Every entry is stored
-already JSON-encoded as bytes: text as a JSON string literal, structured results as a JSON document, so the
-instrumentation layer can splice them into message JSON without calling ``json.dumps`` per trace.
+Scenarios refer to pools by name (``question.simple``, ``result.flights``, ...); the names are checked against
+:meth:`TravelContent.builders` when the pack loads, so a typo fails at start with one line, not mid-run.
 """
 
 from __future__ import annotations
 
 import base64
-import json
-import random
 from collections.abc import Callable
-from functools import lru_cache
 
-from faker import Faker
-
-POOL_SIZE = 256
-SYSTEM_POOL_SIZE = 48  # an agent picks one prompt per run; fewer, slower-to-build variants suffice
+from otel_locust.engine.pools import Builder, Pools
 
 AIRPORTS = [
     ("ATL", "Atlanta"), ("BOS", "Boston"), ("ORD", "Chicago"), ("DFW", "Dallas"), ("DEN", "Denver"),
@@ -101,44 +93,14 @@ GUIDELINES = [
 TOKEN_FIELDS = frozenset({"offer_token", "rate_key", "quote_token", "token", "booking_reference"})
 
 
-class Pools:
-    """Named lists of ready-to-splice JSON byte strings, built once from a seed."""
+class TravelContent(Pools):
+    """Pools of travel questions, answers, system prompts, tool arguments and supplier API results."""
 
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
-        self._fake = Faker("en_US")
-        self._fake.seed_instance(seed)
-        self._rng = random.Random(seed)
-        self.entries: dict[str, list[bytes]] = {}
-        self._model_views: dict[bytes, bytes] = {}
-        for name, make in self._builders().items():
-            size = SYSTEM_POOL_SIZE if name.startswith("system.") else POOL_SIZE
-            self.entries[name] = [make() for _ in range(size)]
-        del self._fake
+    token_fields = TOKEN_FIELDS
 
-    def model_view(self, result: bytes) -> bytes:
-        """What the agent framework shows the model of a tool result: the raw API response without its opaque
-        tokens (agents strip those before they spend context on them). Unknown values are shown as they are."""
-        return self._model_views.get(result, result)
-
-    def pick(self, name: str, rng: random.Random) -> bytes:
-        """One entry of pool ``name``; raises KeyError naming the pool when it does not exist."""
-        entries = self.entries[name]
-        return entries[int(rng.random() * len(entries))]
-
-    # -- builders -------------------------------------------------------------------------------------------
-
-    def _builders(self) -> dict[str, Callable[[], bytes]]:
-        text = _as_text
-
-        def data(value: object) -> bytes:
-            raw = _as_json(value)
-            compact = _as_json(_without_tokens(value))
-            if compact != raw:
-                self._model_views[raw] = compact
-            return raw
-
-        builders: dict[str, Callable[[], bytes]] = {
+    def builders(self) -> dict[str, Builder]:
+        text, data = self.text, self.data
+        builders: dict[str, Builder] = {
             "question.simple": lambda: text(self._question_simple()),
             "question.search": lambda: text(self._question_search()),
             "question.booking": lambda: text(self._question_booking()),
@@ -147,23 +109,23 @@ class Pools:
             "answer.medium": lambda: text(self._answer(4, 7)),
             "answer.long": lambda: text(self._answer(7, 12)),
             "thought": lambda: text(self._answer(1, 3)),
-            "args.user": lambda: data({"user_id": self._fake.uuid4(), "fields": ["profile", "loyalty", "preferences"]}),
-            "args.policy": lambda: data({"topic": self._rng.choice(list(POLICY_TOPICS)), "traveller_tier":
-                                         self._rng.choice(["standard", "manager", "executive"])}),
+            "args.user": lambda: data({"user_id": self.fake.uuid4(), "fields": ["profile", "loyalty", "preferences"]}),
+            "args.policy": lambda: data({"topic": self.rng.choice(list(POLICY_TOPICS)), "traveller_tier":
+                                         self.rng.choice(["standard", "manager", "executive"])}),
             "args.flights": lambda: data(self._flight_query()),
             "args.hotels": lambda: data(self._hotel_query()),
             "args.cars": lambda: data(self._car_query()),
-            "args.select": lambda: data({"option_id": self._fake.bothify("opt-####"), "reason": self._answer(1, 1)}),
-            "args.book": lambda: data({"option_id": self._fake.bothify("opt-####"),
-                                       "traveller": self._fake.name(), "payment_method": "corporate_card",
-                                       "loyalty_number": self._fake.bothify("??#######").upper()}),
+            "args.select": lambda: data({"option_id": self.fake.bothify("opt-####"), "reason": self._answer(1, 1)}),
+            "args.book": lambda: data({"option_id": self.fake.bothify("opt-####"),
+                                       "traveller": self.fake.name(), "payment_method": "corporate_card",
+                                       "loyalty_number": self.fake.bothify("??#######").upper()}),
             "result.user": lambda: data(self._user_profile()),
             "result.policy": lambda: data(self._policy()),
             "result.flights": lambda: data(self._flights()),
             "result.hotels": lambda: data(self._hotels()),
             "result.cars": lambda: data(self._cars()),
-            "result.select": lambda: data({"selected": self._fake.bothify("opt-####"), "hold_expires_at":
-                                           self._fake.iso8601(), "price_confirmed": self._price(90, 900)}),
+            "result.select": lambda: data({"selected": self.fake.bothify("opt-####"), "hold_expires_at":
+                                           self.fake.iso8601(), "price_confirmed": self._price(90, 900)}),
             "result.booking": lambda: data(self._booking()),
         }
         for role in SYSTEM_ROLES:
@@ -173,20 +135,20 @@ class Pools:
 
     def _token(self, n: int) -> str:
         """An opaque offer/rate token, as real supplier APIs return (and as incompressible as theirs)."""
-        return base64.urlsafe_b64encode(self._rng.randbytes(n)).decode().rstrip("=")
+        return base64.urlsafe_b64encode(self.rng.randbytes(n)).decode().rstrip("=")
 
     def _price(self, low: int, high: int) -> float:
-        return round(self._rng.uniform(low, high), 2)
+        return round(self.rng.uniform(low, high), 2)
 
     def _date(self) -> str:
-        return self._fake.date_between("+3d", "+120d").isoformat()
+        return self.fake.date_between("+3d", "+120d").isoformat()
 
     def _route(self) -> tuple[tuple[str, str], tuple[str, str]]:
-        origin, dest = self._rng.sample(AIRPORTS, 2)
+        origin, dest = self.rng.sample(AIRPORTS, 2)
         return origin, dest
 
     def _question_simple(self) -> str:
-        f, r = self._fake, self._rng
+        f, r = self.fake, self.rng
         (code, city), _ = self._route()
         return r.choice([
             f"What is my loyalty status with {r.choice(CARRIERS)[1]} and how many points do I have left?",
@@ -200,7 +162,7 @@ class Pools:
         ])
 
     def _question_search(self) -> str:
-        r = self._rng
+        r = self.rng
         (o_code, o_city), (d_code, d_city) = self._route()
         return r.choice([
             f"Find me flights from {o_city} ({o_code}) to {d_city} ({d_code}) on {self._date()}, "
@@ -213,14 +175,14 @@ class Pools:
         ])
 
     def _question_booking(self) -> str:
-        r, f = self._rng, self._fake
+        r, f = self.rng, self.fake
         (_, o_city), (_, d_city) = self._route()
         return (f"Please book {r.choice(['a flight', 'a hotel', 'a rental car'])} for {f.name()} travelling from "
                 f"{o_city} to {d_city} for {r.choice(PURPOSES)} on {self._date()}. Use the corporate card, "
                 f"{r.choice(PREFERENCES)}, and keep it within policy. Loyalty number {f.bothify('??#######').upper()}.")
 
     def _question_complex(self) -> str:
-        r, f = self._rng, self._fake
+        r, f = self.rng, self.fake
         (_, o_city), (_, d_city) = self._route()
         return (f"I'm organising {r.choice(PURPOSES)} in {d_city} from {self._date()} for {r.randint(2, 8)} people "
                 f"from our {o_city} office. We need flights ({r.choice(CABINS)}, {r.choice(PREFERENCES)}), "
@@ -229,13 +191,13 @@ class Pools:
                 f"My assistant {f.name()} ({f.email()}) should be copied.")
 
     def _answer(self, low: int, high: int) -> str:
-        r = self._rng
+        r = self.rng
         return " ".join(r.choice(self._sentences)() for _ in range(r.randint(low, high)))
 
     @property
     def _sentences(self) -> tuple[Callable[[], str], ...]:
         """Sentence makers for assistant answers; lazily evaluated so each sentence costs one template."""
-        r, f = self._rng, self._fake
+        r, f = self.rng, self.fake
 
         def flight() -> str:
             (_, o_city), (_, d_city) = self._route()
@@ -280,7 +242,7 @@ class Pools:
 
     def _system_prompt(self, role: str, full: bool) -> str:
         """A lead agent's full prompt (guidelines, policy excerpts, offices) or a team member's brief one."""
-        r, f = self._rng, self._fake
+        r, f = self.rng, self.fake
         fill = {"company": f.company(), "pct": r.randint(10, 40), "currency": r.choice(["USD", "EUR", "GBP"]),
                 "pref": r.choice(PREFERENCES), "n": r.randint(3, 9)}
         lines = [SYSTEM_ROLES[role].format(**fill), "", "Guidelines:"]
@@ -297,14 +259,14 @@ class Pools:
         return "\n".join(lines)
 
     def _policy_text(self, topic: str) -> str:
-        r = self._rng
+        r = self.rng
         return POLICY_TOPICS[topic].format(
             carrier=r.choice(CARRIERS)[1], cabin=r.choice(CABINS), n=r.randint(1, 3), kg=r.choice([23, 32]),
             price=r.randint(30, 400), hours=r.choice([2, 6, 12, 24, 48, 72]), event=r.choice(["check-in", "departure"]),
             pct=r.randint(10, 100), city=r.choice(AIRPORTS)[1], car_class=r.choice(CAR_MODELS)[2])
 
     def _user_profile(self) -> dict:
-        f, r = self._fake, self._rng
+        f, r = self.fake, self.rng
         return {"user_id": f.uuid4(), "name": f.name(), "email": f.email(), "phone": f.phone_number(),
                 "employee_id": f.bothify("E-#####"), "department": f.job(), "cost_center": f.bothify("CC-####"),
                 "home_airport": r.choice(AIRPORTS)[0], "address": f.address().replace("\n", ", "),
@@ -329,31 +291,31 @@ class Pools:
                 "emergency_contact": {"name": f.name(), "phone": f.phone_number()}}
 
     def _policy(self) -> dict:
-        topics = self._rng.sample(list(POLICY_TOPICS), self._rng.randint(1, 3))
-        return {"policy_version": self._fake.bothify("2026.##"), "sections": [
-            {"topic": t, "text": self._policy_text(t), "updated": self._fake.date_this_year().isoformat()}
+        topics = self.rng.sample(list(POLICY_TOPICS), self.rng.randint(1, 3))
+        return {"policy_version": self.fake.bothify("2026.##"), "sections": [
+            {"topic": t, "text": self._policy_text(t), "updated": self.fake.date_this_year().isoformat()}
             for t in topics]}
 
     def _flight_query(self) -> dict:
         (o, _), (d, _) = self._route()
-        r = self._rng
+        r = self.rng
         return {"origin": o, "destination": d, "depart_date": self._date(), "return_date": self._date(),
                 "cabin": r.choice(CABINS), "passengers": r.randint(1, 4), "nonstop_only": r.random() < 0.4,
                 "max_price": r.randint(300, 3000)}
 
     def _hotel_query(self) -> dict:
-        r = self._rng
+        r = self.rng
         return {"city": r.choice(AIRPORTS)[1], "check_in": self._date(), "nights": r.randint(1, 7),
-                "guests": r.randint(1, 3), "max_rate": r.randint(150, 500), "near": self._fake.street_address(),
+                "guests": r.randint(1, 3), "max_rate": r.randint(150, 500), "near": self.fake.street_address(),
                 "amenities": r.sample(AMENITIES, r.randint(0, 3))}
 
     def _car_query(self) -> dict:
-        r = self._rng
+        r = self.rng
         return {"pickup_location": r.choice(AIRPORTS)[0], "pickup_date": self._date(), "days": r.randint(1, 10),
                 "vehicle_class": r.choice(CAR_MODELS)[2], "driver_age": r.randint(25, 70)}
 
     def _flights(self) -> dict:
-        r, f = self._rng, self._fake
+        r, f = self.rng, self.fake
         (o, _), (d, _) = self._route()
         options = []
         for _ in range(r.randint(5, 11)):
@@ -373,7 +335,7 @@ class Pools:
         return {"query_id": f.uuid4(), "currency": "USD", "results": options}
 
     def _hotels(self) -> dict:
-        r, f = self._rng, self._fake
+        r, f = self.rng, self.fake
         city = r.choice(AIRPORTS)[1]
         options = [{"option_id": f.bothify("opt-####"), "rate_key": self._token(r.randint(90, 160)),
                     "property_id": r.randint(100000, 9999999), "lat": round(r.uniform(-60, 60), 6),
@@ -387,7 +349,7 @@ class Pools:
         return {"query_id": f.uuid4(), "city": city, "results": options}
 
     def _cars(self) -> dict:
-        r, f = self._rng, self._fake
+        r, f = self.rng, self.fake
         options = []
         for _ in range(r.randint(4, 9)):
             make, model, cls = r.choice(CAR_MODELS)
@@ -400,34 +362,10 @@ class Pools:
         return {"query_id": f.uuid4(), "results": options}
 
     def _booking(self) -> dict:
-        f, r = self._fake, self._rng
+        f, r = self.fake, self.rng
         return {"confirmation": f.bothify("??####").upper(), "status": "confirmed", "traveller": f.name(),
                 "booking_reference": self._token(18), "ticket_numbers": [f.bothify("###-##########")
                                                                          for _ in range(r.randint(1, 3))],
                 "total": {"amount": self._price(120, 5200), "currency": "USD"}, "booked_at": f.iso8601(),
                 "cancellable_until": self._date(), "receipt_email": f.email(),
                 "notes": r.choice(["", "Seat 14C assigned.", "Early check-in requested.", "Loyalty number applied."])}
-
-
-def _as_text(value: str) -> bytes:
-    """A JSON string literal, ready to splice into message JSON."""
-    return json.dumps(value, ensure_ascii=False).encode()
-
-
-def _as_json(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _without_tokens(value: object) -> object:
-    """``value`` with every opaque token field removed, recursively."""
-    if isinstance(value, dict):
-        return {k: _without_tokens(v) for k, v in value.items() if k not in TOKEN_FIELDS}
-    if isinstance(value, list):
-        return [_without_tokens(v) for v in value]
-    return value
-
-
-@lru_cache(maxsize=4)
-def pools_for(seed: int) -> Pools:
-    """The pools for ``seed``, built once per process (one to two seconds of CPU)."""
-    return Pools(seed)

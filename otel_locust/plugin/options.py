@@ -13,12 +13,12 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 from math import gcd
-from pathlib import Path
 from typing import Any
 
-from otel_locust.dialects import DIALECTS
+from otel_locust.encoding.dialects import DIALECTS
+from otel_locust.engine.pack import Pack, PackError, load_pack
+from otel_locust.engine.scenario import Scenario
 from otel_locust.platforms import MB, PLATFORMS, Platform, PresetError
-from otel_locust.scenario import DEFAULT_SCENARIOS_DIR, Scenario, load_scenarios
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
@@ -51,6 +51,8 @@ def add_arguments(parser: Any) -> None:
                           "scenario's own weight")
     opt("--otel-seed", -1, "seed for reproducible trace content; -1 for a random seed", type=int)
     opt("--otel-pace", 1.0, "seconds between the starts of one user's traces; 0 = back to back", type=float)
+    opt("--otel-max-in-flight", 256, "most exports in flight per process (also its connection pool); bounds memory",
+        type=int)
     opt("--otel-compression", "none", "request compression", choices=["none", "gzip"])
     opt("--otel-timeout", 10.0, "seconds to wait for the receiver to answer one request", type=float)
     opt("--otel-retry-seconds", 30.0, "retry throttled (429/502/503/504) and refused requests for up to this long; "
@@ -64,7 +66,7 @@ def add_arguments(parser: Any) -> None:
     opt("--otel-summary", "", "write the end-of-run JSON summary to this path", ui=False)
     opt("--otel-sink-args", "", "more otel-locust-sink options for the embedded sink, e.g. fault injection: "
                                 "'--fail-rate 0.1 --fail-status 503 --retry-after 1'", ui=False)
-    opt("--otel-scenarios", "", "directory of the scenarios package; default: the repository's scenarios/",
+    opt("--otel-scenarios", "", "scenario pack: a dotted module path or a directory; default: the travel pack",
         ui=False)
 
 
@@ -78,21 +80,27 @@ class Settings:
     dialects: tuple[str, ...]
     max_request_bytes: int
     mix: dict[str, int]
-    scenarios: dict[str, Scenario] = field(repr=False)
+    pack: Pack = field(repr=False)
     seed: int
     pace: float
     compression: str
+    max_in_flight: int
     timeout: float
     retry_seconds: float
     max_loss: float
     service_name: str
     summary_path: str
 
+    @property
+    def connections(self) -> int:
+        """Connections in the process's pool: one per export that may be in flight."""
+        return self.max_in_flight
+
 
 def settings_from(options: argparse.Namespace) -> Settings:
     """Validate parsed options; raises :class:`ConfigError` naming the first bad option."""
     platform = _platform(options.otel_platform)
-    scenarios = scenarios_from(options.otel_scenarios)
+    pack = pack_from(options.otel_scenarios)
     try:
         preset_headers = platform.headers(str(options.otel_api_key), str(options.otel_project))
     except PresetError as exc:
@@ -104,11 +112,12 @@ def settings_from(options: argparse.Namespace) -> Settings:
         headers={**preset_headers, **parse_headers(options.otel_headers)},
         dialects=parse_dialects(options.otel_dialects, platform),
         max_request_bytes=int(max_mb * MB) if max_mb else platform.max_request_bytes,
-        mix=parse_mix(options.otel_mix, scenarios),
-        scenarios=scenarios,
+        mix=parse_mix(options.otel_mix, pack.scenarios),
+        pack=pack,
         seed=_number("--otel-seed", options.otel_seed, int, minimum=-1),
         pace=_number("--otel-pace", options.otel_pace, float, minimum=0.0),
         compression=_choice("--otel-compression", options.otel_compression, ("none", "gzip")),
+        max_in_flight=_number("--otel-max-in-flight", options.otel_max_in_flight, int, minimum=1),
         timeout=_number("--otel-timeout", options.otel_timeout, float, minimum=0.001),
         retry_seconds=_number("--otel-retry-seconds", options.otel_retry_seconds, float, minimum=0.0),
         max_loss=_number("--otel-max-loss", options.otel_max_loss, float, minimum=0.0, maximum=1.0),
@@ -124,21 +133,17 @@ def _platform(name: str) -> Platform:
     return platform
 
 
-def scenarios_from(directory: str) -> dict[str, Scenario]:
-    """The scenarios in ``directory`` (empty: the repository's), or a ConfigError naming --otel-scenarios."""
-    path = Path(directory) if directory else DEFAULT_SCENARIOS_DIR
+def pack_from(spec: str) -> Pack:
+    """The scenario pack ``spec`` names (empty: the travel pack), or a ConfigError naming --otel-scenarios."""
     try:
-        found = load_scenarios(path)
-    except (FileNotFoundError, ImportError, SyntaxError) as exc:
-        raise ConfigError(f"--otel-scenarios: cannot load scenarios from {path}: {exc}") from None
-    if not found:
-        raise ConfigError(f"--otel-scenarios: no module in {path} defines SCENARIO")
-    return found
+        return load_pack(str(spec))
+    except PackError as exc:
+        raise ConfigError(f"--otel-scenarios: {exc}") from None
 
 
 def _endpoint(value: str, platform: Platform, sink_url: str) -> str:
-    url = str(value).strip() or (sink_url if platform.name == "sink" else platform.endpoint)
-    if not platform.sends_otlp or (platform.name == "sink" and not url):
+    url = str(value).strip() or (sink_url if platform.embedded_sink else platform.endpoint)
+    if platform.transport != "otlp" or (platform.embedded_sink and not url):
         return url  # console needs none; the sink's URL is known once it has started
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:

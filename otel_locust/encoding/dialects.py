@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import json
 
-from otel_locust import otlp
-from otel_locust.scenario import Agent, Http, Model, Tool
-from otel_locust.trace import PlannedSpan, PlannedTrace
+from otel_locust.encoding import otlp
+from otel_locust.engine.scenario import Agent, Http, Model, Tool
+from otel_locust.engine.trace import PlannedSpan, PlannedTrace
 
 _FINISH_REASONS = {reason: otlp.attr_str_array("gen_ai.response.finish_reasons", [reason])
                    for reason in ("stop", "tool_call", "length", "error")}

@@ -13,9 +13,21 @@ from __future__ import annotations
 
 import random
 
-from otel_locust.pools import Pools
-from otel_locust.scenario import Agent, Answer, Delegate, Loop, Maybe, Parallel, Route, Scenario, Step, Tool, ToolRound
-from otel_locust.trace import PlannedSpan, PlannedTrace
+from otel_locust.engine.pools import Pools
+from otel_locust.engine.scenario import (
+    Agent,
+    Answer,
+    Delegate,
+    Loop,
+    Maybe,
+    Parallel,
+    Route,
+    Scenario,
+    Step,
+    Tool,
+    ToolRound,
+)
+from otel_locust.engine.trace import PlannedSpan, PlannedTrace
 
 MS = 1_000_000  # nanoseconds per millisecond
 CHARS_PER_TOKEN = 4.0

@@ -16,9 +16,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from otel_locust import __version__, otlp
-from otel_locust.dialects import Dialect
-from otel_locust.trace import PlannedSpan, PlannedTrace
+from otel_locust import __version__
+from otel_locust.encoding import otlp
+from otel_locust.encoding.dialects import Dialect
+from otel_locust.engine.trace import PlannedSpan, PlannedTrace
 
 _KINDS = {"agent": otlp.KIND_INTERNAL, "llm": otlp.KIND_CLIENT, "tool": otlp.KIND_INTERNAL, "http": otlp.KIND_CLIENT}
 
@@ -29,6 +30,7 @@ class EncodedTrace:
 
     spans: list[list[bytes]]
     sizes: list[int]
+    trace_id: bytes
 
 
 @dataclass(slots=True, eq=False)
@@ -81,7 +83,7 @@ class Instrumentation:
             chunks, size = self._span(span, trace, trace_id, span_ids[index], parent, base, index == 0)
             chunk_lists.append(otlp.wrap_span(chunks, size))
             sizes.append(len(chunks[0]) + size)
-        return EncodedTrace(chunk_lists, sizes)
+        return EncodedTrace(chunk_lists, sizes, trace_id)
 
     def requests(self, encoded: EncodedTrace, max_bytes: int = 0) -> list[OtlpRequest]:
         """Pack the spans into requests of at most ``max_bytes`` each (0: one request per trace).

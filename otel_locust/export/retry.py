@@ -1,9 +1,7 @@
-"""OTLP/HTTP retry rules (opentelemetry-proto ``docs/specification.md``, "Failures" and "Throttling").
+"""How long and how often to retry (opentelemetry-proto ``docs/specification.md``, "Failures" and "Throttling").
 
-Retry 429, 502, 503 and 504 and connection failures (refused, reset, closed before an answer), with exponential
-backoff and full jitter, honouring ``Retry-After`` (seconds or an HTTP date), within a total time budget. Never
-retry other statuses. A request that timed out is not retried either: the receiver may have stored it, and a
-retry would send its spans twice.
+Exponential backoff with full jitter, honouring the receiver's ``Retry-After`` (seconds or an HTTP date), within a
+total time budget. Which answers may be retried is the transport's call (``Verdict.RETRY``).
 """
 
 from __future__ import annotations
@@ -12,10 +10,6 @@ import email.utils
 import random
 import time
 from dataclasses import dataclass
-
-from geventhttpclient.response import HTTPConnectionClosed
-
-RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -27,21 +21,11 @@ class RetryPolicy:
     initial_backoff: float = 0.25
     max_backoff: float = 5.0
 
-    def should_retry(self, status: int | None, error: BaseException | None) -> bool:
-        if error is not None:
-            return is_connection_failure(error)
-        return status in RETRYABLE_STATUSES
-
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random | None = None) -> float:
         """Seconds to wait before attempt ``attempt + 1``: the server's Retry-After, else jittered backoff."""
         if retry_after is not None:
             return min(retry_after, self.max_elapsed)
         return (rng or random).uniform(0, min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1)))
-
-
-def is_connection_failure(error: BaseException) -> bool:
-    """Refused, reset or closed before an answer: nothing was stored, so the request is safe to resend."""
-    return isinstance(error, ConnectionError | HTTPConnectionClosed) and not isinstance(error, TimeoutError)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -8,8 +8,8 @@ import io
 import urllib.parse
 from typing import Any
 
-from otel_locust.options import Settings
-from otel_locust.stats import TraceStats, median
+from otel_locust.export.accounting import OUTCOMES, TraceStats, median
+from otel_locust.plugin.options import Settings
 
 SINK_KEYS = ("traces_received", "traces_complete", "spans_received", "orphan_spans", "traces_broken",
              "traces_pending", "requests", "bytes_received", "rejected_requests", "injected_failures",
@@ -24,7 +24,8 @@ def mean(hist: dict[str, int]) -> float | None:
 # the columns of the Traces tab, the CSV and the HTML report: (key, title)
 COLUMNS = (
     ("scenario", "Scenario"), ("generated", "Traces"), ("delivered", "Delivered"), ("failed", "Failed"),
-    ("dropped", "Dropped"), ("spans", "Spans"), ("mb", "MB sent"), ("traces_per_s", "Traces/s"),
+    ("dropped", "Dropped"), ("unconfirmed", "Unconfirmed"), ("spans", "Spans"), ("mb", "MB sent"),
+    ("traces_per_s", "Traces/s"),
     ("spans_per_s", "Spans/s"), ("mb_per_s", "MB/s"), ("avg_spans", "Avg spans"), ("avg_depth", "Avg depth"),
     ("avg_kb", "Avg KB"), ("retries", "Retries"), ("verified", "Sink verified"),
 )
@@ -42,7 +43,7 @@ def trace_rows(stats: TraceStats, rates: dict[str, tuple[float, float, float]] |
         rate = rates.get(name, (0.0, 0.0, 0.0))
         done = (sink or {}).get("traces_complete", "") if name == "Total" else verified.get(name, {}).get(
             "traces_complete", "" if sink is None else 0)
-        rows.append({"scenario": name, **{k: traces[k] for k in ("generated", "delivered", "failed", "dropped")},
+        rows.append({"scenario": name, **{k: traces.get(k, 0) for k in OUTCOMES},
                      "spans": entry["spans"]["generated"], "mb": round(entry["bytes_sent"] / 1e6, 2),
                      "traces_per_s": round(rate[0], 1), "spans_per_s": round(rate[1]), "mb_per_s": round(rate[2], 2),
                      "avg_spans": _round(mean(shape["spans"])), "avg_depth": _round(mean(shape["depth"])),
@@ -107,25 +108,32 @@ def build_summary(stats: TraceStats, settings: Settings | None, sink: dict[str, 
 
 
 def loss(summary: dict[str, Any]) -> float:
-    """(failed + dropped) / generated traces, 0 when nothing was generated."""
-    traces = summary["total"]["traces"]
-    return (traces["failed"] + traces["dropped"]) / traces["generated"] if traces["generated"] else 0.0
+    """(failed + dropped + unconfirmed) / generated traces, 0 when nothing was generated.
+
+    Traces dropped because the test stopped (reason ``stop``) are the generator's own truncation, not loss.
+    """
+    total = summary["total"]
+    traces = total["traces"]
+    lost = traces["failed"] + total.get("dropped_loss", traces["dropped"]) + traces.get("unconfirmed", 0)
+    return lost / traces["generated"] if traces["generated"] else 0.0
 
 
 def format_table(summary: dict[str, Any]) -> str:
     """A fixed-width table, one row per scenario plus the total."""
     sink = summary.get("sink")
     header = (f"{'scenario':<24}{'traces':>8}{'spans':>9}{'MB':>9}{'delivered':>10}{'failed':>8}{'dropped':>8}"
+              f"{'unconf.':>8}"
               f"{'retries':>8}{'med spans':>10}{'med depth':>10}{'med KB':>8}" + (f"{'verified':>10}" if sink else ""))
     rows = [header, "-" * len(header)]
     verified = (sink or {}).get("scenarios", {})
-    for name, entry in [*summary["scenarios"].items(), ("TOTAL", summary["total"])]:
+    for name, entry in [*summary["scenarios"].items(), ("Total", summary["total"])]:
         traces, med = entry["traces"], entry["median"]
         row = (f"{name:<24}{traces['generated']:>8}{entry['spans']['generated']:>9}{entry['bytes_sent'] / 1e6:>9.1f}"
-               f"{traces['delivered']:>10}{traces['failed']:>8}{traces['dropped']:>8}{entry['retries']:>8}"
+               f"{traces['delivered']:>10}{traces['failed']:>8}{traces['dropped']:>8}{traces['unconfirmed']:>8}"
+               f"{entry['retries']:>8}"
                f"{_num(med['spans']):>10}{_num(med['depth']):>10}{_num(med['kb']):>8}")
         if sink:
-            done = sink["traces_complete"] if name == "TOTAL" else verified.get(name, {}).get("traces_complete", 0)
+            done = sink["traces_complete"] if name == "Total" else verified.get(name, {}).get("traces_complete", 0)
             row += f"{done:>10}"
         rows.append(row)
     if sink:
@@ -137,3 +145,10 @@ def format_table(summary: dict[str, Any]) -> str:
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
+
+
+def add_to_report(page: str, rows: list[dict[str, Any]]) -> str:
+    """Locust's HTML report with the trace table added before ``</body>``."""
+    section = rows_html(rows)
+    index = page.rfind("</body>")
+    return page[:index] + section + page[index:] if index >= 0 else page + section

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from otel_locust.scenario import Agent, Http, Model, Scenario, Tool
+from otel_locust.engine.scenario import Agent, Http, Model, Scenario, Tool
 
 SpanKindName = Literal["agent", "llm", "tool", "http"]
 

@@ -18,13 +18,7 @@ Step kinds:
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-import sys
 from dataclasses import dataclass
-from pathlib import Path
-
-DEFAULT_SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,24 +137,3 @@ class Scenario:
     agent: Agent
     question: str
     weight: float = 1.0
-
-
-def load_scenarios(directory: Path = DEFAULT_SCENARIOS_DIR) -> dict[str, Scenario]:
-    """Import every module of the ``scenarios`` package in ``directory`` and collect their ``SCENARIO``.
-
-    The directory is imported as a package so scenario files can share building blocks with relative imports.
-    """
-    directory = directory.resolve()
-    if not (directory / "__init__.py").exists():
-        raise FileNotFoundError(f"{directory} is not a scenarios package (no __init__.py)")
-    parent = str(directory.parent)
-    if parent not in sys.path:
-        sys.path.insert(0, parent)
-    package = importlib.import_module(directory.name)
-    found: dict[str, Scenario] = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{directory.name}.{info.name}")
-        scenario = getattr(module, "SCENARIO", None)
-        if isinstance(scenario, Scenario):
-            found[scenario.name] = scenario
-    return found

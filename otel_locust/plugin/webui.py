@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import flask
 
-from otel_locust.report import COLUMNS, rows_csv, rows_html, trace_rows
+from otel_locust.plugin.report import COLUMNS, add_to_report, rows_csv, trace_rows
 
 if TYPE_CHECKING:
-    from otel_locust.plugin import Runtime
+    from otel_locust.plugin.runtime import Runtime
 
 KEY = "otel_traces"
 RATE_WINDOW_S = 10.0
@@ -63,7 +63,7 @@ class TracesTab:
     def rows(self, final: bool = False) -> list[dict[str, Any]]:
         return trace_rows(self.runtime.stats, None if final else self._rates(), self._sink_stats())
 
-    def reset(self) -> None:
+    def reset(self, **_: Any) -> None:
         self._history.clear()
 
     def _rates(self) -> dict[str, tuple[float, float, float]]:
@@ -94,10 +94,3 @@ class TracesTab:
                 stats = sink.stats(timeout=1.0)
             self._sink = (time.monotonic(), stats)
         return stats
-
-
-def add_to_report(page: str, rows: list[dict[str, Any]]) -> str:
-    """Locust's HTML report with the trace table added before ``</body>``."""
-    section = rows_html(rows)
-    index = page.rfind("</body>")
-    return page[:index] + section + page[index:] if index >= 0 else page + section

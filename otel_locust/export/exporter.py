@@ -1,0 +1,199 @@
+"""Export: ship OTLP requests over a transport, retry by the rules, account every span, report to Locust.
+
+Every request fires one event through ``fire`` (Locust's ``request`` event), covering all its attempts:
+``request_type="OTLP"``, ``name`` = the scenario of its spans (``batch`` when it carries several scenarios),
+``response_time`` (first attempt to final answer, backoff included, in ms), ``response_length`` (bytes of one
+attempt on the wire) and ``exception`` when the receiver finally refused it or never answered. Retries are
+counted in :class:`~otel_locust.export.accounting.TraceStats`, not as Locust failures.
+
+A :class:`Shipment` is one request body plus the share of each trace it carries (:class:`Portion`), so the same
+code settles one-request-per-trace exports, traces split to fit a size limit, and batches that mix traces.
+
+Exports run in greenlets tracked in a group. At the end of a test they are drained; what is still in flight when
+the drain times out is settled then: spans already on the wire are ``unconfirmed``, spans not yet sent are
+``dropped`` with reason ``stop``. Nothing is lost without being counted.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gevent
+from gevent.pool import Group
+
+from otel_locust.encoding.instrument import OtlpRequest
+from otel_locust.export.accounting import TraceStats, TraceTicket
+from otel_locust.export.retry import RetryPolicy
+from otel_locust.export.transport import Reply, Transport, Verdict
+
+BATCH_NAME = "batch"
+
+
+class ExportError(Exception):
+    """The receiver refused a request, rejected part of it, or never answered."""
+
+
+@dataclass(slots=True)
+class Portion:
+    """The spans of one trace inside one request: how many, and how many encoded bytes they take."""
+
+    ticket: TraceTicket
+    spans: int
+    nbytes: int
+
+
+@dataclass(slots=True)
+class Shipment:
+    """One request body and the traces it carries, portions in the order of its spans."""
+
+    request: OtlpRequest
+    portions: list[Portion]
+
+    @property
+    def name(self) -> str:
+        scenarios = {p.ticket.scenario for p in self.portions}
+        return scenarios.pop() if len(scenarios) == 1 else BATCH_NAME
+
+    def halves(self) -> list[Shipment]:
+        """Two shipments with half the spans each (empty for a single span): portions split at the same span."""
+        halves = self.request.halves()
+        if not halves:
+            return []
+        first, second, cut = [], [], halves[0].spans
+        for portion in self.portions:
+            if cut >= portion.spans:
+                first.append(portion)
+            elif cut <= 0:
+                second.append(portion)
+            else:
+                share = portion.nbytes * cut // portion.spans
+                first.append(Portion(portion.ticket, cut, share))
+                second.append(Portion(portion.ticket, portion.spans - cut, portion.nbytes - share))
+            cut -= portion.spans
+        return [Shipment(halves[0], first), Shipment(halves[1], second)]
+
+
+class Exporter:
+    """Per-process export machinery: retries, splitting, accounting, request events and the in-flight exports."""
+
+    def __init__(self, fire: Callable[..., Any], stats: TraceStats, transport: Transport,
+                 policy: RetryPolicy | None = None, request_limit: int = 0) -> None:
+        self._fire = fire
+        self._stats = stats
+        self.transport = transport
+        self.policy = policy or RetryPolicy()
+        self.request_limit = request_limit  # the platform's limit, for the 413 message
+        self.in_flight = Group()
+        self._rng = random.Random()
+
+    def submit(self, shipments: Sequence[Shipment]) -> gevent.Greenlet:
+        """Start sending ``shipments`` one after another in a tracked greenlet."""
+        return self.in_flight.spawn(self._ship, shipments)
+
+    def drain(self, timeout: float) -> int:
+        """Let in-flight exports finish for up to ``timeout`` s; the rest are killed and settled. Returns how many
+        exports were cut short."""
+        self.in_flight.join(timeout=timeout)
+        left = len(self.in_flight)
+        self.in_flight.kill(block=True, timeout=2)
+        return left
+
+    def _ship(self, shipments: Sequence[Shipment]) -> None:
+        current = 0
+        state = _InPost()
+        try:
+            for current, shipment in enumerate(shipments):  # noqa: B007 - read in the except clause
+                self._deliver(shipment, state)
+        except gevent.GreenletExit:
+            for index, shipment in enumerate(shipments[current:]):
+                on_wire = index == 0 and state.posting
+                for portion in shipment.portions:
+                    portion.ticket.settle("unconfirmed" if on_wire else "dropped", portion.ticket.unsettled,
+                                          "" if on_wire else "stop")
+            raise
+
+    def _deliver(self, shipment: Shipment, state: _InPost) -> None:
+        """Send ``shipment`` (splitting it when it is too large) and settle its spans."""
+        reply = self._send(shipment, state)
+        if reply.verdict is Verdict.TOO_LARGE and shipment.request.spans > 1:
+            for half in shipment.halves():
+                self._deliver(half, state)
+            return
+        if reply.verdict is Verdict.OK:
+            _settle_accepted(shipment.portions, reply.rejected)
+            return
+        outcome, reason = {Verdict.UNCONFIRMED: ("unconfirmed", ""), Verdict.TOO_LARGE: ("failed", "too_large"),
+                           Verdict.RETRY: ("failed", "retries_exhausted")}.get(reply.verdict, ("failed", "refused"))
+        for portion in shipment.portions:
+            portion.ticket.settle(outcome, portion.spans, reason)
+
+    def _send(self, shipment: Shipment, state: _InPost) -> Reply:
+        """One request event covering every attempt of ``shipment``."""
+        wire = self.transport.wire(shipment.request.body)
+        start, t0 = time.time(), time.perf_counter()
+        attempt = 0
+        while True:
+            attempt += 1
+            state.posting = True
+            reply = self.transport.post(wire)
+            state.posting = False
+            if reply.verdict is not Verdict.RETRY or attempt >= self.policy.max_attempts:
+                break
+            delay = self.policy.delay(attempt, reply.retry_after, self._rng)
+            if time.perf_counter() + delay - t0 > self.policy.max_elapsed:
+                break
+            gevent.sleep(delay)
+        exception = self._exception(reply, len(wire), shipment.request.spans)
+        self._stats.request(_byte_shares(shipment.portions, len(wire) * attempt), exception is None, attempt - 1)
+        self._fire(request_type="OTLP", name=shipment.name, start_time=start,
+                   response_time=(time.perf_counter() - t0) * 1000, response_length=len(wire),
+                   response=reply.body, exception=exception,
+                   context={"spans": shipment.request.spans, "attempts": attempt})
+        return reply
+
+    def _exception(self, reply: Reply, size: int, spans: int) -> Exception | None:
+        if reply.verdict is Verdict.OK:
+            if not reply.rejected:
+                return None
+            return ExportError(f"partial success: {reply.rejected} of {spans} spans rejected")
+        if reply.verdict is Verdict.TOO_LARGE:
+            limit = f"{self.request_limit} bytes" if self.request_limit else "not documented; see --otel-max-request-mb"
+            then = "resent in two halves" if spans > 1 else "a single span cannot be split: failed (too_large)"
+            label = reply.message.partition(":")[0] or "too large"
+            return ExportError(f"{label}: request of {size} bytes refused (platform limit: {limit}); {then}")
+        return ExportError(reply.message or reply.verdict.value)
+
+
+class _InPost:
+    """Whether a shipment's request is on the wire right now (a kill then leaves it unconfirmed, not dropped)."""
+
+    __slots__ = ("posting",)
+
+    def __init__(self) -> None:
+        self.posting = False
+
+
+def _settle_accepted(portions: list[Portion], rejected: int) -> None:
+    """An accepted request: its spans are delivered, except ``rejected`` ones. partial_success does not say whose
+    spans were rejected: they are taken from the portions in order, and every trace in the request counts failed."""
+    if rejected:
+        for portion in portions:
+            portion.ticket.taint("failed", "partial_success")
+    for portion in portions:
+        lost = min(rejected, portion.spans)
+        rejected -= lost
+        portion.ticket.settle("failed", lost, "partial_success")
+        portion.ticket.settle("delivered", portion.spans - lost)
+
+
+def _byte_shares(portions: list[Portion], wire_bytes: int) -> dict[str, int]:
+    """Bytes on the wire per scenario, shared by the encoded bytes of each scenario's spans."""
+    total = sum(p.nbytes for p in portions) or 1
+    shares: dict[str, int] = {}
+    for portion in portions:
+        shares[portion.ticket.scenario] = shares.get(portion.ticket.scenario, 0) + wire_bytes * portion.nbytes // total
+    return shares

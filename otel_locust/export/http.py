@@ -1,0 +1,77 @@
+"""OTLP/HTTP protobuf transport (opentelemetry-proto ``docs/specification.md``, "OTLP/HTTP").
+
+Retry 429, 502, 503 and 504 and connection failures (refused, reset, closed before an answer), honouring
+``Retry-After``. A request that timed out is not retried: the receiver may have stored it, and a retry would send
+its spans twice; it is ``unconfirmed``. Other statuses are final; 413 asks for smaller requests.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+from geventhttpclient import HTTPClient
+from geventhttpclient.response import HTTPConnectionClosed
+from geventhttpclient.url import URL
+
+from otel_locust.encoding import otlp
+from otel_locust.export.retry import parse_retry_after
+from otel_locust.export.transport import Reply, Verdict
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class OtlpHttpTransport:
+    """A keep-alive connection pool to one OTLP/HTTP receiver, shared by a process's users."""
+
+    def __init__(self, url: str, headers: dict[str, str], compression: str, timeout: float,
+                 connections: int = 64, ca_file: str = "") -> None:
+        parsed = URL(url)
+        ssl_options = {"ca_certs": ca_file} if ca_file else None
+        self._client = HTTPClient.from_url(parsed, concurrency=max(1, connections), connection_timeout=timeout,
+                                           network_timeout=timeout, ssl_options=ssl_options)
+        self._path = parsed.request_uri
+        self._gzip = compression == "gzip"
+        self._headers = {"Content-Type": "application/x-protobuf", **headers}
+        if self._gzip:
+            self._headers["Content-Encoding"] = "gzip"
+
+    def wire(self, body: bytes) -> bytes:
+        return gzip.compress(body, compresslevel=1) if self._gzip else body
+
+    def post(self, wire: bytes) -> Reply:
+        try:
+            response = self._client.request("POST", self._path, body=wire, headers=self._headers)
+        except TimeoutError as exc:
+            return Reply(Verdict.UNCONFIRMED, message=f"no answer in time ({exc or 'timeout'}); unconfirmed")
+        except (ConnectionError, HTTPConnectionClosed) as exc:
+            return Reply(Verdict.RETRY, message=f"{type(exc).__name__}: {exc}")
+        except OSError as exc:
+            return Reply(Verdict.REFUSED, message=f"{type(exc).__name__}: {exc}")
+        try:
+            body = response.read()
+            retry_after = response.get("retry-after")
+        except TimeoutError as exc:
+            return Reply(Verdict.UNCONFIRMED, response.status_code, message=f"answer cut off ({exc}); unconfirmed")
+        except (ConnectionError, HTTPConnectionClosed) as exc:
+            return Reply(Verdict.UNCONFIRMED, response.status_code, message=f"answer cut off: {exc}")
+        finally:
+            response.release()
+        return classify(response.status_code, body, retry_after if isinstance(retry_after, str) else None)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def classify(status: int, body: bytes, retry_after: str | None) -> Reply:
+    """The verdict for an HTTP answer."""
+    if 200 <= status < 300:
+        return Reply(Verdict.OK, status, body, rejected=otlp.rejected_spans(body))
+    if status == 413:
+        return Reply(Verdict.TOO_LARGE, status, body, message=f"HTTP 413: {excerpt(body)}")
+    verdict = Verdict.RETRY if status in RETRYABLE_STATUSES else Verdict.REFUSED
+    return Reply(verdict, status, body, parse_retry_after(retry_after), message=f"HTTP {status}: {excerpt(body)}")
+
+
+def excerpt(body: bytes | None, limit: int = 120) -> str:
+    text = (body or b"").decode("utf-8", "replace").strip().replace("\n", " ")
+    return text[:limit] or "(empty body)"

@@ -1,0 +1,1 @@
+"""The Locust side: options, the per-environment runtime, the user, listeners, web UI tab, reports, profiles."""

@@ -1,0 +1,176 @@
+"""Locust wiring: the listeners that drive a :class:`~otel_locust.plugin.runtime.Runtime` through a test.
+
+Importing this module registers them on ``locust.events`` (Locust has no plugin discovery); importing
+``otel_locust.plugin.user`` (which ``from otel_locust import AgentTraceUser`` does) imports it.
+
+Lifecycle (master/local vs worker):
+
+* ``init``: master/local validates the options (exit 2 with one line on error) and starts the embedded sink.
+* ``test_start``: every process re-reads the options (workers only get them now), builds pools, sets the mix.
+* ``test_stop``: in-flight exports are drained; what cannot finish is settled as dropped or unconfirmed.
+* ``report_to_master`` / ``worker_report``: workers send their counter deltas; the master adds them up.
+* ``quitting``: master/local reads the sink's counts, prints the table, writes ``--otel-summary``.
+"""
+
+from __future__ import annotations
+
+from locust import events
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+import contextlib
+import logging
+import sys
+from typing import Any
+
+import gevent
+
+from otel_locust.plugin.options import ConfigError, add_arguments, settings_from
+from otel_locust.plugin.report import loss
+from otel_locust.plugin.runtime import Runtime
+from otel_locust.plugin.webui import TracesTab
+from otel_locust.sink.embedded import EmbeddedSink
+
+logger = logging.getLogger("otel_locust")
+
+WORKER_DRAIN_SECONDS = 0.4  # fallback when no master asked to drain: it waits only 0.5 s for final reports
+DRAIN = "otel_locust:drain"  # master -> workers: finish in-flight exports and report
+DRAINED = "otel_locust:drained"  # worker -> master: the counters after draining
+EXIT_CONFIG_ERROR = 2
+EXIT_LOSS_EXCEEDED = 3
+
+
+def _fail_config(exc: ConfigError) -> None:
+    """One clear line, no traceback, non-zero exit (before any user spawns)."""
+    sys.stderr.write(f"otel-locust: {exc}\n")
+    sys.stderr.flush()
+    raise SystemExit(EXIT_CONFIG_ERROR)
+
+
+def _runtime(environment: Environment) -> Runtime:
+    return environment.otel_runtime  # type: ignore[attr-defined]
+
+
+@events.init_command_line_parser.add_listener
+def _on_parser(parser: Any, **_: Any) -> None:
+    add_arguments(parser)
+
+
+@events.init.add_listener
+def _on_init(environment: Environment, **_: Any) -> None:
+    runtime = Runtime(environment)
+    environment.otel_runtime = runtime  # type: ignore[attr-defined]
+    # these events carry no environment: bind this runtime's handlers to this environment's hooks
+    environment.events.report_to_master.add_listener(runtime.report_to_master)
+    environment.events.worker_report.add_listener(runtime.worker_report)
+    environment.events.reset_stats.add_listener(runtime.reset)
+    if environment.web_ui is not None:
+        tab = TracesTab(runtime)
+        tab.install(environment.web_ui, getattr(environment.parsed_options, "web_base_path", "") or "")
+        environment.events.reset_stats.add_listener(tab.reset)
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        runner.register_message(DRAIN, _on_drain_request, concurrent=True)
+    elif isinstance(runner, MasterRunner):
+        runner.register_message(DRAINED, _on_drained)
+    options = environment.parsed_options
+    if options is None:
+        return
+    if isinstance(runner, WorkerRunner):
+        # workers get the master's options with the first spawn message; build pools now if the seed is known
+        with contextlib.suppress(ConfigError):
+            runtime.prepare_pools(settings_from(options))
+        return
+    try:
+        settings = settings_from(options)
+    except ConfigError as exc:
+        _fail_config(exc)
+    runtime.prepare_pools(settings)
+    if settings.platform.embedded_sink and not options.otel_endpoint:
+        try:
+            runtime.sink = EmbeddedSink(extra_args=options.otel_sink_args)
+        except ValueError as exc:
+            _fail_config(ConfigError(f"--otel-sink-args: the sink refused them: {exc}"))
+        options.otel_sink_url = runtime.sink.url  # travels to workers inside the spawn message
+        logger.info("otel-locust: embedded sink listening on %s", runtime.sink.url)
+
+
+def _on_drained(environment: Environment, msg: Any, **_: Any) -> None:
+    """Master: a worker's account after draining."""
+    _runtime(environment).drained(msg.node_id, msg.data)
+
+
+def _on_drain_request(environment: Environment, msg: Any, **_: Any) -> None:
+    """Worker: the master asks for the final account of this test."""
+    runtime = _runtime(environment)
+    runtime.drain_exports(runtime.settings.timeout + 1 if runtime.settings else 1.0)
+    environment.runner.send_message(DRAINED, runtime.stats.take())  # type: ignore[union-attr]
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Environment, **_: Any) -> None:
+    runtime = _runtime(environment)
+    runtime.stats.clear()
+    runtime.reporting_workers.clear()
+    runtime.closing = False
+    try:
+        settings = settings_from(environment.parsed_options)
+    except ConfigError as exc:
+        _refuse_test(environment, runtime, exc)
+        return
+    if runtime.sink is not None:
+        runtime.sink.reset()
+    if not isinstance(environment.runner, MasterRunner):
+        runtime.configure(settings)
+    else:
+        runtime.settings = settings
+
+
+def _refuse_test(environment: Environment, runtime: Runtime, exc: ConfigError) -> None:
+    """Options that failed validation when a test starts (typed in the web UI, or a worker's environment).
+
+    One line in the log; users start no trace. With a web UI the test is stopped and the UI stays up for a
+    corrected value; otherwise (headless, workers) the process exits with code 2.
+    """
+    logger.error("otel-locust: %s", exc)
+    runtime.settings = None
+    runtime.closing = True
+    runner = environment.runner
+    if runner is None:
+        return
+    if environment.web_ui is None:
+        environment.process_exit_code = EXIT_CONFIG_ERROR
+        gevent.spawn(runner.quit)
+    else:
+        gevent.spawn(runner.stop)
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment: Environment, **_: Any) -> None:
+    runtime = _runtime(environment)
+    if runtime.settings is None:
+        return
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        runtime.drain_workers(runner, runtime.settings.timeout + 5, DRAIN)
+    elif isinstance(runner, WorkerRunner):  # a fallback: the master normally asks first, with a longer budget
+        runtime.drain_exports(WORKER_DRAIN_SECONDS)
+    else:
+        runtime.drain_exports(runtime.settings.timeout + 1)
+
+
+@events.quitting.add_listener
+def _on_quitting(environment: Environment, **_: Any) -> None:
+    runtime = getattr(environment, "otel_runtime", None)
+    if runtime is None or isinstance(environment.runner, WorkerRunner):
+        return
+    try:
+        if runtime.settings is not None:
+            summary = runtime.finish()
+            if loss(summary) > runtime.settings.max_loss:
+                logger.error("otel-locust: %.2f%% of traces were lost (failed, dropped or unconfirmed), above "
+                             "--otel-max-loss %.2f%%", loss(summary) * 100, runtime.settings.max_loss * 100)
+                environment.process_exit_code = EXIT_LOSS_EXCEEDED
+    finally:
+        if runtime.sink is not None:
+            runtime.sink.stop()

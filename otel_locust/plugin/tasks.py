@@ -1,0 +1,18 @@
+"""Scenarios as Locust TaskSets: one TaskSet per scenario, weighted by the mix, so weights are shares of traces."""
+
+from __future__ import annotations
+
+from locust import TaskSet
+
+from otel_locust.engine.scenario import Scenario
+
+
+def scenario_taskset(scenario: Scenario) -> type[TaskSet]:
+    """A TaskSet that runs ``scenario`` once per entry and hands control back to the user."""
+
+    def run_scenario(taskset: TaskSet) -> None:
+        taskset.user.emit(scenario)
+        taskset.interrupt(reschedule=False)  # back to the user, which waits (pacing) and picks the next scenario
+
+    run_scenario.__name__ = scenario.name
+    return type(scenario.name, (TaskSet,), {"tasks": [run_scenario], "__doc__": scenario.description})

@@ -1,0 +1,1 @@
+"""The sink: an OTLP receiver that verifies every trace arrived whole (embedded or ``otel-locust-sink``)."""

@@ -1,0 +1,1 @@
+"""Independent checks of what goes on the wire: a capturing receiver and the realism (conformance) rules."""
