@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from otel_locust._version import __version__
+
 __all__ = ["AgentTraceUser", "__version__"]
 
 
