@@ -13,9 +13,15 @@ import sys
 from importlib import metadata
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pathlib import Path
+
+# The scripts are named after their frameworks (langgraph.py, strands.py, ...): take this folder off the import
+# path once this module is loaded, so that ``import langgraph`` finds the package, not the script.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider  # noqa: E402
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 
 SYSTEM_PROMPT = ("You are a travel assistant. Use the tools to look up flights and answer briefly, "
                  "quoting the cheapest fare.")
@@ -84,7 +90,8 @@ class Pipelines:
 # Keys whose string values carry message content, tool arguments/results or request/response bodies: keep a
 # short example so the format (JSON parts, OpenAI messages, flattened) stays visible. Ids are left out.
 _CONTENT = re.compile(r"(input|output|message|content|prompt|completion|instruction|argument|result|request|"
-                      r"response|tool|choice|messages|parts|body|text|query|answer|task|description|goal|backstory)",
+                      r"response|tool|choice|messages|parts|body|text|query|answer|task|description|goal|backstory|metadata|"
+                      r"parameters|schema)",
                       re.IGNORECASE)
 _NOT_CONTENT = re.compile(r"(\.id|_id|\.ids|_ids|\.name|_name|\.count|tokens|\.type|_type|\.role|finish_reason)$")
 EXAMPLE_CHARS = 200
