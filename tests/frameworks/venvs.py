@@ -5,7 +5,7 @@ counts as installed when its marker file holds exactly the pinned requirements b
 reinstalls it and re-running is a no-op otherwise. Standard library only: it runs under any Python 3.11+.
 
     python3 tests/frameworks/venvs.py install [NAME ...]      # what .ci/install-frameworks runs, one per NAME
-    python3 tests/frameworks/venvs.py capture NAME [--write]  # print (or write to captures/NAME.json)
+    python3 tests/frameworks/venvs.py capture NAME|all [--write]  # print, or write captures/NAME.json
 """
 
 from __future__ import annotations
@@ -35,6 +35,14 @@ REQUIREMENTS: dict[str, list[str]] = {
     "pydantic-ai": ["pydantic-ai-slim==2.68.0", "opentelemetry-sdk==1.45.2"],
     "google-adk": ["google-adk==2.13.0", "opentelemetry-sdk==1.44.0"],
     "crewai": ["crewai==1.15.30", "opentelemetry-sdk==1.45.2"],
+}
+
+# Each capture: the venv (framework) it runs in, and the environment that selects a variant of its output.
+VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    **{name: (name, {}) for name in REQUIREMENTS},
+    "strands-latest": ("strands", {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental"}),
+    "strands-latest-attributes": ("strands", {"OTEL_SEMCONV_STABILITY_OPT_IN":
+                                              "gen_ai_latest_experimental,gen_ai_span_attributes_only"}),
 }
 
 
@@ -80,14 +88,16 @@ def install(name: str) -> Path:
     return target
 
 
-def run_capture(name: str, timeout: float = 600) -> dict[str, Any]:
-    """Run ``capture/<name>.py`` with that framework's venv python, offline, and return its parsed JSON."""
+def run_capture(capture: str, timeout: float = 600) -> dict[str, Any]:
+    """Run the capture named ``capture`` (a key of VARIANTS) with its framework's venv python, offline, and
+    return its parsed JSON."""
+    name, extra = VARIANTS[capture]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "GOOGLE_", "GEMINI_"))}
-    env.update({"PYTHONDONTWRITEBYTECODE": "1", "NO_PROXY": "*", "HF_HUB_OFFLINE": "1"})
+    env.update({"PYTHONDONTWRITEBYTECODE": "1", "NO_PROXY": "*", "HF_HUB_OFFLINE": "1"}, **extra)
     done = subprocess.run([str(python(name)), str(script(name))], cwd=CAPTURE_DIR, env=env, capture_output=True,
                           text=True, timeout=timeout)
     if done.returncode != 0:
-        raise RuntimeError(f"capture {name} exited {done.returncode}:\n{done.stderr[-4000:]}")
+        raise RuntimeError(f"capture {capture} exited {done.returncode}:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout)
 
 
@@ -97,13 +107,18 @@ def main(argv: list[str]) -> int:
             install(name)
         return 0
     if len(argv) >= 2 and argv[0] == "capture":
-        data = run_capture(argv[1])
-        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-        if "--write" in argv:
-            CAPTURES.mkdir(exist_ok=True)
-            (CAPTURES / f"{argv[1]}.json").write_text(text)
-        else:
-            sys.stdout.write(text)
+        names = [a for a in argv[1:] if a != "--write"]
+        for capture in (list(VARIANTS) if names == ["all"] else names):
+            if not installed(VARIANTS[capture][0]):
+                print(f"{capture}: skipped, {venv(VARIANTS[capture][0])} is not installed", file=sys.stderr)
+                continue
+            text = json.dumps(run_capture(capture), indent=2, sort_keys=True) + "\n"
+            if "--write" in argv:
+                CAPTURES.mkdir(exist_ok=True)
+                (CAPTURES / f"{capture}.json").write_text(text)
+                print(f"{capture}: wrote {CAPTURES / f'{capture}.json'}", file=sys.stderr)
+            else:
+                sys.stdout.write(text)
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -45,6 +45,9 @@ class Pipelines:
     """A private TracerProvider with an in-memory exporter, and a LoggerProvider with one for logs."""
 
     def __init__(self, set_global: bool = False) -> None:
+        # Whatever the framework prints goes to stderr: stdout carries the capture's JSON alone.
+        self._stdout = sys.stdout
+        sys.stdout = sys.stderr
         self.spans = InMemorySpanExporter()
         self.tracer_provider = TracerProvider()
         self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.spans))
@@ -83,8 +86,8 @@ class Pipelines:
         spans = list(self.spans.get_finished_spans())
         logs = list(self.logs.get_finished_logs()) if self.logs is not None else []
         out = normalize(framework, packages, spans, logs, notes, settings)
-        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
-        sys.stdout.flush()
+        self._stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+        self._stdout.flush()
 
 
 # Keys whose string values carry message content, tool arguments/results or request/response bodies: keep a
