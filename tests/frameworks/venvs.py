@@ -43,6 +43,8 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     "strands-latest": ("strands", {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental"}),
     "strands-latest-attributes": ("strands", {"OTEL_SEMCONV_STABILITY_OPT_IN":
                                               "gen_ai_latest_experimental,gen_ai_span_attributes_only"}),
+    "google-adk-content": ("google-adk", {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}),
+    "google-adk-legacy": ("google-adk", {"ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN": "1"}),
 }
 
 
