@@ -34,7 +34,7 @@ REQUIREMENTS: dict[str, list[str]] = {
     "strands": ["strands-agents==1.62.0", "opentelemetry-sdk==1.45.1"],
     "pydantic-ai": ["pydantic-ai-slim==2.68.0", "opentelemetry-sdk==1.45.2"],
     "google-adk": ["google-adk==2.13.0", "opentelemetry-sdk==1.44.0"],
-    "crewai": ["crewai==1.15.30", "opentelemetry-sdk==1.45.2"],
+    "crewai": ["crewai==1.15.30", "openai==2.54.0", "opentelemetry-sdk==1.45.2"],
 }
 
 # Each capture: the venv (framework) it runs in, and the environment that selects a variant of its output.
