@@ -28,9 +28,9 @@ MARKER = ".otel-locust-installed"
 REQUIREMENTS: dict[str, list[str]] = {
     "openai-agents": ["openai-agents==0.24.0", "openai==3.57.0", "openinference-instrumentation-openai-agents==2.6.0",
                       "openinference-instrumentation==0.1.72", "opentelemetry-sdk==1.45.2"],
-    "langgraph": ["langgraph==1.2.22", "langchain==1.5.0", "langchain-core==1.8.1", "langchain-openai==1.7.4", "openai==3.57.0",
-                  "openinference-instrumentation-langchain==0.1.80", "openinference-instrumentation==0.1.72",
-                  "opentelemetry-sdk==1.45.2"],
+    "langgraph": ["langgraph==1.2.22", "langchain==1.5.0", "langchain-core==1.8.1", "langchain-openai==1.7.4",
+                  "openai==3.57.0", "openinference-instrumentation-langchain==0.1.80",
+                  "openinference-instrumentation==0.1.72", "opentelemetry-sdk==1.45.2"],
     "strands": ["strands-agents==1.62.0", "opentelemetry-sdk==1.45.1"],
     "pydantic-ai": ["pydantic-ai-slim==2.68.0", "opentelemetry-sdk==1.45.2"],
     "google-adk": ["google-adk==2.13.0", "opentelemetry-sdk==1.44.0"],

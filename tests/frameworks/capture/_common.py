@@ -11,9 +11,8 @@ import json
 import re
 import sys
 from importlib import metadata
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 # The scripts are named after their frameworks (langgraph.py, strands.py, ...): take this folder off the import
 # path once this module is loaded, so that ``import langgraph`` finds the package, not the script.

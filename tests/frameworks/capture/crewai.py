@@ -16,8 +16,8 @@ import os
 os.environ.update({"CREWAI_DISABLE_TELEMETRY": "true", "CREWAI_TRACING_ENABLED": "false",
                    "OPENAI_API_KEY": "sk-offline", "CREWAI_STORAGE_DIR": "/tmp/otel-locust-crewai"})
 
-import _common as c  # noqa: E402
-import httpx  # noqa: E402
+import _common as c
+import httpx
 
 pipes = c.Pipelines()
 

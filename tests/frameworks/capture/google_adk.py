@@ -4,8 +4,8 @@ ADK reads the global TracerProvider and LoggerProvider, so this process sets its
 global. The model is a custom ``BaseLlm`` replaying scripted ``LlmResponse``s; it is named like a Gemini model,
 as most ADK agents are, and no google-genai instrumentor is installed, so ADK records the inference itself. The
 sub-agent is an ``AgentTool``. Environment variables pick the variant (``venvs.VARIANTS``): content capture
-(``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``) and the legacy schema (``ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN=1``);
-they are recorded in the capture's settings.
+(``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``) and the legacy schema
+(``ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN=1``); they are recorded in the capture's settings.
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ except ImportError:
 
 os.environ.setdefault("OPENAI_API_KEY", "sk-offline")
 
-from langchain.agents import create_agent  # noqa: E402
-from langchain_core.tools import tool  # noqa: E402
-from langchain_openai import ChatOpenAI  # noqa: E402
-from openinference.instrumentation.langchain import LangChainInstrumentor  # noqa: E402
+from langchain.agents import create_agent
+from langchain_core.tools import tool
+from langchain_openai import ChatOpenAI
+from openinference.instrumentation.langchain import LangChainInstrumentor
 
 SUB_PROMPT = "You answer questions about one flight's details."
 

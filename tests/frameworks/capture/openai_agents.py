@@ -12,6 +12,7 @@ import json
 import os
 
 import _common as c
+
 try:
     import httpx2 as httpx  # openai>=3 is built on httpx2
 except ImportError:
@@ -19,10 +20,10 @@ except ImportError:
 
 os.environ.setdefault("OPENAI_API_KEY", "sk-offline")
 
-from agents import Agent, Runner, function_tool  # noqa: E402
-from agents.models.openai_responses import OpenAIResponsesModel  # noqa: E402
-from openai import AsyncOpenAI  # noqa: E402
-from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor  # noqa: E402
+from agents import Agent, Runner, function_tool
+from agents.models.openai_responses import OpenAIResponsesModel
+from openai import AsyncOpenAI
+from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 
 
 def _response(n: int, output: list[dict], usage: tuple[int, int], body: dict) -> dict:
