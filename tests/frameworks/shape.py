@@ -1,7 +1,8 @@
 """The structure of a capture, without values or sizes: what the ``frameworks`` test compares, and what a
 generated ``--otel-framework`` profile can later be compared against.
 
-Span names and attribute keys become patterns: list indices (``llm.input_messages.3.message.content``) turn into
+Span names and attribute keys become patterns: ids in span names (CrewAI has used ``Crew_<uuid>.kickoff``) turn
+into ``ID``, and list indices (``llm.input_messages.3.message.content``) turn into
 ``N``, so a conversation one turn longer keeps the same key set.
 """
 
@@ -17,8 +18,12 @@ def key_pattern(key: str) -> str:
     return _INDEX.sub("N", key)
 
 
+_NAME_ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|(?<![\w.-])\d+(?![\w.-])")
+
+
 def name_pattern(name: str) -> str:
-    return re.sub(r"\d+", "N", name)
+    """Ids (uuids, standalone numbers) in a span name become ``ID``; model names such as gpt-4o stay as they are."""
+    return _NAME_ID.sub("ID", name)
 
 
 def span_type(span: dict[str, Any]) -> str:
