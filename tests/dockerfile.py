@@ -119,7 +119,9 @@ def context_files(root: Path = ROOT) -> list[str]:
         base = Path(folder).relative_to(root).as_posix()
         prefix = "" if base == "." else f"{base}/"
         dirs[:] = [d for d in dirs if not ignored(prefix + d, patterns)]
-        found += [prefix + f for f in files if not ignored(prefix + f, patterns)]
+        links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]  # kept as links, as Docker does
+        dirs[:] = [d for d in dirs if d not in links]
+        found += [prefix + f for f in [*files, *links] if not ignored(prefix + f, patterns)]
     return sorted(found)
 
 

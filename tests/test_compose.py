@@ -7,11 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+
+from otel_locust import __version__
 
 from .backends import free_port
 from .dockerfile import stages
@@ -23,7 +24,7 @@ OFFICIAL = {"otel-collector": "otel/opentelemetry-collector-contrib:", "jaeger":
             "phoenix": "arizephoenix/phoenix:"}
 LOCUST_SERVICES = ("master", "worker")
 IMAGE = stages((ROOT / "Dockerfile").read_text())[-1]
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+VERSION = __version__
 
 
 def test_services_images_and_ports():

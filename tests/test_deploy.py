@@ -21,6 +21,8 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
+from otel_locust import __version__
+
 from .dockerfile import BASE_IMAGE, BASE_WORKDIR, context_files, ignore_patterns, ignored, stages, stand_in_build
 from .helpers import ROOT, Receiver, summary
 
@@ -105,7 +107,10 @@ def test_the_image_steps_run_here(tmp_path):
     context = tmp_path / "context"
     for name in context_files():
         (context / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, context / name)
+        if (ROOT / name).is_symlink():
+            (context / name).symlink_to(os.readlink(ROOT / name))
+        else:
+            shutil.copy2(ROOT / name, context / name)
     image = stand_in_build(DOCKERFILE, context, tmp_path / "image", venv)
     assert image.user == "locust"
 
@@ -159,7 +164,7 @@ def test_kustomization_lists_every_manifest():
     assert {(k, n.split("-")[-1]) for k, n in RESOURCES} == {
         ("ConfigMap", "config"), ("Deployment", "master"), ("Service", "master"), ("Deployment", "worker")}
     (image,) = KUSTOMIZATION["images"]
-    assert image["newTag"] == PYPROJECT["project"]["version"]
+    assert image["newTag"] == __version__
 
 
 @pytest.mark.parametrize("name", sorted(MANIFESTS))
