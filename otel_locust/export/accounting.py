@@ -16,7 +16,7 @@ stays flat and medians merge exactly across workers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 OUTCOMES = ("generated", "delivered", "failed", "dropped", "unconfirmed")
@@ -128,12 +128,16 @@ class TraceTicket:
     last span is settled. ``on_done`` (optional) hears the final outcome, e.g. to start a read-back.
     """
 
-    __slots__ = ("_spans", "_stats", "depth", "outcome", "reason", "scenario", "trace_id", "unsettled")
+    __slots__ = ("_spans", "_stats", "depth", "on_done", "outcome", "reason", "scenario", "spans", "trace_id",
+                 "unsettled")
 
-    def __init__(self, stats: TraceStats, scenario: str, spans: int, trace_id: bytes = b"", depth: int = 0) -> None:
+    def __init__(self, stats: TraceStats, scenario: str, spans: int, trace_id: bytes = b"", depth: int = 0,
+                 on_done: Callable[[TraceTicket], None] | None = None) -> None:
         self._stats = stats
         self.scenario = scenario
+        self.spans = spans
         self.unsettled = spans
+        self.on_done = on_done
         self.trace_id = trace_id
         self.depth = depth
         self.outcome = "delivered"
@@ -161,6 +165,8 @@ class TraceTicket:
         if self.unsettled:
             return False
         self._stats.finished(self.scenario, self.outcome, self._spans, self.reason)
+        if self.on_done is not None:
+            self.on_done(self)
         return True
 
 
