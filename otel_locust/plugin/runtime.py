@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import random
+from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -82,6 +83,8 @@ class Runtime:
         self.reporting_workers: set[str] = set()  # master: workers that sent trace counts this test
         self.awaiting: set[str] = set()  # master: workers asked to drain that have not answered yet
         self.all_drained = gevent.event.Event()
+        #: called with each trace's ticket when its last span is settled (read-back hooks in here)
+        self.on_trace_done: Callable[[TraceTicket], None] | None = None
 
     # -- configuration --------------------------------------------------------------------------------------
 
@@ -141,7 +144,8 @@ class Runtime:
         encoded = instrumentation.encode(trace)
         requests = instrumentation.requests(encoded, settings.max_request_bytes)
         self.stats.generated(scenario.name, len(trace.spans), trace.depth, sum(len(r.body) for r in requests))
-        ticket = TraceTicket(self.stats, scenario.name, len(trace.spans), encoded.trace_id, trace.depth)
+        ticket = TraceTicket(self.stats, scenario.name, len(trace.spans), encoded.trace_id, trace.depth,
+                             self.on_trace_done)
         return self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests])
 
     def _require(self) -> Settings:
