@@ -15,6 +15,7 @@ from otel_locust.engine.pack import load_pack
 from otel_locust.engine.planner import Planner
 from otel_locust.engine.pools import pools_for
 from otel_locust.engine.scenario import Scenario
+from otel_locust.plugin.options import add_arguments
 from otel_locust.scenarios import CONTENT as TRAVEL
 from otel_locust.testing.capture import decode_spans
 
@@ -48,10 +49,16 @@ def encode_trace(instrumentation: Instrumentation) -> Callable[..., tuple[bytes,
 
 def options_namespace(**overrides: Any) -> argparse.Namespace:
     """Parsed options as Locust would produce them with every otel option at its default."""
-    values = dict(otel_platform="sink", otel_endpoint="", otel_headers="", otel_api_key="", otel_project="",
-                  otel_dialects="", otel_max_request_mb=0.0, otel_mix="", otel_seed=-1, otel_pace=1.0,
-                  otel_compression="none", otel_max_in_flight=256, otel_timeout=10.0, otel_retry_seconds=30.0,
-                  otel_max_loss=0.0,
-                  otel_service_name="travel-agent", otel_summary="", otel_scenarios="", otel_sink_args="")
-    values.update(overrides)
-    return argparse.Namespace(**values)
+
+    class Recorder:
+        """Stands in for Locust's parser: keeps each option's default."""
+
+        def __init__(self) -> None:
+            self.values: dict[str, Any] = {}
+
+        def add_argument(self, name: str, default: Any = None, **_: Any) -> None:
+            self.values[name.lstrip("-").replace("-", "_")] = default
+
+    recorder = Recorder()
+    add_arguments(recorder)
+    return argparse.Namespace(**{**recorder.values, **overrides})

@@ -70,10 +70,15 @@ class Instrumentation:
         self.resource = otlp.resource(encoded)
         self.scope = otlp.scope("otel_locust", __version__)
 
-    def encode(self, trace: PlannedTrace, end_ns: int | None = None) -> EncodedTrace:
-        """Encode every span; the root ends at ``end_ns`` (default: now)."""
+    def encode(self, trace: PlannedTrace, end_ns: int | None = None, start_ns: int | None = None,
+               scale: float = 1.0) -> EncodedTrace:
+        """Encode every span. By default the root ends now (a trace that just finished, sent whole); with
+        ``start_ns`` the trace starts then and unfolds in real time, its planned timeline ``scale`` times faster."""
         spans = trace.spans
-        base = (end_ns or time.time_ns()) - spans[0].end
+        if scale != 1.0:
+            for span in spans:  # the planned trace is this call's own: scaling it in place is safe
+                span.start, span.end = int(span.start / scale), int(span.end / scale)
+        base = start_ns if start_ns is not None else (end_ns or time.time_ns()) - spans[0].end
         getrandbits = self._ids.getrandbits
         trace_id = getrandbits(128).to_bytes(16, "big")
         span_ids = [(getrandbits(63) + 1).to_bytes(8, "big") for _ in spans]

@@ -36,6 +36,8 @@ logger = logging.getLogger("otel_locust")
 WORKER_DRAIN_SECONDS = 0.4  # fallback when no master asked to drain: it waits only 0.5 s for final reports
 DRAIN = "otel_locust:drain"  # master -> workers: finish in-flight exports and report
 DRAINED = "otel_locust:drained"  # worker -> master: the counters after draining
+PEAK = "otel_locust:peak"  # master -> workers: the peak user count changed (edited in the web UI)
+PEAK_POLL_S = 1.0
 EXIT_CONFIG_ERROR = 2
 EXIT_LOSS_EXCEEDED = 3
 
@@ -71,6 +73,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         runner.register_message(DRAIN, _on_drain_request, concurrent=True)
+        runner.register_message(PEAK, _on_peak)
     elif isinstance(runner, MasterRunner):
         runner.register_message(DRAINED, _on_drained)
     options = environment.parsed_options
@@ -100,10 +103,50 @@ def _on_drained(environment: Environment, msg: Any, **_: Any) -> None:
     _runtime(environment).drained(msg.node_id, msg.data)
 
 
+def _on_peak(environment: Environment, msg: Any, **_: Any) -> None:
+    """Worker: the master restated the peak user count (open model: per-user rate = rate / peak)."""
+    _runtime(environment).peak_users = int(msg.data)
+
+
+def declared_peak(environment: Environment) -> int:
+    """The peak user count the open model's rate refers to: a load shape's peak, else the user count (-u, or as
+    edited in the web UI)."""
+    options = environment.parsed_options
+    shape = environment.shape_class
+    if shape is not None:
+        if getattr(shape, "keyframes", None) is not None:  # the plugin's ramp/spike profiles
+            return max(1, int(getattr(options, "otel_profile_users", 1)))
+        stages = getattr(shape, "stages", None)  # the common "stages" pattern of Locust's examples
+        if stages:
+            return max(1, max(int(stage.get("users", 0)) for stage in stages))
+    runner = environment.runner
+    users = int(getattr(options, "num_users", 0) or 0) or int(getattr(runner, "target_user_count", 0) or 0)
+    return max(1, users)
+
+
+def _follow_peak(environment: Environment) -> None:
+    """Master/local: keep the peak current while a test runs (the web UI can edit the user count), tell workers."""
+    runtime = _runtime(environment)
+    while not runtime.closing:
+        peak = declared_peak(environment)
+        if peak != runtime.peak_users:
+            runtime.peak_users = peak
+            if environment.parsed_options is not None:
+                environment.parsed_options.otel_peak_users = peak  # spawn messages carry it to new workers
+            if isinstance(environment.runner, MasterRunner):
+                environment.runner.send_message(PEAK, peak)
+        gevent.sleep(PEAK_POLL_S)
+
+
+def _unfold_timeout(environment: Environment) -> float:
+    """How long batch delivery lets traces still unfolding finish at stop: Locust's --stop-timeout."""
+    return float(getattr(environment, "stop_timeout", 0.0) or 0.0)
+
+
 def _on_drain_request(environment: Environment, msg: Any, **_: Any) -> None:
     """Worker: the master asks for the final account of this test."""
     runtime = _runtime(environment)
-    runtime.drain_exports(runtime.settings.timeout + 1 if runtime.settings else 1.0)
+    runtime.drain_exports(runtime.settings.timeout + 1 if runtime.settings else 1.0, _unfold_timeout(environment))
     environment.runner.send_message(DRAINED, runtime.stats.take())  # type: ignore[union-attr]
 
 
@@ -120,6 +163,16 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         return
     if runtime.sink is not None:
         runtime.sink.reset()
+    runtime.window.start()
+    if isinstance(environment.runner, WorkerRunner):
+        runtime.peak_users = int(getattr(environment.parsed_options, "otel_peak_users", 0) or 0) or 1
+    else:
+        runtime.peak_users = declared_peak(environment)
+        environment.parsed_options.otel_peak_users = runtime.peak_users  # sent to workers with the spawn messages
+        if runtime.peak_follower is not None:
+            runtime.peak_follower.kill(block=False)
+        if settings.rate > 0:
+            runtime.peak_follower = gevent.spawn(_follow_peak, environment)
     if not isinstance(environment.runner, MasterRunner):
         runtime.configure(settings)
     else:
@@ -151,12 +204,16 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     if runtime.settings is None:
         return
     runner = environment.runner
+    unfold = _unfold_timeout(environment) if runtime.settings.delivery == "batch" else 0.0
     if isinstance(runner, MasterRunner):
-        runtime.drain_workers(runner, runtime.settings.timeout + 5, DRAIN)
+        runtime.closing = True
+        runtime.window.stop()
+        # a worker may take: traces still unfolding, then a flush, then the last exports' timeout
+        runtime.drain_workers(runner, unfold + 2 * runtime.settings.timeout + 5, DRAIN)
     elif isinstance(runner, WorkerRunner):  # a fallback: the master normally asks first, with a longer budget
         runtime.drain_exports(WORKER_DRAIN_SECONDS)
     else:
-        runtime.drain_exports(runtime.settings.timeout + 1)
+        runtime.drain_exports(runtime.settings.timeout + 1, unfold)
 
 
 @events.quitting.add_listener

@@ -18,8 +18,10 @@ from typing import Any
 from otel_locust.encoding.dialects import DIALECTS
 from otel_locust.engine.pack import Pack, PackError, load_pack
 from otel_locust.engine.scenario import Scenario
+from otel_locust.export.batch import BatchSettings
 from otel_locust.platforms import MB, PLATFORMS, Platform, PresetError
 
+DEFAULT_IN_FLIGHT = {"trace": 256, "batch": 10_000}  # exports in flight / traces unfolding, per process
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
@@ -51,8 +53,24 @@ def add_arguments(parser: Any) -> None:
                           "scenario's own weight")
     opt("--otel-seed", -1, "seed for reproducible trace content; -1 for a random seed", type=int)
     opt("--otel-pace", 1.0, "seconds between the starts of one user's traces; 0 = back to back", type=float)
-    opt("--otel-max-in-flight", 256, "most exports in flight per process (also its connection pool); bounds memory",
+    opt("--otel-rate", 0.0, "open model: traces started per second in total at the peak user count, whatever the "
+                            "backend's latency; 0 = closed model (--otel-pace)", type=float)
+    opt("--otel-arrival", "poisson", "open model arrivals: poisson (exponential gaps) or uniform",
+        choices=["poisson", "uniform"])
+    opt("--otel-max-in-flight", 0, "open model bound per process: trace exports in flight (trace delivery, "
+                                   "default 256, also the connection pool) or traces unfolding (batch delivery, "
+                                   "default 10000); a trace that would exceed it is dropped (backpressure); 0: default",
         type=int)
+    opt("--otel-delivery", "trace", "trace: one request per finished trace; batch: spans leave as they end, in "
+                                    "real time, through an SDK-style batch queue", choices=["trace", "batch"])
+    opt("--otel-time-scale", 1.0, "batch delivery: run the planned timeline this many times faster", type=float)
+    opt("--otel-bsp-max-queue-size", 2048, "batch delivery: queue size, as OTEL_BSP_MAX_QUEUE_SIZE", type=int)
+    opt("--otel-bsp-max-export-batch-size", 512, "batch delivery: spans per export, as "
+                                                 "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", type=int)
+    opt("--otel-bsp-schedule-delay", 5000.0, "batch delivery: ms between exports, as OTEL_BSP_SCHEDULE_DELAY",
+        type=float)
+    opt("--otel-bsp-export-timeout", 30000.0, "batch delivery: ms an export may take, as OTEL_BSP_EXPORT_TIMEOUT",
+        type=float)
     opt("--otel-compression", "none", "request compression", choices=["none", "gzip"])
     opt("--otel-timeout", 10.0, "seconds to wait for the receiver to answer one request", type=float)
     opt("--otel-retry-seconds", 30.0, "retry throttled (429/502/503/504) and refused requests for up to this long; "
@@ -84,7 +102,12 @@ class Settings:
     seed: int
     pace: float
     compression: str
+    rate: float
+    arrival: str
     max_in_flight: int
+    delivery: str
+    time_scale: float
+    batch: BatchSettings
     timeout: float
     retry_seconds: float
     max_loss: float
@@ -94,7 +117,7 @@ class Settings:
     @property
     def connections(self) -> int:
         """Connections in the process's pool: one per export that may be in flight."""
-        return self.max_in_flight
+        return self.max_in_flight if self.delivery == "trace" else 4
 
 
 def settings_from(options: argparse.Namespace) -> Settings:
@@ -117,7 +140,13 @@ def settings_from(options: argparse.Namespace) -> Settings:
         seed=_number("--otel-seed", options.otel_seed, int, minimum=-1),
         pace=_number("--otel-pace", options.otel_pace, float, minimum=0.0),
         compression=_choice("--otel-compression", options.otel_compression, ("none", "gzip")),
-        max_in_flight=_number("--otel-max-in-flight", options.otel_max_in_flight, int, minimum=1),
+        rate=_number("--otel-rate", options.otel_rate, float, minimum=0.0),
+        arrival=_choice("--otel-arrival", options.otel_arrival, ("poisson", "uniform")),
+        max_in_flight=_number("--otel-max-in-flight", options.otel_max_in_flight, int, minimum=0)
+        or DEFAULT_IN_FLIGHT[_choice("--otel-delivery", options.otel_delivery, ("trace", "batch"))],
+        delivery=_choice("--otel-delivery", options.otel_delivery, ("trace", "batch")),
+        time_scale=_positive("--otel-time-scale", options.otel_time_scale),
+        batch=_batch_settings(options),
         timeout=_number("--otel-timeout", options.otel_timeout, float, minimum=0.001),
         retry_seconds=_number("--otel-retry-seconds", options.otel_retry_seconds, float, minimum=0.0),
         max_loss=_number("--otel-max-loss", options.otel_max_loss, float, minimum=0.0, maximum=1.0),
@@ -220,6 +249,26 @@ def _number(option: str, value: Any, kind: type, minimum: float | None = None, m
     if maximum is not None and number > maximum:
         raise ConfigError(f"{option}: {label} must be at most {maximum}, got {number}")
     return number
+
+
+def _positive(option: str, value: Any) -> float:
+    number = _number(option, value, float)
+    if number <= 0:
+        raise ConfigError(f"{option}: value must be greater than 0, got {number}")
+    return float(number)
+
+
+def _batch_settings(options: argparse.Namespace) -> BatchSettings:
+    settings = BatchSettings(
+        max_queue_size=_number("--otel-bsp-max-queue-size", options.otel_bsp_max_queue_size, int, minimum=1),
+        max_export_batch_size=_number("--otel-bsp-max-export-batch-size", options.otel_bsp_max_export_batch_size,
+                                      int, minimum=1),
+        schedule_delay_ms=_number("--otel-bsp-schedule-delay", options.otel_bsp_schedule_delay, float, minimum=0.0),
+        export_timeout_ms=_number("--otel-bsp-export-timeout", options.otel_bsp_export_timeout, float, minimum=0.0))
+    if settings.max_export_batch_size > settings.max_queue_size:
+        raise ConfigError("--otel-bsp-max-export-batch-size: must not exceed --otel-bsp-max-queue-size "
+                          f"({settings.max_export_batch_size} > {settings.max_queue_size})")
+    return settings
 
 
 def _choice(option: str, value: Any, choices: tuple[str, ...]) -> str:

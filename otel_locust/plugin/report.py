@@ -136,6 +136,16 @@ def format_table(summary: dict[str, Any]) -> str:
             done = sink["traces_complete"] if name == "Total" else verified.get(name, {}).get("traces_complete", 0)
             row += f"{done:>10}"
         rows.append(row)
+    rate = summary.get("rate")
+    if rate and rate.get("seconds"):
+        target = f"target {rate['target_per_s']:g}/s, " if rate.get("target_per_s") else ""
+        rows.append(f"rate ({rate['model']} model, {rate['seconds']:.0f} s): {target}started "
+                    f"{rate['started_per_s']:.1f}/s, delivered {rate['delivered_per_s']:.1f}/s")
+    total = summary["total"]
+    for kind in ("dropped", "failed"):
+        reasons = total.get(f"{kind}_by_reason") or {}
+        if reasons:
+            rows.append(f"{kind}: " + ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items())))
     if sink:
         rows.append(f"sink: {sink['traces_received']} traces received, {sink['traces_complete']} verified complete, "
                     f"{sink['spans_received']} spans, {sink['orphan_spans']} orphan spans, "

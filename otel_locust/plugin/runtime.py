@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +27,9 @@ from otel_locust.encoding.instrument import Instrumentation
 from otel_locust.engine.planner import Planner
 from otel_locust.engine.pools import pools_for
 from otel_locust.engine.scenario import Scenario
+from otel_locust.engine.trace import PlannedTrace
 from otel_locust.export.accounting import TraceStats, TraceTicket
+from otel_locust.export.batch import BatchSpanQueue, RealTimeScheduler
 from otel_locust.export.console import ConsoleTransport
 from otel_locust.export.exporter import Exporter, Portion, Shipment
 from otel_locust.export.http import OtlpHttpTransport
@@ -66,6 +69,31 @@ def transport_for(settings: Settings) -> Transport:
                              connections=settings.connections)
 
 
+def _nothing() -> None:
+    """What a user waits on when its trace was dropped before it started."""
+
+
+class RunWindow:
+    """When the current test started and stopped (monotonic), for rates over the whole run."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.stopped = 0.0
+
+    def start(self) -> None:
+        self.started, self.stopped = time.monotonic(), 0.0
+
+    def stop(self) -> None:
+        if self.started and not self.stopped:
+            self.stopped = time.monotonic()
+
+    @property
+    def seconds(self) -> float:
+        if not self.started:
+            return 0.0
+        return (self.stopped or time.monotonic()) - self.started
+
+
 class Runtime:
     """Everything the plugin holds for one Locust environment."""
 
@@ -85,6 +113,12 @@ class Runtime:
         self.all_drained = gevent.event.Event()
         #: called with each trace's ticket when its last span is settled (read-back hooks in here)
         self.on_trace_done: Callable[[TraceTicket], None] | None = None
+        self.batch: BatchSpanQueue | None = None  # batch delivery: the process's span queue
+        self.scheduler: RealTimeScheduler | None = None  # batch delivery: spans waiting for their end time
+        self.unfolding = 0  # batch delivery: traces whose spans are still ending
+        self.window = RunWindow()  # when this test started and stopped, for rates
+        self.peak_users = 0  # open model: the declared peak user count (the master's, sent to workers)
+        self.peak_follower: gevent.Greenlet | None = None
 
     # -- configuration --------------------------------------------------------------------------------------
 
@@ -100,6 +134,11 @@ class Runtime:
                              max_attempts=RetryPolicy.max_attempts if settings.retry_seconds else 1)
         self.exporter = Exporter(self.environment.events.request.fire, self.stats, transport_for(settings), policy,
                                  settings.max_request_bytes)
+        self._close_batching()
+        if settings.delivery == "batch":
+            self.batch = BatchSpanQueue(self.exporter, self.instrumentation, settings.batch,
+                                        settings.max_request_bytes)
+            self.scheduler = RealTimeScheduler(self.batch, settings.time_scale)
         tasks = [self._taskset(settings.pack.scenarios[name]) for name, weight in settings.mix.items()
                  for _ in range(weight)]
         for user_class in self.environment.user_classes:
@@ -135,18 +174,50 @@ class Runtime:
             rng = random.Random()
         return Session(Planner(pools_for(settings.pack.content, self._pools_seed), rng), rng)
 
-    def emit(self, session: Session, scenario: Scenario) -> gevent.Greenlet:
-        """Plan, encode and account one trace and start its export; returns the export's greenlet."""
+    def emit(self, session: Session, scenario: Scenario) -> Callable[[], None]:
+        """Plan, encode and account one trace and start its delivery; returns what a closed-model user waits on
+        (the export, or the trace's real-time unfolding). In the open model a trace that would exceed
+        ``--otel-max-in-flight`` is counted dropped (backpressure) instead."""
         if self.closing or self.settings is None or self.instrumentation is None or self.exporter is None:
             raise StopUser()
         settings, instrumentation = self.settings, self.instrumentation
         trace = session.planner.plan(scenario, session.next_conversation(), session.user_id)
+        if settings.rate > 0 and self.in_flight() >= settings.max_in_flight:
+            self.stats.generated(scenario.name, len(trace.spans), trace.depth, 0)
+            TraceTicket(self.stats, scenario.name, len(trace.spans)).settle("dropped", len(trace.spans),
+                                                                             "backpressure")
+            return _nothing
+        if self.scheduler is not None:
+            return self._unfold(trace, scenario)
         encoded = instrumentation.encode(trace)
         requests = instrumentation.requests(encoded, settings.max_request_bytes)
         self.stats.generated(scenario.name, len(trace.spans), trace.depth, sum(len(r.body) for r in requests))
         ticket = TraceTicket(self.stats, scenario.name, len(trace.spans), encoded.trace_id, trace.depth,
                              self.on_trace_done)
-        return self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests])
+        return self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests]).join
+
+    def _unfold(self, trace: PlannedTrace, scenario: Scenario) -> Callable[[], None]:
+        """Batch delivery: the trace starts now and its spans end in real time (scaled)."""
+        assert self.settings is not None and self.instrumentation is not None and self.scheduler is not None
+        started, start_ns = time.monotonic(), time.time_ns()
+        encoded = self.instrumentation.encode(trace, start_ns=start_ns, scale=self.settings.time_scale)
+        self.stats.generated(scenario.name, len(trace.spans), trace.depth, sum(encoded.sizes))
+        ticket = TraceTicket(self.stats, scenario.name, len(trace.spans), encoded.trace_id, trace.depth,
+                             self.on_trace_done)
+        self.scheduler.add(encoded, [span.end for span in trace.spans], ticket, started)
+        self.unfolding += 1
+        duration = trace.spans[0].end / 1e9
+        gevent.spawn_later(duration, self._unfolded)
+        return lambda: gevent.sleep(max(0.0, started + duration - time.monotonic()))
+
+    def _unfolded(self) -> None:
+        self.unfolding -= 1
+
+    def in_flight(self) -> int:
+        """Trace exports in flight (trace delivery) or traces still unfolding (batch delivery)."""
+        if self.scheduler is not None:
+            return self.unfolding
+        return len(self.exporter.in_flight) if self.exporter is not None else 0
 
     def _require(self) -> Settings:
         if self.settings is None:
@@ -176,15 +247,37 @@ class Runtime:
 
     # -- draining at the end of a test ---------------------------------------------------------------------
 
-    def drain_exports(self, timeout: float) -> None:
-        """Start no new trace and let in-flight exports finish; what cannot finish is settled (dropped/unconfirmed)."""
+    def drain_exports(self, timeout: float, unfold_timeout: float = 0.0) -> None:
+        """Start no new trace and let in-flight exports finish; what cannot finish is settled (dropped/unconfirmed).
+
+        Batch delivery first lets unfolding traces end for up to ``unfold_timeout`` (Locust's --stop-timeout),
+        then flushes the queue as ``force_flush`` does; spans that had not ended are dropped (reason stop).
+        """
         self.closing = True
+        self.window.stop()
         if self.exporter is None:
             return
+        if self.scheduler is not None and self.batch is not None:
+            self.scheduler.wait_idle(unfold_timeout)
+            cut = self.scheduler.close()
+            if cut:
+                logger.warning("otel-locust: %d span(s) had not ended when the test stopped: dropped (reason stop)",
+                               cut)
+            flush = gevent.spawn(self.batch.flush)
+            flush.join(timeout)
         left = self.exporter.drain(timeout)
+        self._close_batching()
         if left:
             logger.warning("otel-locust: %d export(s) still in flight at stop were cut short: spans on the wire count "
                            "unconfirmed, the others dropped (reason stop)", left)
+
+    def _close_batching(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.close()
+        if self.batch is not None:
+            self.batch.close()
+        self.scheduler = self.batch = None
+        self.unfolding = 0
 
     def drain_workers(self, runner: MasterRunner, timeout: float, message: str) -> None:
         """Master: ask every live worker to drain, and wait for their accounts (Locust waits only 0.5 s)."""
@@ -215,6 +308,7 @@ class Runtime:
             except OSError as exc:
                 logger.error("otel-locust: could not read the embedded sink's counts: %s", exc)
         summary = build_summary(self.stats, self.settings, sink_stats)
+        summary["rate"] = self.rates()
         runner = self.environment.runner
         if isinstance(runner, MasterRunner):
             lost = sorted(c.id for c in runner.clients.all if c.state == STATE_MISSING)
@@ -228,6 +322,16 @@ class Runtime:
                 json.dump(summary, handle, indent=2)
         self._write_reports(trace_rows(self.stats, None, sink_stats))
         return summary
+
+    def rates(self) -> dict[str, Any]:
+        """Target, achieved start and delivered rates over the whole test (traces per second)."""
+        seconds = self.window.seconds
+        total = self.stats.total()["traces"]
+        target = self.settings.rate if self.settings is not None else 0.0
+        return {"model": "open" if target > 0 else "closed", "target_per_s": target or None,
+                "peak_users": self.peak_users, "seconds": round(seconds, 3),
+                "started_per_s": round(total["generated"] / seconds, 3) if seconds else 0.0,
+                "delivered_per_s": round(total["delivered"] / seconds, 3) if seconds else 0.0}
 
     def _write_reports(self, rows: list[dict[str, Any]]) -> None:
         """The trace table beside Locust's own reports: in the ``--html`` file and as ``PREFIX_traces.csv``.

@@ -1,0 +1,189 @@
+"""SDK-style delivery (``--otel-delivery batch``): spans leave as they end, through one batch queue per process.
+
+An instrumented agent app does not send whole traces. Each span is handed to the OpenTelemetry SDK's
+``BatchSpanProcessor`` when it ends; the processor's worker exports the queue in batches of spans from many
+traces, children before parents, the root last. :class:`RealTimeScheduler` replays a planned trace's timeline on
+the wall clock (optionally faster) and hands each span over at its end time; :class:`BatchSpanQueue` is the
+processor, with the SDK's semantics and defaults (opentelemetry-sdk 1.45 ``_shared_internal.BatchProcessor``):
+
+* a bounded queue (2048); when it is full the *oldest* span is dropped (``deque(maxlen)``), counted
+  ``dropped`` with reason ``queue_full``;
+* one worker that wakes every schedule delay (5 s), or as soon as the queue holds a full batch (512);
+* on a timer it exports at least one batch, on a wake-up while the queue holds a full batch; exports are
+  serial (one batch in flight at a time), oldest spans first;
+* ``force_flush`` exports everything.
+
+The test ``tests/test_batch_reference.py`` drives the real SDK processor and this one with the same spans and
+compares the batches they produce. Batches are split to respect the platform's request limit, like traces are.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import gevent
+import gevent.event
+
+from otel_locust.encoding.instrument import EncodedTrace, Instrumentation
+from otel_locust.export.accounting import TraceTicket
+from otel_locust.export.exporter import Exporter, Portion, Shipment
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """The BatchSpanProcessor's knobs, in the units of the ``OTEL_BSP_*`` variables."""
+
+    max_queue_size: int = 2048
+    max_export_batch_size: int = 512
+    schedule_delay_ms: float = 5000.0
+    export_timeout_ms: float = 30000.0
+
+
+@dataclass(slots=True, eq=False)
+class EndedSpan:
+    """One encoded span waiting to be exported, and the trace it belongs to."""
+
+    chunks: list[bytes]
+    size: int
+    ticket: TraceTicket
+
+
+class BatchSpanQueue:
+    """The batch span processor of one process: bounded queue, one worker greenlet, serial exports."""
+
+    def __init__(self, exporter: Exporter, instrumentation: Instrumentation, settings: BatchSettings,
+                 request_limit: int = 0) -> None:
+        self._exporter = exporter
+        self._instrumentation = instrumentation
+        self.settings = settings
+        self._request_limit = request_limit
+        self._queue: deque[EndedSpan] = deque()
+        self._awake = gevent.event.Event()
+        self._closed = False
+        self._worker = gevent.spawn(self._work)
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def emit(self, span: EndedSpan) -> None:
+        """A span ended: queue it (dropping the oldest span when the queue is full)."""
+        if self._closed:
+            span.ticket.settle("dropped", 1, "stop")
+            return
+        if len(self._queue) >= self.settings.max_queue_size:
+            oldest = self._queue.pop()
+            oldest.ticket.settle("dropped", 1, "queue_full")
+        self._queue.appendleft(span)
+        if len(self._queue) >= self.settings.max_export_batch_size and not self._awake.is_set():
+            self._awake.set()
+
+    def _work(self) -> None:
+        while not self._closed:
+            woken = self._awake.wait(self.settings.schedule_delay_ms / 1000)
+            if self._closed:
+                break
+            self._export(at_least_one=not woken)
+            self._awake.clear()
+
+    def _export(self, at_least_one: bool = False, everything: bool = False) -> None:
+        iteration = 0
+        batch_size = self.settings.max_export_batch_size
+        while self._queue and (len(self._queue) >= batch_size or everything or (at_least_one and iteration == 0)):
+            iteration += 1
+            batch = [self._queue.pop() for _ in range(min(batch_size, len(self._queue)))]
+            self._exporter.submit(self.shipments(batch)).join()
+
+    def shipments(self, batch: list[EndedSpan]) -> list[Shipment]:
+        """The requests for one batch, each no larger than the request limit, with each trace's share."""
+        requests = self._instrumentation.pack([s.chunks for s in batch], [s.size for s in batch],
+                                               self._request_limit)
+        shipments, position = [], 0
+        for request in requests:
+            portions: list[Portion] = []
+            for span in batch[position:position + request.spans]:
+                if portions and portions[-1].ticket is span.ticket:
+                    portions[-1].spans += 1
+                    portions[-1].nbytes += span.size
+                else:
+                    portions.append(Portion(span.ticket, 1, span.size))
+            position += request.spans
+            shipments.append(Shipment(request, portions))
+        return shipments
+
+    def flush(self) -> None:
+        """Export everything queued now, as ``force_flush`` does (waits for the exports)."""
+        self._export(everything=True)
+
+    def close(self) -> None:
+        """Stop the worker; spans still queued are settled as dropped (reason stop)."""
+        self._closed = True
+        self._awake.set()
+        self._worker.kill(block=False)
+        while self._queue:
+            self._queue.pop().ticket.settle("dropped", 1, "stop")
+
+
+class RealTimeScheduler:
+    """Hands each span of the traces it is given to the batch queue at the span's end time, on the wall clock.
+
+    One greenlet and one heap for the whole process (not a greenlet per trace), so thousands of concurrent
+    traces cost a heap entry per pending span. ``scale`` > 1 runs the timelines faster (``--otel-time-scale``).
+    """
+
+    def __init__(self, queue: BatchSpanQueue, scale: float = 1.0) -> None:
+        self._queue = queue
+        self._scale = scale
+        self._heap: list[tuple[float, int, EndedSpan]] = []
+        self._seq = itertools.count()
+        self._wake = gevent.event.Event()
+        self._idle = gevent.event.Event()
+        self._idle.set()
+        self._runner = gevent.spawn(self._run)
+
+    @property
+    def pending(self) -> int:
+        """Spans planned but not ended yet."""
+        return len(self._heap)
+
+    def add(self, encoded: EncodedTrace, ends_ns: list[int], ticket: TraceTicket, started: float) -> None:
+        """Schedule ``encoded``'s spans; ``ends_ns`` are their (scaled) end offsets, ``started`` the trace's
+        start on the monotonic clock."""
+        earliest = self._heap[0][0] if self._heap else float("inf")
+        for chunks, size, end in zip(encoded.spans, encoded.sizes, ends_ns, strict=True):
+            heapq.heappush(self._heap, (started + end / 1e9, next(self._seq), EndedSpan(chunks, size, ticket)))
+        self._idle.clear()
+        if self._heap[0][0] < earliest:
+            self._wake.set()
+
+    def _run(self) -> None:
+        heap = self._heap
+        while True:
+            if not heap:
+                self._idle.set()
+                self._wake.wait()
+                self._wake.clear()
+                continue
+            delay = heap[0][0] - time.monotonic()
+            if delay > 0:
+                self._wake.wait(delay)
+                self._wake.clear()
+                continue
+            now = time.monotonic()
+            while heap and heap[0][0] <= now:
+                self._queue.emit(heapq.heappop(heap)[2])
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every scheduled span has ended (or ``timeout``); True when none is left."""
+        return self._idle.wait(timeout)
+
+    def close(self) -> int:
+        """Stop; spans not ended yet are settled as dropped (reason stop). Returns how many there were."""
+        self._runner.kill(block=False)
+        left = len(self._heap)
+        while self._heap:
+            heapq.heappop(self._heap)[2].ticket.settle("dropped", 1, "stop")
+        return left
