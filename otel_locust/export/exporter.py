@@ -112,7 +112,7 @@ class Exporter:
             for index, shipment in enumerate(shipments[current:]):
                 on_wire = index == 0 and state.posting
                 for portion in shipment.portions:
-                    portion.ticket.settle("unconfirmed" if on_wire else "dropped", portion.ticket.unsettled,
+                    portion.ticket.settle("unconfirmed" if on_wire else "dropped", portion.spans,
                                           "" if on_wire else "stop")
             raise
 
@@ -194,6 +194,11 @@ def _byte_shares(portions: list[Portion], wire_bytes: int) -> dict[str, int]:
     """Bytes on the wire per scenario, shared by the encoded bytes of each scenario's spans."""
     total = sum(p.nbytes for p in portions) or 1
     shares: dict[str, int] = {}
+    given = 0
     for portion in portions:
-        shares[portion.ticket.scenario] = shares.get(portion.ticket.scenario, 0) + wire_bytes * portion.nbytes // total
+        share = wire_bytes * portion.nbytes // total
+        shares[portion.ticket.scenario] = shares.get(portion.ticket.scenario, 0) + share
+        given += share
+    last = portions[-1].ticket.scenario
+    shares[last] += wire_bytes - given  # rounding: the shares add up to what went on the wire
     return shares
