@@ -12,6 +12,7 @@ from otel_locust.testing.capture import CaptureReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = str(ROOT / "locustfiles" / "agent_mix.py")
+OUTCOMES = ("delivered", "failed", "dropped", "unconfirmed")  # every generated trace ends in exactly one
 
 
 def run_locust(args: list[str], cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
@@ -26,3 +27,10 @@ def summary(path: Path) -> dict[str, Any]:
 
 
 Receiver = CaptureReceiver
+
+
+def check_exact(data: dict[str, Any]) -> None:
+    """Every generated trace and span is in exactly one outcome, per scenario and in total."""
+    for entry in [data["total"], *data["scenarios"].values()]:
+        for group in ("traces", "spans"):
+            assert entry[group]["generated"] == sum(entry[group][k] for k in OUTCOMES), (group, entry[group])

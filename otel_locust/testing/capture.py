@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,6 +29,7 @@ class CaptureReceiver(ThreadingHTTPServer):
 
     def __init__(self) -> None:
         self.bodies: list[bytes] = []
+        self.arrivals: list[float] = []  # time.time() when each body arrived
         self.headers_seen: list[dict[str, str]] = []
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _CaptureHandler)
@@ -55,6 +57,7 @@ class _CaptureHandler(BaseHTTPRequestHandler):
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
         with self.server.lock:
+            self.server.arrivals.append(time.time())
             self.server.bodies.append(body)
             self.server.headers_seen.append(dict(self.headers.items()))
         self.send_response(200)
