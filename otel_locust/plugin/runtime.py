@@ -32,6 +32,7 @@ from otel_locust.export.exporter import Exporter, Portion, Shipment
 from otel_locust.export.http import OtlpHttpTransport
 from otel_locust.export.retry import RetryPolicy
 from otel_locust.export.transport import Transport
+from otel_locust.plugin.charts import SeriesSampler, report_html
 from otel_locust.plugin.options import Settings
 from otel_locust.plugin.report import add_to_report, build_summary, format_table, rows_csv, trace_rows
 from otel_locust.plugin.tasks import scenario_taskset
@@ -85,6 +86,7 @@ class Runtime:
         self.all_drained = gevent.event.Event()
         #: called with each trace's ticket when its last span is settled (read-back hooks in here)
         self.on_trace_done: Callable[[TraceTicket], None] | None = None
+        self.charts: SeriesSampler | None = None  # master/local: the series over time (plugin/charts.py)
 
     # -- configuration --------------------------------------------------------------------------------------
 
@@ -240,7 +242,7 @@ class Runtime:
             with open(html_file, encoding="utf-8") as handle:
                 page = handle.read()
             with open(html_file, "w", encoding="utf-8") as handle:
-                handle.write(add_to_report(page, rows))
+                handle.write(add_to_report(page, rows, report_html(self.charts)))
         csv_prefix = getattr(options, "csv_prefix", None)
         if csv_prefix:
             with open(f"{csv_prefix}_traces.csv", "w", encoding="utf-8", newline="") as handle:
