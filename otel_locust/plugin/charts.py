@@ -179,7 +179,7 @@ class SeriesSampler:
         for key in {s.key for s in SERIES} | self.values.keys():
             column = self.values.setdefault(key, [None] * length)
             value = readings.get(key)
-            column.append(None if value is None else round(value, 3))
+            column.append(None if value is None else float(f"{value:.4g}"))  # 4 significant digits
 
     def _halve(self) -> None:
         self.times = self.times[::2]

@@ -51,8 +51,8 @@
     return {
       title: {text: chart.title, left: "left"},
       tooltip: {trigger: "axis", formatter: tooltip, borderWidth: 0},
-      legend: {top: 25, icon: "circle"},
-      grid: {left: 60, right: 40},
+      legend: {top: 30, icon: "circle"},
+      grid: {left: 60, right: 40, top: 70},
       xAxis: {type: "time", splitNumber: 2, minInterval: 1,
         axisLabel: {formatter: function (t) { return new Date(t).toLocaleTimeString(); }}},
       yAxis: {type: "value", boundaryGap: [0, "5%"]},
@@ -76,12 +76,15 @@
     Object.keys(state.charts).forEach(function (title) { state.charts[title].dispose(); });
     state.charts = {};
     panel.innerHTML = "";
-    data.charts.forEach(function (chart) {
+    var boxes = data.charts.map(function () {  // all boxes first: each chart is sized once the grid is laid out
       var box = document.createElement("div");
       box.className = "otel-locust-chart";
-      box.style.cssText = "width:100%;height:300px";
+      box.style.cssText = "width:100%;height:300px;min-width:0";
       panel.appendChild(box);
-      var instance = window.echarts.init(box);
+      return box;
+    });
+    data.charts.forEach(function (chart, i) {
+      var instance = window.echarts.init(boxes[i]);
       instance.setOption(baseOption(chart));
       instance.setOption({xAxis: {splitNumber: splitNumber(instance)}});
       state.charts[chart.title] = instance;
