@@ -69,3 +69,20 @@ def test_a_bad_value_typed_in_the_form_stops_the_test_with_one_line(web):
                30, what="traces after the correction")
     time.sleep(0.5)
     assert KEY not in log.read_text()
+
+
+def test_the_page_loads_the_chart_script_and_the_series_grow_during_a_test(web):
+    base, _ = web
+    page = _get(base).decode()
+    assert 'src="/otel-traces/static/traces-charts.js" data-series="/otel-traces/series"' in page
+    assert len(_get(f"{base}/otel-traces/static/echarts/echarts.common.min.js")) > 500_000
+    assert json.loads(_get(f"{base}/otel-traces/series"))["time"] == [], "no test yet: nothing sampled"
+    _swarm(base)
+
+    def points() -> list[float]:
+        series = json.loads(_get(f"{base}/otel-traces/series"))
+        return [v for v in series["values"].get("traces_generated", []) if v is not None]
+
+    first = wait_until(points, 30, what="a first sample")
+    later = wait_until(lambda: len(points()) > len(first) and points(), 30, what="a later sample")
+    assert max(later) > 0

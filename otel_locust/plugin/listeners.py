@@ -25,6 +25,7 @@ from typing import Any
 
 import gevent
 
+from otel_locust.plugin.charts import start_sampling
 from otel_locust.plugin.options import ConfigError, add_arguments, settings_from
 from otel_locust.plugin.report import loss
 from otel_locust.plugin.runtime import Runtime
@@ -71,6 +72,8 @@ def _on_init(environment: Environment, **_: Any) -> None:
         tab.install(environment.web_ui, getattr(environment.parsed_options, "web_base_path", "") or "")
         environment.events.reset_stats.add_listener(tab.reset)
     runner = environment.runner
+    if runner is not None and not isinstance(runner, WorkerRunner):
+        runtime.charts = start_sampling(runtime)
     if isinstance(runner, WorkerRunner):
         runner.register_message(DRAIN, _on_drain_request, concurrent=True)
         runner.register_message(PEAK, _on_peak)

@@ -157,8 +157,8 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
 
-def add_to_report(page: str, rows: list[dict[str, Any]]) -> str:
-    """Locust's HTML report with the trace table added before ``</body>``."""
-    section = rows_html(rows)
+def add_to_report(page: str, rows: list[dict[str, Any]], charts: str = "") -> str:
+    """Locust's HTML report with the trace table (and the ``charts`` section, if any) added before ``</body>``."""
+    section = rows_html(rows) + charts
     index = page.rfind("</body>")
     return page[:index] + section + page[index:] if index >= 0 else page + section

@@ -35,6 +35,7 @@ from otel_locust.export.exporter import Exporter, Portion, Shipment
 from otel_locust.export.http import OtlpHttpTransport
 from otel_locust.export.retry import RetryPolicy
 from otel_locust.export.transport import Transport
+from otel_locust.plugin.charts import SeriesSampler, report_html
 from otel_locust.plugin.options import Settings
 from otel_locust.plugin.report import add_to_report, build_summary, format_table, rows_csv, trace_rows
 from otel_locust.plugin.tasks import scenario_taskset
@@ -119,6 +120,7 @@ class Runtime:
         self.window = RunWindow()  # when this test started and stopped, for rates
         self.peak_users = 0  # open model: the declared peak user count (the master's, sent to workers)
         self.peak_follower: gevent.Greenlet | None = None
+        self.charts: SeriesSampler | None = None  # master/local: the series over time (plugin/charts.py)
 
     # -- configuration --------------------------------------------------------------------------------------
 
@@ -212,6 +214,13 @@ class Runtime:
 
     def _unfolded(self) -> None:
         self.unfolding -= 1
+
+    @property
+    def backlog(self) -> int | None:
+        """Open model, this process: exports in flight (or traces unfolding); None elsewhere (the charts hide it)."""
+        if self.settings is None or self.settings.rate <= 0 or self.exporter is None:
+            return None
+        return self.in_flight()
 
     def in_flight(self) -> int:
         """Trace exports in flight (trace delivery) or traces still unfolding (batch delivery)."""
@@ -344,7 +353,7 @@ class Runtime:
             with open(html_file, encoding="utf-8") as handle:
                 page = handle.read()
             with open(html_file, "w", encoding="utf-8") as handle:
-                handle.write(add_to_report(page, rows))
+                handle.write(add_to_report(page, rows, report_html(self.charts)))
         csv_prefix = getattr(options, "csv_prefix", None)
         if csv_prefix:
             with open(f"{csv_prefix}_traces.csv", "w", encoding="utf-8", newline="") as handle:
