@@ -202,7 +202,8 @@ def _is_root_agent(node: Node) -> bool:
 def _names(node: Node) -> dict[str, str]:
     span = node.span
     return {"agent": node.agent.name, "model": span.model.name if span.model else node.agent.model.name,
-            "tool": span.tool.name if span.tool else "", "target": node.target.name if node.target else "",
+            "tool": span.tool.name if span.tool else f"transfer_to_{node.target.name}" if node.target else "",
+            "target": node.target.name if node.target else "",
             "method": span.http.method if span.http else "", "route": span.http.route if span.http else ""}
 
 

@@ -32,7 +32,7 @@ OPENAI_AGENTS = Profile(
                           dynamic=(("graph.node.parent_id", "parent_agent"),)),
         "turn": SpanSpec("turn", status=STATUS_OK, static=_oi("CHAIN")),
         "llm": SpanSpec("response", status=STATUS_OK, static=_OI_LLM_STATIC, dynamic=(
-            ("input.value", "oi_chat_items"), ("*", "oi_input_messages"), ("*", "oi_output_messages"),
+            ("input.value", "oi_chat_items"), ("*", "oi_input_messages"), ("*", "oi_output_messages_contents"),
             ("*", "oi_tools"), ("llm.finish_reason", "finish_reason_oi"), *_OI_TOKENS,
             ("output.value", "oi_responses_output"))),
         "tool": SpanSpec("{tool}", status=STATUS_OK, static=(

@@ -133,9 +133,11 @@ def input_list(span: PlannedSpan) -> list[bytes]:
     return [system, *span.history]
 
 
-def flattened(ctx: Ctx, prefix: str, index: int, message: bytes, names: bool = False) -> bytes:
-    """OpenInference's ``{prefix}.{index}.message.*`` keys for one message, encoded once per trace."""
-    key = (prefix, index, id(message), names)
+def flattened(ctx: Ctx, prefix: str, index: int, message: bytes, names: bool = False, contents: bool = False
+              ) -> bytes:
+    """OpenInference's ``{prefix}.{index}.message.*`` keys for one message, encoded once per trace (``names``:
+    LangChain's ``message.name``; ``contents``: the Agents SDK's ``message.contents.N`` copy of the text)."""
+    key = (prefix, index, id(message), names, contents)
     found = ctx.cache.get(key)
     if found is not None:
         return found
@@ -150,7 +152,7 @@ def flattened(ctx: Ctx, prefix: str, index: int, message: bytes, names: bool = F
         out.append(otlp.attr_str(base + "name", calls[0]["name"] if calls else "tool"))
     if text:
         out.append(otlp.attr_str(base + "content", text))
-        if prefix == "llm.output_messages":
+        if contents:
             out.append(otlp.attr_str(base + "contents.0.message_content.type", "text")
                        + otlp.attr_str(base + "contents.0.message_content.text", text))
     for n, call in enumerate(calls):

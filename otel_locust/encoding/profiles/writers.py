@@ -325,8 +325,8 @@ def _oi_flat_input(ctx: v.Ctx, node: Node, out: list[bytes], names: bool = False
     return size
 
 
-def _oi_flat_output(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
-    encoded = v.flattened(ctx, "llm.output_messages", 0, v.output_message(node.span))
+def _oi_flat_output(ctx: v.Ctx, node: Node, out: list[bytes], contents: bool = False) -> int:
+    encoded = v.flattened(ctx, "llm.output_messages", 0, v.output_message(node.span), contents=contents)
     out.append(encoded)
     return len(encoded)
 
@@ -357,6 +357,7 @@ BLOCKS: dict[str, Callable[[v.Ctx, Node, list[bytes]], int]] = {
     "oi_input_messages": _oi_flat_input,
     "oi_input_messages_named": lambda c, n, o: _oi_flat_input(c, n, o, names=True),
     "oi_output_messages": _oi_flat_output,
+    "oi_output_messages_contents": lambda c, n, o: _oi_flat_output(c, n, o, contents=True),
     "oi_tools": _oi_tools,
     "lg_chain_first": _lg_chain_first,
 }
