@@ -210,3 +210,32 @@ if __name__ == "__main__":
         figures = key_overlap(name)
         print(f"{name:14} mean key-set overlap {statistics.mean(figures.values()):.0%}  " + ", ".join(
             f"{t}: {v:.0%}" for t, v in figures.items()))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_semconv_usage_details_are_inside_the_totals(seed: int) -> None:
+    """§3 keys on semconv model spans: cache hits grow along a conversation, reasoning tokens on reasoning models,
+    stream + time to first chunk (the conformance checks agree)."""
+    from otel_locust.encoding.dialects import GenAI
+    from otel_locust.testing.conformance import check_trace
+
+    pack = load_pack("")
+    planner = Planner(pools_for(pack.content, seed), random.Random(seed))
+    instrumentation = instrumentation_for("semconv", [GenAI()], ids=random.Random(seed))
+    hits: dict[bool, list[int]] = {True: [], False: []}
+    reasoning = 0
+    for _ in range(30):
+        trace = planner.plan(pack.scenarios["multi_service_complex"], "conv_5f1c2a9b3d4e6f70", "user_3a9f2c1d4b5e")
+        body = instrumentation.requests(instrumentation.encode(trace))[0].body
+        spans = ExportTraceServiceRequest.FromString(body).resource_spans[0].scope_spans[0].spans
+        assert check_trace(spans) == []
+        for span in spans:
+            attrs = {kv.key: _value(kv.value) for kv in span.attributes}
+            if not span.name.startswith("chat "):
+                continue
+            assert attrs["gen_ai.request.stream"] is True and attrs["gen_ai.response.time_to_first_chunk"] > 0
+            late = len(json.loads(attrs["gen_ai.input.messages"])) > 3
+            hits[late].append("gen_ai.usage.cache_read.input_tokens" in attrs)
+            reasoning += "gen_ai.usage.reasoning.output_tokens" in attrs
+    assert statistics.mean(hits[True]) > statistics.mean(hits[False])
+    assert reasoning > 0

@@ -13,6 +13,7 @@ from otel_locust.encoding import otlp
 from otel_locust.encoding.dialects import tool_definitions
 from otel_locust.encoding.profiles import values as v
 from otel_locust.encoding.profiles.layout import Node
+from otel_locust.encoding.usage import time_to_first_chunk
 
 _DUMPS = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -271,8 +272,8 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "end_iso": lambda c, n: _strands_time(c, n, True),
     "duration_ms": lambda c, n: (n.end - n.start) // 1_000_000,
     "duration_ms_double": lambda c, n: (n.end - n.start) / 1e6,
-    "ttft_ms": lambda c, n: int(v.time_to_first_chunk(n.span) * 1000),
-    "ttft_s": lambda c, n: v.time_to_first_chunk(n.span),
+    "ttft_ms": lambda c, n: int(time_to_first_chunk(n.span) * 1000),
+    "ttft_s": lambda c, n: time_to_first_chunk(n.span),
     "cycle_uuid": lambda c, n: c.uuid(("cycle", n.index)),
     "parent_cycle_uuid": lambda c, n: c.uuid(("cycle", _previous_cycle(c, n))) if _previous_cycle(c, n) >= 0
     else None,
