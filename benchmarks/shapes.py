@@ -35,13 +35,16 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--mix", default="")
     parser.add_argument("--platform", default="otlp", help="preset whose dialects to use (endpoint is overridden)")
+    parser.add_argument("--framework", default="", help="--otel-framework profile (spans, KB and log records "
+                        "per trace of every profile, in process: benchmarks/profiles.py)")
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more locust arguments")
     args = parser.parse_args()
     receiver = CaptureReceiver()
     cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "locustfiles" / "agent_mix.py"), "--headless",
            "-u", str(args.users), "-r", str(args.users), "-t", f"{args.seconds}s", "--otel-pace", "0",
            "--otel-platform", args.platform, "--otel-endpoint", receiver.url, "--only-summary",
-           "--loglevel", "WARNING", *(["--otel-mix", args.mix] if args.mix else []), *args.extra]
+           "--loglevel", "WARNING", *(["--otel-mix", args.mix] if args.mix else []),
+           *(["--otel-framework", args.framework] if args.framework else []), *args.extra]
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(cmd, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
     receiver.shutdown()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 
 from otel_locust.encoding import otlp
+from otel_locust.encoding.usage import time_to_first_chunk, usage_extras
 from otel_locust.engine.scenario import Agent, Http, Model, Tool
 from otel_locust.engine.trace import PlannedSpan, PlannedTrace
 
@@ -71,6 +72,28 @@ def tool_definitions(tools: tuple[Tool, ...]) -> str:
     """``gen_ai.tool.definitions`` JSON for the tools an agent offers its model."""
     return json.dumps([{"type": "function", "name": t.name, "description": t.description,
                         "parameters": json.loads(t.parameters)} for t in tools], separators=(",", ":"))
+
+
+_STREAM = otlp.attr_bool("gen_ai.request.stream", True)
+
+
+def _usage_details(span: PlannedSpan) -> bytes:
+    """Cache and reasoning tokens (inside the input/output totals). The provider caches the prompt prefix a
+    previous call of the agent sent: everything but the two newest messages; the hit rate grows with the
+    conversation (see ``profiles.values.usage_extras``)."""
+    history = span.history
+    previous = 0
+    if len(history) > 2:
+        previous = int((span.history_bytes - len(history[-1]) - len(history[-2]) + len(span.system)) / 4)
+    cache_read, cache_write, reasoning = usage_extras(span, previous, max(0, len(history) - 1) // 2)
+    out = b""
+    if cache_read:
+        out += otlp.attr_int("gen_ai.usage.cache_read.input_tokens", min(cache_read, span.input_tokens))
+    if cache_write:
+        out += otlp.attr_int("gen_ai.usage.cache_write.input_tokens", cache_write)
+    if reasoning:
+        out += otlp.attr_int("gen_ai.usage.reasoning.output_tokens", reasoning)
+    return out
 
 
 class Dialect:
@@ -175,7 +198,9 @@ class GenAI(Dialect):
                  + otlp.attr_str("gen_ai.response.id", span.response_id)
                  + _FINISH_REASONS[span.finish_reason]
                  + otlp.attr_int("gen_ai.usage.input_tokens", span.input_tokens)
-                 + otlp.attr_int("gen_ai.usage.output_tokens", span.output_tokens))
+                 + otlp.attr_int("gen_ai.usage.output_tokens", span.output_tokens)
+                 + _usage_details(span) + _STREAM
+                 + otlp.attr_double("gen_ai.response.time_to_first_chunk", round(time_to_first_chunk(span), 3)))
         inputs, outputs = messages(span)
         return _append(out, small) + _array(out, "gen_ai.input.messages", inputs) + _array(
             out, "gen_ai.output.messages", outputs)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from otel_locust import __version__
+from otel_locust.encoding import logs as otlp_logs
 from otel_locust.encoding import otlp
 from otel_locust.encoding.dialects import Dialect
 from otel_locust.engine.trace import PlannedSpan, PlannedTrace
@@ -31,6 +32,9 @@ class EncodedTrace:
     spans: list[list[bytes]]
     sizes: list[int]
     trace_id: bytes
+    count: int = 0  #: spans sent (a framework profile adds its own spans to the planned ones)
+    depth: int = 0
+    logs: list[bytes] = field(default_factory=list)  #: encoded log records (``encoding.logs``), if any
 
 
 @dataclass(slots=True, eq=False)
@@ -88,7 +92,7 @@ class Instrumentation:
             chunks, size = self._span(span, trace, trace_id, span_ids[index], parent, base, index == 0)
             chunk_lists.append(otlp.wrap_span(chunks, size))
             sizes.append(len(chunks[0]) + size)
-        return EncodedTrace(chunk_lists, sizes, trace_id)
+        return EncodedTrace(chunk_lists, sizes, trace_id, len(spans), trace.depth)
 
     def requests(self, encoded: EncodedTrace, max_bytes: int = 0) -> list[OtlpRequest]:
         """Pack the spans into requests of at most ``max_bytes`` each (0: one request per trace).
@@ -115,6 +119,10 @@ class Instrumentation:
     def wrap(self, span_fields: list[bytes]) -> OtlpRequest:
         """A request around already-encoded span fields (see ``otlp.split_spans``)."""
         return OtlpRequest(self._body([[f] for f in span_fields], sum(map(len, span_fields))), len(span_fields), self)
+
+    def log_request(self, records: list[bytes]) -> bytes:
+        """An ExportLogsServiceRequest body for ``records``, with this instrumentation's resource and scope."""
+        return otlp_logs.export_request(self.resource, self.scope, records)
 
     def _body(self, spans: list[list[bytes]], size: int) -> bytes:
         return otlp.export_request(self.resource, self.scope, spans, size)

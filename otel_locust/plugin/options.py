@@ -16,6 +16,7 @@ from math import gcd
 from typing import Any
 
 from otel_locust.encoding.dialects import DIALECTS
+from otel_locust.encoding.profiles import FRAMEWORKS
 from otel_locust.engine.pack import Pack, PackError, load_pack
 from otel_locust.engine.scenario import Scenario
 from otel_locust.export.batch import BatchSettings
@@ -84,6 +85,11 @@ def add_arguments(parser: Any) -> None:
     opt("--otel-summary", "", "write the end-of-run JSON summary to this path", ui=False)
     opt("--otel-sink-args", "", "more otel-locust-sink options for the embedded sink, e.g. fault injection: "
                                 "'--fail-rate 0.1 --fail-status 503 --retry-after 1'", ui=False)
+    opt("--otel-framework", "semconv", "send what this agent framework's instrumentation sends (span names, "
+                                       "nesting, keys, content placement); semconv: the OTel GenAI conventions",
+        choices=list(FRAMEWORKS))
+    opt("--otel-logs-endpoint", "", "OTLP/HTTP logs URL for profiles that send log records (google-adk); "
+                                    "default: the traces endpoint with /v1/traces replaced by /v1/logs")
     opt("--otel-scenarios", "", "scenario pack: a dotted module path or a directory; default: the travel pack",
         ui=False)
 
@@ -113,6 +119,8 @@ class Settings:
     max_loss: float
     service_name: str
     summary_path: str
+    framework: str = "semconv"
+    logs_endpoint: str = ""
 
     @property
     def connections(self) -> int:
@@ -152,7 +160,29 @@ def settings_from(options: argparse.Namespace) -> Settings:
         max_loss=_number("--otel-max-loss", options.otel_max_loss, float, minimum=0.0, maximum=1.0),
         service_name=str(options.otel_service_name).strip() or "travel-agent",
         summary_path=str(options.otel_summary or ""),
+        framework=_choice("--otel-framework", getattr(options, "otel_framework", "semconv"), FRAMEWORKS),
+        logs_endpoint=_logs_endpoint(str(getattr(options, "otel_logs_endpoint", "") or "").strip()),
     )
+
+
+def _logs_endpoint(value: str) -> str:
+    """An explicit logs URL, checked like the traces endpoint (empty: derived from it when logs are sent)."""
+    if value:
+        parsed = urllib.parse.urlsplit(value)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ConfigError(f"--otel-logs-endpoint: {value!r} is not an http(s) URL with a host")
+    return value
+
+
+def logs_url(traces_url: str, explicit: str = "") -> str:
+    """Where log records go: ``explicit``, else the traces URL with its ``/v1/traces`` suffix (or, without
+    one, its path) replaced by ``/v1/logs``."""
+    if explicit:
+        return explicit
+    parts = urllib.parse.urlsplit(traces_url)
+    path = parts.path
+    path = path[: -len("/v1/traces")] + "/v1/logs" if path.endswith("/v1/traces") else "/v1/logs"
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
 def _platform(name: str) -> Platform:

@@ -24,6 +24,7 @@ import gevent.event
 
 from otel_locust.encoding.dialects import DIALECTS
 from otel_locust.encoding.instrument import Instrumentation
+from otel_locust.encoding.profiles import instrumentation_for
 from otel_locust.engine.planner import Planner
 from otel_locust.engine.pools import pools_for
 from otel_locust.engine.scenario import Scenario
@@ -129,7 +130,7 @@ class Runtime:
         self.settings = settings
         self.prepare_pools(settings)
         dialects = [DIALECTS[name]() for name in settings.dialects]
-        self.instrumentation = Instrumentation(dialects, settings.service_name)
+        self.instrumentation = instrumentation_for(settings.framework, dialects, settings.service_name)
         if self.exporter is not None:
             self.exporter.transport.close()
         policy = RetryPolicy(max_elapsed=settings.retry_seconds,
@@ -193,8 +194,8 @@ class Runtime:
             return self._unfold(trace, scenario)
         encoded = instrumentation.encode(trace)
         requests = instrumentation.requests(encoded, settings.max_request_bytes)
-        self.stats.generated(scenario.name, len(trace.spans), trace.depth, sum(len(r.body) for r in requests))
-        ticket = TraceTicket(self.stats, scenario.name, len(trace.spans), encoded.trace_id, trace.depth,
+        self.stats.generated(scenario.name, encoded.count, encoded.depth, sum(len(r.body) for r in requests))
+        ticket = TraceTicket(self.stats, scenario.name, encoded.count, encoded.trace_id, encoded.depth,
                              self.on_trace_done)
         return self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests]).join
 

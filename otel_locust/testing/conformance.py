@@ -109,6 +109,7 @@ def _check_chat(name: str, attrs: dict[str, Any], seen_calls: dict[str, str], an
         return [f"{name}: message JSON does not parse: {exc}"]
     for message in [*inputs, *outputs]:
         problems += _check_message(name, message)
+    problems += _check_usage_details(name, attrs, outputs)
     if not all(p.get("type") == "text" and "content" in p for p in system):
         problems.append(f"{name}: system instructions are not text parts")
     for message in outputs:
@@ -136,4 +137,17 @@ def _check_message(name: str, message: dict[str, Any]) -> list[str]:
         fields = PART_FIELDS.get(part.get("type"))
         if fields is None or any(f not in part for f in fields):
             problems.append(f"{name}: malformed part {str(part)[:80]}")
+    return problems
+
+
+def _check_usage_details(name: str, attrs: dict[str, Any], outputs: list[dict[str, Any]]) -> list[str]:
+    """Cache and reasoning tokens lie inside the totals; streaming calls report a time to first chunk."""
+    problems = []
+    if attrs.get("gen_ai.usage.cache_read.input_tokens", 0) + attrs.get(
+            "gen_ai.usage.cache_write.input_tokens", 0) > attrs["gen_ai.usage.input_tokens"]:
+        problems.append(f"{name}: cache tokens exceed the input tokens")
+    if attrs.get("gen_ai.usage.reasoning.output_tokens", 0) > attrs["gen_ai.usage.output_tokens"]:
+        problems.append(f"{name}: reasoning tokens exceed the output tokens")
+    if attrs.get("gen_ai.request.stream") and not attrs.get("gen_ai.response.time_to_first_chunk", 0) > 0:
+        problems.append(f"{name}: a streaming call without gen_ai.response.time_to_first_chunk")
     return problems

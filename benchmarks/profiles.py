@@ -1,0 +1,80 @@
+"""Framework profiles side by side: spans, KB and log records per trace, and CPU per span of encoding.
+
+Plans the same traces (same seed) once, then encodes them with each ``--otel-framework`` profile in this
+process, timing only the encoding (planning is the same for every profile and is not part of a profile's
+cost). CPU per span is what the issue bounds: no profile may cost more than 1.5x ``semconv``.
+
+    python benchmarks/profiles.py                       # default mix, 400 traces
+    python benchmarks/profiles.py --traces 1000 --mix multi_service_complex=1
+    python benchmarks/profiles.py --framework langgraph
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+from otel_locust.encoding.dialects import GenAI
+from otel_locust.encoding.profiles import FRAMEWORKS, instrumentation_for
+from otel_locust.engine.pack import load_pack
+from otel_locust.engine.planner import Planner
+from otel_locust.engine.pools import pools_for
+
+
+def _plan(count: int, mix: str, seed: int) -> list:
+    pack = load_pack("")
+    weights = dict(e.split("=") for e in mix.split(",")) if mix else {n: s.weight for n, s in pack.scenarios.items()}
+    names = [n for n, w in weights.items() for _ in range(int(w)) if int(w) > 0]
+    rng = random.Random(seed)
+    planner = Planner(pools_for(pack.content, seed), rng)
+    return [planner.plan(pack.scenarios[rng.choice(names)], f"conv_{rng.getrandbits(64):016x}", "user_1")
+            for _ in range(count)]
+
+
+def measure(framework: str, traces: list, rounds: int = 3) -> dict[str, float]:
+    """Spans, KB and logs per trace (medians) and the best of ``rounds`` CPU-microseconds per span."""
+    dialects = [GenAI()] if framework == "semconv" else []
+    instrumentation = instrumentation_for(framework, dialects, ids=random.Random(1))
+    spans, kb, logs, best = [], [], [], float("inf")
+    for round_ in range(rounds):
+        for trace in traces:  # fresh encoded message caches, as in a run (each trace is encoded once)
+            for span in trace.spans:
+                span.input_json = span.output_json = b""
+        total_spans, start = 0, time.process_time()
+        for trace in traces:
+            encoded = instrumentation.encode(trace)
+            body = instrumentation.requests(encoded)[0].body
+            total_spans += encoded.count
+            if round_ == 0:
+                spans.append(encoded.count)
+                kb.append(len(body) / 1000)
+                logs.append(len(encoded.logs))
+        best = min(best, (time.process_time() - start) / total_spans * 1e6)
+    return {"spans": statistics.median(spans), "kb": statistics.median(kb), "logs": statistics.median(logs),
+            "us_per_span": best}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--traces", type=int, default=400)
+    parser.add_argument("--mix", default="")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--framework", default="", help="only this profile (and semconv for the ratio)")
+    args = parser.parse_args()
+    traces = _plan(args.traces, args.mix, args.seed)
+    names = ["semconv", args.framework] if args.framework else list(FRAMEWORKS)
+    base = None
+    print(f"{args.traces} traces, mix: {args.mix or 'default'}")
+    print(f"{'framework':14} {'spans/trace':>11} {'KB/trace':>9} {'logs/trace':>10} {'us/span':>8} {'vs semconv':>10}")
+    for name in dict.fromkeys(names):
+        figures = measure(name, traces)
+        base = base or figures["us_per_span"]
+        print(f"{name:14} {figures['spans']:>11.0f} {figures['kb']:>9.1f} {figures['logs']:>10.0f} "
+              f"{figures['us_per_span']:>8.2f} {figures['us_per_span'] / base:>9.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,254 @@
+"""A framework profile as data, and the instrumentation that encodes planned traces with it.
+
+A :class:`Profile` is a :class:`~.layout.Structure` (which framework spans exist and how they nest) plus one
+:class:`SpanSpec` per span type: its name template, kind, status, static attributes (encoded once per scenario
+step and cached), dynamic attributes (writers named by string, looked up once), span events and log records.
+Following a new framework version is a change to this data, not to code.
+
+Platform dialects (``--otel-dialects``) still add their keys to the spans that stand for planned agents, model
+calls and tools, skipping keys the profile already set; they contribute nothing the profile's keys already say.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from otel_locust.encoding import otlp
+from otel_locust.encoding.dialects import Dialect
+from otel_locust.encoding.instrument import EncodedTrace, Instrumentation
+from otel_locust.encoding.profiles.layout import Node, Structure, depth, layout
+from otel_locust.encoding.profiles.values import Ctx
+from otel_locust.engine.trace import PlannedTrace
+
+_DIALECT_KIND = {"agent": "agent", "llm": "llm", "tool": "tool", "http": "http"}
+
+
+@dataclass(frozen=True)
+class SpanSpec:
+    """One span type of a framework.
+
+    ``static`` values are literals or ``"$ref"`` strings resolved from the step (see ``REFS``); a ref that
+    resolves to None leaves the key out. ``dynamic`` pairs a key with a writer name (``"*name"`` for a block
+    writer that appends several attributes). ``events`` and ``logs`` name writers that add span events / log
+    records.
+    """
+
+    name: str
+    kind: int = otlp.KIND_INTERNAL
+    status: int = 0  #: 0: UNSET
+    static: tuple[tuple[str, Any], ...] = ()
+    dynamic: tuple[tuple[str, str], ...] = ()
+    events: str = ""
+    logs: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one framework's instrumentation sends, for the spans of a planned trace."""
+
+    name: str
+    structure: Structure
+    spans: dict[str, SpanSpec]
+    scope: str
+    matches: str = ""  #: the framework versions the profile was checked against
+    capture: str = ""  #: the committed capture it is compared with
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def sends_logs(self) -> bool:
+        return any(spec.logs for spec in self.spans.values())
+
+
+class ProfileInstrumentation(Instrumentation):
+    """Encodes planned traces the way ``profile``'s framework would; requests are packed as usual."""
+
+    def __init__(self, profile: Profile, dialects: Sequence[Dialect], service_name: str = "travel-agent",
+                 resource_attributes: dict[str, str] | None = None, ids: random.Random | None = None) -> None:
+        super().__init__(dialects, service_name, resource_attributes, ids)
+        from otel_locust import __version__
+        from otel_locust.encoding.profiles import writers
+
+        self.profile = profile
+        self.scope = otlp.scope(profile.scope, __version__)
+        self._writers = {stype: [(key, writers.lookup(name)) for key, name in spec.dynamic]
+                         for stype, spec in profile.spans.items()}
+        self._events = {stype: writers.lookup(spec.events) for stype, spec in profile.spans.items() if spec.events}
+        self._logs = {stype: writers.lookup(spec.logs) for stype, spec in profile.spans.items() if spec.logs}
+        self._profile_static: dict[tuple[Any, ...], tuple[bytes, bytes, frozenset[str]]] = {}
+        self._dialect_keys: dict[tuple[str, str], frozenset[str]] = {}
+
+    # -- encoding ---------------------------------------------------------------------------------------------
+
+    def encode(self, trace: PlannedTrace, end_ns: int | None = None) -> EncodedTrace:
+        nodes = layout(trace, self.profile.structure)
+        base = (end_ns or time.time_ns()) - nodes[0].end
+        getrandbits = self._ids.getrandbits
+        trace_id = getrandbits(128).to_bytes(16, "big")
+        span_ids = [(getrandbits(63) + 1).to_bytes(8, "big") for _ in nodes]
+        ctx = Ctx(trace, nodes, self._ids, base, trace_id, span_ids)
+        chunk_lists, sizes = [], []
+        for node in nodes:
+            chunks, size = self._node(ctx, node, len(nodes))
+            chunk_lists.append(otlp.wrap_span(chunks, size))
+            sizes.append(len(chunks[0]) + size)
+        return EncodedTrace(chunk_lists, sizes, trace_id, len(nodes), depth(nodes), ctx.log_records)
+
+    def _node(self, ctx: Ctx, node: Node, count: int) -> tuple[list[bytes], int]:
+        name_field, static, keys = self._static_of(node)
+        parent = ctx.span_ids[node.parent] if node.parent >= 0 else None
+        head = otlp.span_head(ctx.trace_id, ctx.span_ids[node.index], parent, name_field,
+                              self.profile.spans[node.stype].kind, ctx.base + node.start, ctx.base + node.end)
+        out = [head, static]
+        size = len(head) + len(static)
+        for key, write in self._writers[node.stype]:
+            size += write(ctx, node, out) if key[0] == "*" else _put(out, key, write(ctx, node))
+        if node.index == 0:
+            root = (otlp.attr_str("otel_locust.scenario", ctx.trace.scenario.name)
+                    + otlp.attr_int("otel_locust.trace.span_count", count)
+                    + b"".join(dialect.root(ctx.trace) for dialect in self.dialects))
+            out.append(root)
+            size += len(root)
+        if node.stype in _DIALECT_KIND and self.dialects:
+            size += self._dialects(ctx, node, out, keys)
+        events = self._events.get(node.stype)
+        if events is not None:
+            size += events(ctx, node, out)
+        logs = self._logs.get(node.stype)
+        if logs is not None:
+            logs(ctx, node, out)
+        tail = self._status(node)
+        if tail:
+            out.append(tail)
+            size += len(tail)
+        return out, size
+
+    def _status(self, node: Node) -> bytes:
+        """ERROR with ``error.type`` on a failed tool (every framework marks it), else the framework's status."""
+        error = node.span.error if node.stype in ("tool", "http") else None
+        if error:
+            return otlp.attr_str("error.type", error) + otlp.span_status(otlp.STATUS_ERROR, error)
+        code = self.profile.spans[node.stype].status
+        return otlp.span_status(code) if code else b""
+
+    # -- static attributes --------------------------------------------------------------------------------------
+
+    def _static_of(self, node: Node) -> tuple[bytes, bytes, frozenset[str]]:
+        span = node.span
+        step = span.tool or span.model or span.agent
+        key = (node.stype, id(step), id(node.agent), id(node.target), node.parent < 0,
+               _is_root_agent(node))
+        found = self._profile_static.get(key)
+        if found is None:
+            found = self._profile_static[key] = self._make(node)
+        return found
+
+    def _make(self, node: Node) -> tuple[bytes, bytes, frozenset[str]]:
+        from otel_locust.encoding.profiles.writers import resolve
+
+        spec = self.profile.spans[node.stype]
+        encoded, keys = [], set()
+        for key, value in spec.static:
+            value = resolve(value, node)
+            if value is None:
+                continue
+            encoded.append(_encode(key, value))
+            keys.add(key)
+        keys.update(key for key, _ in spec.dynamic if not key.startswith("*"))
+        name = spec.name.format(**_names(node))
+        return otlp.span_name(name), b"".join(encoded), frozenset(keys)
+
+    # -- dialects on top ----------------------------------------------------------------------------------------
+
+    def _dialects(self, ctx: Ctx, node: Node, out: list[bytes], keys: frozenset[str]) -> int:
+        """The platform dialects' keys for a planned span, minus the keys the profile set (or writes as blocks)."""
+        kind = _DIALECT_KIND[node.stype]
+        span, size = node.span, 0
+        for dialect in self.dialects:
+            scratch: list[bytes] = [self._dialect_static(dialect, kind, node)]
+            method = getattr(dialect, kind, None)
+            if method is not None:
+                method(span, ctx.trace, scratch)
+            taken = self._dialect_keys.get((dialect.name, node.stype))
+            body = b"".join(scratch)
+            if taken is None:
+                taken = self._dialect_keys[(dialect.name, node.stype)] = frozenset(_keys_of(body)) & (
+                    keys | _block_keys(self.profile.spans[node.stype]))
+            if taken:
+                body = b"".join(f for k, f in _entries(body) if k not in taken)
+            out.append(body)
+            size += len(body)
+        return size
+
+    @staticmethod
+    def _dialect_static(dialect: Dialect, kind: str, node: Node) -> bytes:
+        span = node.span
+        if kind == "agent":
+            return dialect.agent_static(span.agent)
+        if kind == "llm":
+            return dialect.llm_static(span.agent, span.model)  # type: ignore[arg-type]
+        if kind == "tool":
+            return dialect.tool_static(span.tool)  # type: ignore[arg-type]
+        return dialect.http_static(span.http)  # type: ignore[arg-type]
+
+
+def _is_root_agent(node: Node) -> bool:
+    return node.span.parent < 0
+
+
+def _names(node: Node) -> dict[str, str]:
+    span = node.span
+    return {"agent": node.agent.name, "model": span.model.name if span.model else node.agent.model.name,
+            "tool": span.tool.name if span.tool else f"transfer_to_{node.target.name}" if node.target else "",
+            "target": node.target.name if node.target else "",
+            "method": span.http.method if span.http else "", "route": span.http.route if span.http else ""}
+
+
+def _encode(key: str, value: Any) -> bytes:
+    if isinstance(value, bool):
+        return otlp.attr_bool(key, value)
+    if isinstance(value, int):
+        return otlp.attr_int(key, value)
+    if isinstance(value, float):
+        return otlp.attr_double(key, value)
+    if isinstance(value, (list, tuple)):
+        return otlp.attr_str_array(key, value)
+    return otlp.attr_str(key, value)
+
+
+def _put(out: list[bytes], key: str, value: Any) -> int:
+    """Append one dynamic value (None: the key is left out; ``(pieces, size)``: a large string, not copied)."""
+    if value is None:
+        return 0
+    if isinstance(value, bytes) and len(value) > 512:
+        return otlp.attr_str_pieces(out, key, (value,), len(value))
+    if isinstance(value, tuple):  # (pieces, size)
+        return otlp.attr_str_pieces(out, key, value[0], value[1])
+    encoded = _encode(key, value)
+    out.append(encoded)
+    return len(encoded)
+
+
+def _block_keys(spec: SpanSpec) -> frozenset[str]:
+    """Keys the profile's block writers own (listed after ``*`` in the spec, e.g. ``*input.value``)."""
+    return frozenset(k for key, _ in spec.dynamic if key.startswith("*") for k in key[1:].split(",") if k)
+
+
+def _entries(body: bytes) -> list[tuple[str, bytes]]:
+    """(key, whole field) of each attribute entry in a concatenation of ``attr_*`` fields."""
+    found = []
+    for _, start, payload, end in otlp._fields(body, 0, len(body)):
+        # KeyValue.key is the first field: tag 0x0a, a varint length, then the key
+        length, pos = otlp._read_varint(body, payload + 1)
+        found.append((body[pos:pos + length].decode(), body[start:end]))
+    return found
+
+
+def _keys_of(body: bytes) -> list[str]:
+    return [key for key, _ in _entries(body)]
+
+
+__all__ = ["Profile", "ProfileInstrumentation", "SpanSpec", "Structure"]
