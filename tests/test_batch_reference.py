@@ -142,7 +142,8 @@ def test_full_batches_go_out_as_soon_as_they_fill_and_a_flush_sends_the_rest(pla
 
 
 def test_a_timer_sends_a_partial_batch(planner, scenarios):
-    settings = BatchSettings(max_queue_size=16, max_export_batch_size=8, schedule_delay_ms=50)
+    # long enough that all three spans are queued before the first timer fires, even on a stalled machine
+    settings = BatchSettings(max_queue_size=16, max_export_batch_size=8, schedule_delay_ms=2000)
     sdk_end, sdk, processor = _sdk(settings, hold_first=False)
     for i in range(3):
         sdk_end(i)
