@@ -25,6 +25,7 @@ from typing import Any
 
 import gevent
 
+from otel_locust.export.readback import stop_wait
 from otel_locust.plugin.options import ConfigError, add_arguments, settings_from
 from otel_locust.plugin.report import loss
 from otel_locust.plugin.runtime import Runtime
@@ -36,6 +37,7 @@ logger = logging.getLogger("otel_locust")
 WORKER_DRAIN_SECONDS = 0.4  # fallback when no master asked to drain: it waits only 0.5 s for final reports
 DRAIN = "otel_locust:drain"  # master -> workers: finish in-flight exports and report
 DRAINED = "otel_locust:drained"  # worker -> master: the counters after draining
+READBACK = "otel_locust:readback"  # worker -> master: read-back counters after its pending look-ups ended
 EXIT_CONFIG_ERROR = 2
 EXIT_LOSS_EXCEEDED = 3
 
@@ -73,6 +75,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         runner.register_message(DRAIN, _on_drain_request, concurrent=True)
     elif isinstance(runner, MasterRunner):
         runner.register_message(DRAINED, _on_drained)
+        runner.register_message(READBACK, _on_readback)
     options = environment.parsed_options
     if options is None:
         return
@@ -100,10 +103,17 @@ def _on_drained(environment: Environment, msg: Any, **_: Any) -> None:
     _runtime(environment).drained(msg.node_id, msg.data)
 
 
+def _on_readback(environment: Environment, msg: Any, **_: Any) -> None:
+    """Master: a worker's read-back counters after its pending look-ups ended (sent just before DRAINED)."""
+    _runtime(environment).readback_stats.merge(msg.data)
+
+
 def _on_drain_request(environment: Environment, msg: Any, **_: Any) -> None:
     """Worker: the master asks for the final account of this test."""
     runtime = _runtime(environment)
     runtime.drain_exports(runtime.settings.timeout + 1 if runtime.settings else 1.0)
+    runtime.finish_readback()
+    environment.runner.send_message(READBACK, runtime.readback_stats.take())  # type: ignore[union-attr]
     environment.runner.send_message(DRAINED, runtime.stats.take())  # type: ignore[union-attr]
 
 
@@ -111,6 +121,7 @@ def _on_drain_request(environment: Environment, msg: Any, **_: Any) -> None:
 def _on_test_start(environment: Environment, **_: Any) -> None:
     runtime = _runtime(environment)
     runtime.stats.clear()
+    runtime.readback_stats.clear()
     runtime.reporting_workers.clear()
     runtime.closing = False
     try:
@@ -152,7 +163,8 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
         return
     runner = environment.runner
     if isinstance(runner, MasterRunner):
-        runtime.drain_workers(runner, runtime.settings.timeout + 5, DRAIN)
+        readback = stop_wait(runtime.settings.readback_timeout) if runtime.settings.readback else 0.0
+        runtime.drain_workers(runner, runtime.settings.timeout + 5 + readback, DRAIN)
     elif isinstance(runner, WorkerRunner):  # a fallback: the master normally asks first, with a longer budget
         runtime.drain_exports(WORKER_DRAIN_SECONDS)
     else:
@@ -166,10 +178,12 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
         return
     try:
         if runtime.settings is not None:
+            runtime.finish_readback()
             summary = runtime.finish()
             if loss(summary) > runtime.settings.max_loss:
-                logger.error("otel-locust: %.2f%% of traces were lost (failed, dropped or unconfirmed), above "
-                             "--otel-max-loss %.2f%%", loss(summary) * 100, runtime.settings.max_loss * 100)
+                logger.error("otel-locust: %.2f%% of traces were lost (failed, dropped or unconfirmed%s), above "
+                             "--otel-max-loss %.2f%%", loss(summary) * 100,
+                             "; read-back verdict" if "backend" in summary else "", runtime.settings.max_loss * 100)
                 environment.process_exit_code = EXIT_LOSS_EXCEEDED
     finally:
         if runtime.sink is not None:

@@ -18,6 +18,7 @@ from typing import Any
 from otel_locust.encoding.dialects import DIALECTS
 from otel_locust.engine.pack import Pack, PackError, load_pack
 from otel_locust.engine.scenario import Scenario
+from otel_locust.export.readback import default_sample
 from otel_locust.platforms import MB, PLATFORMS, Platform, PresetError
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -66,6 +67,15 @@ def add_arguments(parser: Any) -> None:
     opt("--otel-summary", "", "write the end-of-run JSON summary to this path", ui=False)
     opt("--otel-sink-args", "", "more otel-locust-sink options for the embedded sink, e.g. fault injection: "
                                 "'--fail-rate 0.1 --fail-status 503 --retry-after 1'", ui=False)
+    opt("--otel-readback", False, "after each trace is accepted, poll the platform's read API until it is visible "
+                                  "and complete (or the read-back timeout); see README 'Read-back'",
+        action="store_true")
+    opt("--otel-readback-sample", -1.0, "fraction of accepted traces read back; -1: 1.0 on sink/otlp/phoenix/mlflow, "
+                                        "0.05 on cloud presets", type=float)
+    opt("--otel-readback-timeout", 120.0, "seconds after acceptance a trace may take to become visible and complete",
+        type=float)
+    opt("--otel-readback-url", "", "read API base URL: required for otlp (Jaeger or Tempo query URL, e.g. "
+                                   "http://localhost:16686); otherwise derived from the endpoint")
     opt("--otel-scenarios", "", "scenario pack: a dotted module path or a directory; default: the travel pack",
         ui=False)
 
@@ -90,6 +100,10 @@ class Settings:
     max_loss: float
     service_name: str
     summary_path: str
+    readback: bool = False
+    readback_sample: float = 1.0
+    readback_timeout: float = 120.0
+    readback_url: str = ""
 
     @property
     def connections(self) -> int:
@@ -123,7 +137,38 @@ def settings_from(options: argparse.Namespace) -> Settings:
         max_loss=_number("--otel-max-loss", options.otel_max_loss, float, minimum=0.0, maximum=1.0),
         service_name=str(options.otel_service_name).strip() or "travel-agent",
         summary_path=str(options.otel_summary or ""),
+        **_readback(options, platform),
     )
+
+
+def _readback(options: argparse.Namespace, platform: Platform) -> dict[str, Any]:
+    """The read-back settings; options absent from the namespace (older callers) mean read-back off."""
+    enabled = str(getattr(options, "otel_readback", False)).strip().lower() in ("true", "1", "yes", "on")
+    sample = _number("--otel-readback-sample", getattr(options, "otel_readback_sample", -1.0), float)
+    if sample == -1:
+        sample = default_sample(platform.name)
+    elif not 0 < sample <= 1:
+        raise ConfigError(f"--otel-readback-sample: must be a fraction in (0, 1] (or -1 for the platform's "
+                          f"default), got {sample}")
+    timeout = _number("--otel-readback-timeout", getattr(options, "otel_readback_timeout", 120.0), float,
+                      minimum=0.001)
+    url = str(getattr(options, "otel_readback_url", "") or "").strip()
+    if url:
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ConfigError(f"--otel-readback-url: {redact(url)!r} is not an http(s) URL with a host")
+    if enabled and platform.transport != "otlp":
+        raise ConfigError(f"--otel-readback: the {platform.name} platform has no read API to read traces back from")
+    if enabled and platform.name == "otlp" and not url:
+        raise ConfigError("--otel-readback: the otlp platform needs --otel-readback-url (the Jaeger or Tempo query "
+                          "URL, e.g. http://localhost:16686 or http://localhost:3200)")
+    return {"readback": enabled, "readback_sample": sample, "readback_timeout": timeout, "readback_url": url}
+
+
+def redact(url: str) -> str:
+    """A URL shown in an error without user info or query (either may carry a secret)."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
 
 
 def _platform(name: str) -> Platform:

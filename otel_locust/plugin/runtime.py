@@ -30,6 +30,9 @@ from otel_locust.export.accounting import TraceStats, TraceTicket
 from otel_locust.export.console import ConsoleTransport
 from otel_locust.export.exporter import Exporter, Portion, Shipment
 from otel_locust.export.http import OtlpHttpTransport
+from otel_locust.export.readback import ReadbackPoller, ReadbackStats, poller_for, stop_wait
+from otel_locust.export.readback.stats import loss_verdict
+from otel_locust.export.readback.stats import public as readback_public
 from otel_locust.export.retry import RetryPolicy
 from otel_locust.export.transport import Transport
 from otel_locust.plugin.options import Settings
@@ -85,6 +88,8 @@ class Runtime:
         self.all_drained = gevent.event.Event()
         #: called with each trace's ticket when its last span is settled (read-back hooks in here)
         self.on_trace_done: Callable[[TraceTicket], None] | None = None
+        self.readback: ReadbackPoller | None = None  # this process's poller (not on the master)
+        self.readback_stats = ReadbackStats()  # on the master: the sum of the workers' read-back counters
 
     # -- configuration --------------------------------------------------------------------------------------
 
@@ -107,6 +112,29 @@ class Runtime:
                 user_class.tasks = tasks
         if settings.seed >= 0:
             random.seed(settings.seed)  # Locust picks each user's next scenario with the global RNG
+        self.configure_readback(settings)
+
+    def configure_readback(self, settings: Settings) -> None:
+        """A fresh poller for this test (the old test's pending look-ups are dropped), or none."""
+        if self.readback is not None:
+            self.readback.close()
+            self.readback = None
+            self.on_trace_done = None
+        self.readback_stats.clear()
+        if settings.readback:
+            self.readback = poller_for(settings.platform.name, settings.endpoint, settings.headers,
+                                       settings.readback_url, settings.readback_sample, settings.readback_timeout,
+                                       self.readback_stats, self.environment.events.request.fire)
+            self.on_trace_done = self.readback.on_done
+
+    def finish_readback(self) -> None:
+        """End of the run in this process: pending look-ups get min(timeout, 30 s), then count pending_at_stop."""
+        if self.readback is not None and self.settings is not None:
+            left = self.readback.pending
+            if left:
+                logger.info("otel-locust: waiting up to %.0f s for %d pending read-back(s)",
+                            stop_wait(self.settings.readback_timeout), left)
+            self.readback.finish(stop_wait(self.settings.readback_timeout))
 
     def prepare_pools(self, settings: Settings) -> None:
         """Build the pack's payload pools for the seed (-1: this process's random seed) before users need them.
@@ -144,6 +172,8 @@ class Runtime:
         encoded = instrumentation.encode(trace)
         requests = instrumentation.requests(encoded, settings.max_request_bytes)
         self.stats.generated(scenario.name, len(trace.spans), trace.depth, sum(len(r.body) for r in requests))
+        if self.readback is not None:
+            self.readback.expect(encoded, len(trace.spans))
         ticket = TraceTicket(self.stats, scenario.name, len(trace.spans), encoded.trace_id, trace.depth,
                              self.on_trace_done)
         return self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests])
@@ -158,16 +188,21 @@ class Runtime:
     def report_to_master(self, data: dict[str, Any], **_: Any) -> None:
         """Worker: ship the counters since the last report (every 3 s, and once more on quit)."""
         data["otel_locust"] = self.stats.take()
+        if self.readback_stats.scenarios:
+            data["otel_locust_readback"] = self.readback_stats.take()
 
     def worker_report(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         """Master: add a worker's delta."""
         if data.get("otel_locust"):
             self.stats.merge(data["otel_locust"])
             self.reporting_workers.add(client_id)
+        if data.get("otel_locust_readback"):
+            self.readback_stats.merge(data["otel_locust_readback"])
 
     def reset(self, **_: Any) -> None:
         """Locust's reset button: start the trace statistics (and the sink's counts) from zero."""
         self.stats.clear()
+        self.readback_stats.clear()
         if self.sink is not None:
             try:
                 self.sink.reset()
@@ -215,6 +250,8 @@ class Runtime:
             except OSError as exc:
                 logger.error("otel-locust: could not read the embedded sink's counts: %s", exc)
         summary = build_summary(self.stats, self.settings, sink_stats)
+        if self.settings is not None and self.settings.readback:
+            summary["backend"] = self.backend_section(summary)
         runner = self.environment.runner
         if isinstance(runner, MasterRunner):
             lost = sorted(c.id for c in runner.clients.all if c.state == STATE_MISSING)
@@ -228,6 +265,20 @@ class Runtime:
                 json.dump(summary, handle, indent=2)
         self._write_reports(trace_rows(self.stats, None, sink_stats))
         return summary
+
+    def backend_section(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """The summary's ``backend`` section: read-back verdicts per scenario and in total, and the loss verdict
+        (what ``--otel-max-loss`` and the exit code use when read-back ran)."""
+        settings = self.settings
+        assert settings is not None
+        stats = self.readback_stats
+        total = stats.total()
+        return {"readback": {"platform": settings.platform.name, "sample": settings.readback_sample,
+                             "timeout_s": settings.readback_timeout,
+                             "stop_wait_s": stop_wait(settings.readback_timeout)},
+                "total": readback_public(total),
+                "scenarios": {name: readback_public(entry) for name, entry in sorted(stats.scenarios.items())},
+                "loss": loss_verdict(total, summary["total"]["traces"], summary["total"].get("dropped_loss", 0))}
 
     def _write_reports(self, rows: list[dict[str, Any]]) -> None:
         """The trace table beside Locust's own reports: in the ``--html`` file and as ``PREFIX_traces.csv``.
