@@ -52,6 +52,7 @@ def options_namespace(**overrides: Any) -> argparse.Namespace:
                   otel_dialects="", otel_max_request_mb=0.0, otel_mix="", otel_seed=-1, otel_pace=1.0,
                   otel_compression="none", otel_max_in_flight=256, otel_timeout=10.0, otel_retry_seconds=30.0,
                   otel_max_loss=0.0,
-                  otel_service_name="travel-agent", otel_summary="", otel_scenarios="", otel_sink_args="")
+                  otel_service_name="travel-agent", otel_summary="", otel_scenarios="", otel_sink_args="",
+                  otel_readback=False, otel_readback_sample=-1.0, otel_readback_timeout=120.0, otel_readback_url="")
     values.update(overrides)
     return argparse.Namespace(**values)
