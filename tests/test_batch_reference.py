@@ -2,14 +2,20 @@
 the same order, must produce the same batches (composition and order) and drop the same spans on overflow.
 
 Both sides are driven step by step and compared by content (which spans went out together), never by how long
-anything took, so the test holds on a busy machine. The only waits are for an export to have happened.
+anything took, so the test holds on a busy machine. The only waits are for an export to have happened. The SDK
+side runs in a fresh interpreter (``python -m tests.test_batch_reference CASE``): other tests import Locust, whose
+gevent monkey-patching would turn the SDK's worker thread into a greenlet.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -126,60 +132,75 @@ def _drive_full_batches(end: Callable[[int], None], batches: list[list[str]], sl
             _wait(lambda n=(i + 1) // 4: len(batches) >= n, "a full batch to be exported", sleep)
 
 
-def test_full_batches_go_out_as_soon_as_they_fill_and_a_flush_sends_the_rest(planner, scenarios):
-    settings = BatchSettings(max_queue_size=16, max_export_batch_size=4, schedule_delay_ms=FOREVER_MS)
-    sdk_end, sdk, processor = _sdk(settings, hold_first=False)
-    _drive_full_batches(sdk_end, sdk.batches, time.sleep)
-    processor.force_flush()
-    processor.shutdown()
+FULL = BatchSettings(max_queue_size=16, max_export_batch_size=4, schedule_delay_ms=FOREVER_MS)
+# long enough that all three spans are queued before the first timer fires, even on a stalled machine
+TIMER = BatchSettings(max_queue_size=16, max_export_batch_size=8, schedule_delay_ms=2000)
+OVERFLOW = BatchSettings(max_queue_size=4, max_export_batch_size=2, schedule_delay_ms=FOREVER_MS)
 
-    end, plugin, queue, _ = _plugin(settings, False, planner, scenarios)
+
+def _drive_overflow(end: Callable[[int], None], release: Any, batches: list[list[str]], exporting: Callable[[], bool],
+                    sleep: Callable[[float], None]) -> None:
+    end(0)
+    end(1)
+    _wait(exporting, "the first export to start", sleep)
+    for i in range(2, 8):  # 6 spans into a queue of 4 while the first batch is stuck on the wire
+        end(i)
+    release.set()
+    _wait(lambda: len(batches) >= 3, "the queue to drain", sleep)
+
+
+def sdk_batches(case: str) -> list[list[str]]:
+    """Run ``case`` through the real SDK processor (in this interpreter, which must not be monkey-patched)."""
+    if case == "full":
+        end, sdk, processor = _sdk(FULL, hold_first=False)
+        _drive_full_batches(end, sdk.batches, time.sleep)
+        processor.force_flush()
+    elif case == "timer":
+        end, sdk, processor = _sdk(TIMER, hold_first=False)
+        for i in range(3):
+            end(i)
+        _wait(lambda: len(sdk.batches) >= 1, "the SDK's timer export")
+    else:
+        end, sdk, processor = _sdk(OVERFLOW, hold_first=True)
+        _drive_overflow(end, sdk.release, sdk.batches, sdk.started.is_set, time.sleep)
+    processor.shutdown()
+    return sdk.batches
+
+
+def _reference(case: str) -> list[list[str]]:
+    result = subprocess.run([sys.executable, "-m", "tests.test_batch_reference", case], capture_output=True,
+                            text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+def test_full_batches_go_out_as_soon_as_they_fill_and_a_flush_sends_the_rest(planner, scenarios):
+    sdk = _reference("full")
+    end, plugin, queue, _ = _plugin(FULL, False, planner, scenarios)
     _drive_full_batches(end, plugin.batches, gevent.sleep)
     queue.flush()
     queue.close()
-    assert sdk.batches == [["s0", "s1", "s2", "s3"], ["s4", "s5", "s6", "s7"], ["s8", "s9"]]
-    assert plugin.batches == sdk.batches
+    assert sdk == [["s0", "s1", "s2", "s3"], ["s4", "s5", "s6", "s7"], ["s8", "s9"]]
+    assert plugin.batches == sdk
 
 
 def test_a_timer_sends_a_partial_batch(planner, scenarios):
-    # long enough that all three spans are queued before the first timer fires, even on a stalled machine
-    settings = BatchSettings(max_queue_size=16, max_export_batch_size=8, schedule_delay_ms=2000)
-    sdk_end, sdk, processor = _sdk(settings, hold_first=False)
-    for i in range(3):
-        sdk_end(i)
-    _wait(lambda: len(sdk.batches) >= 1, "the SDK's timer export")
-    processor.shutdown()
-
-    end, plugin, queue, _ = _plugin(settings, False, planner, scenarios)
+    sdk = _reference("timer")
+    end, plugin, queue, _ = _plugin(TIMER, False, planner, scenarios)
     for i in range(3):
         end(i)
     _wait(lambda: len(plugin.batches) >= 1, "the timer export", gevent.sleep)
     queue.close()
-    assert sdk.batches == plugin.batches == [["s0", "s1", "s2"]]
+    assert sdk == plugin.batches == [["s0", "s1", "s2"]]
 
 
 def test_a_full_queue_drops_the_oldest_spans_while_an_export_is_stuck(planner, scenarios):
-    settings = BatchSettings(max_queue_size=4, max_export_batch_size=2, schedule_delay_ms=FOREVER_MS)
-
-    def drive(end: Callable[[int], None], release: Any, batches: list[list[str]], exporting: Callable[[], bool],
-              sleep: Callable[[float], None]) -> None:
-        end(0)
-        end(1)
-        _wait(exporting, "the first export to start", sleep)
-        for i in range(2, 8):  # 6 spans into a queue of 4 while the first batch is stuck on the wire
-            end(i)
-        release.set()
-        _wait(lambda: len(batches) >= 3, "the queue to drain", sleep)
-
-    sdk_end, sdk, processor = _sdk(settings, hold_first=True)
-    drive(sdk_end, sdk.release, sdk.batches, sdk.started.is_set, time.sleep)
-    processor.shutdown()
-
-    end, plugin, queue, ticket = _plugin(settings, True, planner, scenarios)
-    drive(end, plugin.release, plugin.batches, plugin.started.is_set, gevent.sleep)
+    sdk = _reference("overflow")
+    end, plugin, queue, ticket = _plugin(OVERFLOW, True, planner, scenarios)
+    _drive_overflow(end, plugin.release, plugin.batches, plugin.started.is_set, gevent.sleep)
     queue.close()
-    assert sdk.batches == [["s0", "s1"], ["s4", "s5"], ["s6", "s7"]], "the SDK drops the oldest queued spans"
-    assert plugin.batches == sdk.batches
+    assert sdk == [["s0", "s1"], ["s4", "s5"], ["s6", "s7"]], "the SDK drops the oldest queued spans"
+    assert plugin.batches == sdk
     assert ticket.settle("dropped", SPANS - 8, "stop"), "the spans that never ended settle the trace"
     entry = ticket._stats.scenarios["reference"]
     assert entry["spans"]["dropped"] == 2 + (SPANS - 8) and entry["spans"]["delivered"] == 6
@@ -201,3 +222,7 @@ def test_a_batch_is_split_to_respect_the_request_limit(planner, scenarios, limit
     assert len(shipments) > 1 and all(len(s.request.body) <= limit for s in shipments)
     assert sum(s.request.spans for s in shipments) == len(batch)
     assert all(p.ticket is ticket for s in shipments for p in s.portions)
+
+
+if __name__ == "__main__":
+    print(json.dumps(sdk_batches(sys.argv[1])))

@@ -53,6 +53,12 @@ def test_headers_are_parsed_and_url_decoded():
     ({"otel_max_loss": 2}, "--otel-max-loss", "at most 1"),
     ({"otel_compression": "zstd"}, "--otel-compression", "not one of"),
     ({"otel_scenarios": "/nonexistent"}, "--otel-scenarios", "cannot load"),
+    ({"otel_readback": True, "otel_readback_sample": 2}, "--otel-readback-sample", "fraction in (0, 1]"),
+    ({"otel_readback_sample": 0}, "--otel-readback-sample", "fraction in (0, 1]"),
+    ({"otel_readback_timeout": -1}, "--otel-readback-timeout", "at least"),
+    ({"otel_readback": True, "otel_platform": "console"}, "--otel-readback", "no read API"),
+    ({"otel_readback": True, "otel_platform": "otlp"}, "--otel-readback", "--otel-readback-url"),
+    ({"otel_readback_url": "jaeger:16686"}, "--otel-readback-url", "not an http(s) URL"),
 ])
 def test_bad_input_names_the_option(overrides, option, fragment):
     with pytest.raises(ConfigError) as info:

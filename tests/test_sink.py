@@ -97,3 +97,59 @@ def test_many_concurrent_clients(sink, scenarios, planner, instrumentation):
     for t in threads:
         t.join()
     assert results == [200] * 40 and _stats(sink)["traces_complete"] == 40
+
+
+def _get(server: SinkServer, path: str) -> tuple[int, dict]:
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read()
+    return response.status, json.loads(body) if body.startswith(b"{") else {}
+
+
+def test_lookup_answers_spans_state_and_the_probe_checksum(sink, scenarios, planner, instrumentation):
+    encoded = instrumentation.encode(planner.plan(scenarios["delegated_booking"]))
+    assert _post(sink, instrumentation.requests(encoded)[0].body)[0] == 200
+    status, found = _get(sink, f"/traces/{encoded.trace_id.hex()}")
+    length, crc = encoded.probe_crc32()
+    assert status == 200 and found["complete"] and found["spans"] == found["expected"] == len(encoded.spans)
+    assert found["probe"] == {"key": "gen_ai.input.messages", "span_id": encoded.probe_span.hex(), "length": length,
+                              "crc32": crc}
+    assert found["first_arrival"] <= found["last_arrival"]
+    assert _get(sink, "/traces/" + "0" * 32)[0] == 404
+    assert _get(sink, "/traces/xyz")[0] == 400
+
+
+def test_batches_mixing_traces_children_first_root_last_are_reassembled(sink, scenarios, planner, instrumentation):
+    """SDK-style delivery: spans of two traces interleaved, in reverse order (children first, root last)."""
+    traces = [instrumentation.encode(planner.plan(scenarios["single_service_search"])) for _ in range(2)]
+    spans = [(t, i) for i in reversed(range(max(len(t.spans) for t in traces))) for t in traces if i < len(t.spans)]
+    for start in range(0, len(spans), 7):
+        batch = spans[start:start + 7]
+        body = instrumentation._body([t.spans[i] for t, i in batch], sum(t.sizes[i] for t, i in batch))
+        assert _post(sink, body)[0] == 200
+    partial = instrumentation.encode(planner.plan(scenarios["simple_query"]))
+    body = instrumentation._body(partial.spans[1:], sum(partial.sizes[1:]))  # never gets its root
+    assert _post(sink, body)[0] == 200
+    stats = _stats(sink)
+    assert stats["traces_complete"] == stats["traces_reassembled"] == 2 and stats["traces_whole"] == 0
+    assert stats["traces_child_first"] == stats["traces_root_last"] == 2
+    assert stats["traces_pending"] == 1 and stats["orphan_spans"] == 0
+    assert _get(sink, f"/traces/{partial.trace_id.hex()}")[1]["state"] == "partial"
+
+
+def test_the_lookup_record_is_bounded_and_evictions_are_reported(scenarios, planner, instrumentation):
+    server = SinkServer("127.0.0.1", 0, record_traces=3)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        ids = []
+        for _ in range(5):
+            encoded = instrumentation.encode(planner.plan(scenarios["simple_query"]))
+            ids.append(encoded.trace_id.hex())
+            assert _post(server, instrumentation.requests(encoded)[0].body)[0] == 200
+        stats = _stats(server)
+        assert stats["records_evicted"] == 2 and stats["traces_recorded"] == 3 and stats["traces_complete"] == 5
+        assert _get(server, f"/traces/{ids[0]}")[0] == 404 and _get(server, f"/traces/{ids[-1]}")[0] == 200
+    finally:
+        server.shutdown()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +28,12 @@ _KINDS = {"agent": otlp.KIND_INTERNAL, "llm": otlp.KIND_CLIENT, "tool": otlp.KIN
 
 @dataclass(slots=True)
 class EncodedTrace:
-    """A trace's spans, each an encoded chunk list (ready for ``otlp.export_request``) with its size."""
+    """A trace's spans, each an encoded chunk list (ready for ``otlp.export_request``) with its size.
+
+    ``probe_span``/``probe_inside`` point at the trace's largest ``gen_ai.input.messages`` value (the inside of
+    its JSON array, not copied): read-back checksums it, only for the traces it samples (:func:`probe_crc32`),
+    to tell a backend that truncated a large attribute from one that stored it whole.
+    """
 
     spans: list[list[bytes]]
     sizes: list[int]
@@ -35,6 +41,15 @@ class EncodedTrace:
     count: int = 0  #: spans sent (a framework profile adds its own spans to the planned ones)
     depth: int = 0
     logs: list[bytes] = field(default_factory=list)  #: encoded log records (``encoding.logs``), if any
+    ends: list[int] = field(default_factory=list)  #: each span's end, ns after the trace's start (real-time delivery)
+    probe_span: bytes = b""
+    probe_inside: bytes = b""
+
+    def probe_crc32(self) -> tuple[int, int]:
+        """(length, CRC-32) of the probe attribute's value as sent (``[`` + inside + ``]``); (0, 0) without one."""
+        if not self.probe_span:
+            return 0, 0
+        return len(self.probe_inside) + 2, zlib.crc32(b"]", zlib.crc32(self.probe_inside, zlib.crc32(b"[")))
 
 
 @dataclass(slots=True, eq=False)
@@ -87,12 +102,21 @@ class Instrumentation:
         trace_id = getrandbits(128).to_bytes(16, "big")
         span_ids = [(getrandbits(63) + 1).to_bytes(8, "big") for _ in spans]
         chunk_lists, sizes = [], []
+        probe, probe_len, probe_id = None, -1, b""
         for index, span in enumerate(spans):
             parent = span_ids[span.parent] if span.parent >= 0 else None
             chunks, size = self._span(span, trace, trace_id, span_ids[index], parent, base, index == 0)
             chunk_lists.append(otlp.wrap_span(chunks, size))
             sizes.append(len(chunks[0]) + size)
-        return EncodedTrace(chunk_lists, sizes, trace_id, len(spans), trace.depth)
+            if span.kind == "llm" and span.input_json:
+                length = len(span.input_json)  # the largest wins; ties go to the larger span id (the sink's rule)
+                if length > probe_len or (length == probe_len and span_ids[index] > probe_id):
+                    probe, probe_len, probe_id = span.input_json, length, span_ids[index]
+        if probe is None:
+            return EncodedTrace(chunk_lists, sizes, trace_id, len(spans), trace.depth,
+                                ends=[span.end for span in spans])
+        return EncodedTrace(chunk_lists, sizes, trace_id, len(spans), trace.depth, probe_span=probe_id,
+                            probe_inside=probe, ends=[span.end for span in spans])
 
     def requests(self, encoded: EncodedTrace, max_bytes: int = 0) -> list[OtlpRequest]:
         """Pack the spans into requests of at most ``max_bytes`` each (0: one request per trace).

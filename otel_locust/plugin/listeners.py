@@ -25,6 +25,7 @@ from typing import Any
 
 import gevent
 
+from otel_locust.export.readback import stop_wait
 from otel_locust.plugin.charts import start_sampling
 from otel_locust.plugin.options import ConfigError, add_arguments, settings_from
 from otel_locust.plugin.report import loss
@@ -39,6 +40,7 @@ DRAIN = "otel_locust:drain"  # master -> workers: finish in-flight exports and r
 DRAINED = "otel_locust:drained"  # worker -> master: the counters after draining
 PEAK = "otel_locust:peak"  # master -> workers: the peak user count changed (edited in the web UI)
 PEAK_POLL_S = 1.0
+READBACK = "otel_locust:readback"  # worker -> master: read-back counters after its pending look-ups ended
 EXIT_CONFIG_ERROR = 2
 EXIT_LOSS_EXCEEDED = 3
 
@@ -79,6 +81,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         runner.register_message(PEAK, _on_peak)
     elif isinstance(runner, MasterRunner):
         runner.register_message(DRAINED, _on_drained)
+        runner.register_message(READBACK, _on_readback)
     options = environment.parsed_options
     if options is None:
         return
@@ -144,12 +147,17 @@ def _follow_peak(environment: Environment) -> None:
 def _unfold_timeout(environment: Environment) -> float:
     """How long batch delivery lets traces still unfolding finish at stop: Locust's --stop-timeout."""
     return float(getattr(environment, "stop_timeout", 0.0) or 0.0)
+def _on_readback(environment: Environment, msg: Any, **_: Any) -> None:
+    """Master: a worker's read-back counters after its pending look-ups ended (sent just before DRAINED)."""
+    _runtime(environment).readback_stats.merge(msg.data)
 
 
 def _on_drain_request(environment: Environment, msg: Any, **_: Any) -> None:
     """Worker: the master asks for the final account of this test."""
     runtime = _runtime(environment)
     runtime.drain_exports(runtime.settings.timeout + 1 if runtime.settings else 1.0, _unfold_timeout(environment))
+    runtime.finish_readback()
+    environment.runner.send_message(READBACK, runtime.readback_stats.take())  # type: ignore[union-attr]
     environment.runner.send_message(DRAINED, runtime.stats.take())  # type: ignore[union-attr]
 
 
@@ -157,6 +165,7 @@ def _on_drain_request(environment: Environment, msg: Any, **_: Any) -> None:
 def _on_test_start(environment: Environment, **_: Any) -> None:
     runtime = _runtime(environment)
     runtime.stats.clear()
+    runtime.readback_stats.clear()
     runtime.reporting_workers.clear()
     runtime.closing = False
     try:
@@ -211,8 +220,9 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     if isinstance(runner, MasterRunner):
         runtime.closing = True
         runtime.window.stop()
-        # a worker may take: traces still unfolding, then a flush, then the last exports' timeout
-        runtime.drain_workers(runner, unfold + 2 * runtime.settings.timeout + 5, DRAIN)
+        readback = stop_wait(runtime.settings.readback_timeout) if runtime.settings.readback else 0.0
+        # a worker may take: traces still unfolding, then a flush, the last exports' timeout, pending read-backs
+        runtime.drain_workers(runner, unfold + 2 * runtime.settings.timeout + 5 + readback, DRAIN)
     elif isinstance(runner, WorkerRunner):  # a fallback: the master normally asks first, with a longer budget
         runtime.drain_exports(WORKER_DRAIN_SECONDS)
     else:
@@ -226,10 +236,12 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
         return
     try:
         if runtime.settings is not None:
+            runtime.finish_readback()
             summary = runtime.finish()
             if loss(summary) > runtime.settings.max_loss:
-                logger.error("otel-locust: %.2f%% of traces were lost (failed, dropped or unconfirmed), above "
-                             "--otel-max-loss %.2f%%", loss(summary) * 100, runtime.settings.max_loss * 100)
+                logger.error("otel-locust: %.2f%% of traces were lost (failed, dropped or unconfirmed%s), above "
+                             "--otel-max-loss %.2f%%", loss(summary) * 100,
+                             "; read-back verdict" if "backend" in summary else "", runtime.settings.max_loss * 100)
                 environment.process_exit_code = EXIT_LOSS_EXCEEDED
     finally:
         if runtime.sink is not None:

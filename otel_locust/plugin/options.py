@@ -20,6 +20,7 @@ from otel_locust.encoding.profiles import FRAMEWORKS
 from otel_locust.engine.pack import Pack, PackError, load_pack
 from otel_locust.engine.scenario import Scenario
 from otel_locust.export.batch import BatchSettings
+from otel_locust.export.readback import default_sample
 from otel_locust.platforms import MB, PLATFORMS, Platform, PresetError
 
 DEFAULT_IN_FLIGHT = {"trace": 256, "batch": 10_000}  # exports in flight / traces unfolding, per process
@@ -90,6 +91,15 @@ def add_arguments(parser: Any) -> None:
         choices=list(FRAMEWORKS))
     opt("--otel-logs-endpoint", "", "OTLP/HTTP logs URL for profiles that send log records (google-adk); "
                                     "default: the traces endpoint with /v1/traces replaced by /v1/logs")
+    opt("--otel-readback", False, "after each trace is accepted, poll the platform's read API until it is visible "
+                                  "and complete (or the read-back timeout); see README 'Read-back'",
+        action="store_true")
+    opt("--otel-readback-sample", -1.0, "fraction of accepted traces read back; -1: 1.0 on sink/otlp/phoenix/mlflow, "
+                                        "0.05 on cloud presets", type=float)
+    opt("--otel-readback-timeout", 120.0, "seconds after acceptance a trace may take to become visible and complete",
+        type=float)
+    opt("--otel-readback-url", "", "read API base URL: required for otlp (Jaeger or Tempo query URL, e.g. "
+                                   "http://localhost:16686); otherwise derived from the endpoint")
     opt("--otel-scenarios", "", "scenario pack: a dotted module path or a directory; default: the travel pack",
         ui=False)
 
@@ -121,6 +131,10 @@ class Settings:
     summary_path: str
     framework: str = "semconv"
     logs_endpoint: str = ""
+    readback: bool = False
+    readback_sample: float = 1.0
+    readback_timeout: float = 120.0
+    readback_url: str = ""
 
     @property
     def connections(self) -> int:
@@ -162,6 +176,7 @@ def settings_from(options: argparse.Namespace) -> Settings:
         summary_path=str(options.otel_summary or ""),
         framework=_choice("--otel-framework", getattr(options, "otel_framework", "semconv"), FRAMEWORKS),
         logs_endpoint=_logs_endpoint(str(getattr(options, "otel_logs_endpoint", "") or "").strip()),
+        **_readback(options, platform),
     )
 
 
@@ -183,6 +198,36 @@ def logs_url(traces_url: str, explicit: str = "") -> str:
     path = parts.path
     path = path[: -len("/v1/traces")] + "/v1/logs" if path.endswith("/v1/traces") else "/v1/logs"
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def _readback(options: argparse.Namespace, platform: Platform) -> dict[str, Any]:
+    """The read-back settings; options absent from the namespace (older callers) mean read-back off."""
+    enabled = str(getattr(options, "otel_readback", False)).strip().lower() in ("true", "1", "yes", "on")
+    sample = _number("--otel-readback-sample", getattr(options, "otel_readback_sample", -1.0), float)
+    if sample == -1:
+        sample = default_sample(platform.name)
+    elif not 0 < sample <= 1:
+        raise ConfigError(f"--otel-readback-sample: must be a fraction in (0, 1] (or -1 for the platform's "
+                          f"default), got {sample}")
+    timeout = _number("--otel-readback-timeout", getattr(options, "otel_readback_timeout", 120.0), float,
+                      minimum=0.001)
+    url = str(getattr(options, "otel_readback_url", "") or "").strip()
+    if url:
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ConfigError(f"--otel-readback-url: {redact(url)!r} is not an http(s) URL with a host")
+    if enabled and platform.transport != "otlp":
+        raise ConfigError(f"--otel-readback: the {platform.name} platform has no read API to read traces back from")
+    if enabled and platform.name == "otlp" and not url:
+        raise ConfigError("--otel-readback: the otlp platform needs --otel-readback-url (the Jaeger or Tempo query "
+                          "URL, e.g. http://localhost:16686 or http://localhost:3200)")
+    return {"readback": enabled, "readback_sample": sample, "readback_timeout": timeout, "readback_url": url}
+
+
+def redact(url: str) -> str:
+    """A URL shown in an error without user info or query (either may carry a secret)."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
 
 
 def _platform(name: str) -> Platform:

@@ -13,7 +13,9 @@ from otel_locust.plugin.options import Settings
 
 SINK_KEYS = ("traces_received", "traces_complete", "spans_received", "orphan_spans", "traces_broken",
              "traces_pending", "requests", "bytes_received", "rejected_requests", "injected_failures",
-             "injected_resets", "injected_partial")
+             "injected_resets", "injected_partial", "traces_evicted", "traces_whole", "traces_reassembled",
+             "traces_child_first", "traces_root_last", "traces_child_first_pending", "records_evicted",
+             "spans_after_settled")
 
 
 def mean(hist: dict[str, int]) -> float | None:
@@ -111,7 +113,12 @@ def loss(summary: dict[str, Any]) -> float:
     """(failed + dropped + unconfirmed) / generated traces, 0 when nothing was generated.
 
     Traces dropped because the test stopped (reason ``stop``) are the generator's own truncation, not loss.
+    When read-back ran, its verdict decides: unconfirmed traces it found stored are not lost, delivered ones it
+    found missing or incomplete are (estimated from the sample; see ``backend.loss``).
     """
+    verdict = summary.get("backend", {}).get("loss")
+    if verdict is not None:
+        return verdict["estimate"]
     total = summary["total"]
     traces = total["traces"]
     lost = traces["failed"] + total.get("dropped_loss", traces["dropped"]) + traces.get("unconfirmed", 0)
@@ -150,7 +157,18 @@ def format_table(summary: dict[str, Any]) -> str:
         rows.append(f"sink: {sink['traces_received']} traces received, {sink['traces_complete']} verified complete, "
                     f"{sink['spans_received']} spans, {sink['orphan_spans']} orphan spans, "
                     f"{sink['traces_broken']} broken, {sink['traces_pending']} incomplete")
+    if "backend" in summary:
+        rows.append(_backend_line(summary["backend"]))
     return "\n".join(rows)
+
+
+def _backend_line(backend: dict[str, Any]) -> str:
+    total, verdict, ms = backend["total"], backend["loss"], backend["total"]["visibility_ms"]
+    return (f"read-back: {total['checked']} checked, {total['complete']} complete, {total['incomplete']} incomplete, "
+            f"{total['missing']} missing, {total['pending_at_stop']} pending at stop, {total['unknown']} unknown; "
+            f"unconfirmed {total['unconfirmed']['stored']} stored / {total['unconfirmed']['lost']} lost; "
+            f"visible p50 {_num(ms['p50'])} ms p95 {_num(ms['p95'])} ms max {_num(ms['max'])} ms; "
+            f"loss {verdict['estimate'] * 100:.2f}% (95% {verdict['low'] * 100:.2f}-{verdict['high'] * 100:.2f}%)")
 
 
 def _num(value: float | None) -> str:

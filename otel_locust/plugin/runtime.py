@@ -34,6 +34,9 @@ from otel_locust.export.batch import BatchSpanQueue, RealTimeScheduler
 from otel_locust.export.console import ConsoleTransport
 from otel_locust.export.exporter import Exporter, Portion, Shipment
 from otel_locust.export.http import OtlpHttpTransport
+from otel_locust.export.readback import ReadbackPoller, ReadbackStats, poller_for, stop_wait
+from otel_locust.export.readback.stats import loss_verdict
+from otel_locust.export.readback.stats import public as readback_public
 from otel_locust.export.retry import RetryPolicy
 from otel_locust.export.transport import Transport
 from otel_locust.plugin.charts import SeriesSampler, report_html
@@ -122,6 +125,8 @@ class Runtime:
         self.peak_users = 0  # open model: the declared peak user count (the master's, sent to workers)
         self.peak_follower: gevent.Greenlet | None = None
         self.charts: SeriesSampler | None = None  # master/local: the series over time (plugin/charts.py)
+        self.readback: ReadbackPoller | None = None  # this process's poller (not on the master)
+        self.readback_stats = ReadbackStats()  # on the master: the sum of the workers' read-back counters
 
     # -- configuration --------------------------------------------------------------------------------------
 
@@ -149,6 +154,29 @@ class Runtime:
                 user_class.tasks = tasks
         if settings.seed >= 0:
             random.seed(settings.seed)  # Locust picks each user's next scenario with the global RNG
+        self.configure_readback(settings)
+
+    def configure_readback(self, settings: Settings) -> None:
+        """A fresh poller for this test (the old test's pending look-ups are dropped), or none."""
+        if self.readback is not None:
+            self.readback.close()
+            self.readback = None
+            self.on_trace_done = None
+        self.readback_stats.clear()
+        if settings.readback:
+            self.readback = poller_for(settings.platform.name, settings.endpoint, settings.headers,
+                                       settings.readback_url, settings.readback_sample, settings.readback_timeout,
+                                       self.readback_stats, self.environment.events.request.fire)
+            self.on_trace_done = self.readback.on_done
+
+    def finish_readback(self) -> None:
+        """End of the run in this process: pending look-ups get min(timeout, 30 s), then count pending_at_stop."""
+        if self.readback is not None and self.settings is not None:
+            left = self.readback.pending
+            if left:
+                logger.info("otel-locust: waiting up to %.0f s for %d pending read-back(s)",
+                            stop_wait(self.settings.readback_timeout), left)
+            self.readback.finish(stop_wait(self.settings.readback_timeout))
 
     def prepare_pools(self, settings: Settings) -> None:
         """Build the pack's payload pools for the seed (-1: this process's random seed) before users need them.
@@ -197,6 +225,8 @@ class Runtime:
         self.stats.generated(scenario.name, encoded.count, encoded.depth, sum(len(r.body) for r in requests))
         ticket = TraceTicket(self.stats, scenario.name, encoded.count, encoded.trace_id, encoded.depth,
                              self.on_trace_done)
+        if self.readback is not None:
+            self.readback.expect(encoded, encoded.count)
         return self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests]).join
 
     def _unfold(self, trace: PlannedTrace, scenario: Scenario) -> Callable[[], None]:
@@ -204,12 +234,14 @@ class Runtime:
         assert self.settings is not None and self.instrumentation is not None and self.scheduler is not None
         started, start_ns = time.monotonic(), time.time_ns()
         encoded = self.instrumentation.encode(trace, start_ns=start_ns, scale=self.settings.time_scale)
-        self.stats.generated(scenario.name, len(trace.spans), trace.depth, sum(encoded.sizes))
-        ticket = TraceTicket(self.stats, scenario.name, len(trace.spans), encoded.trace_id, trace.depth,
+        self.stats.generated(scenario.name, encoded.count, encoded.depth, sum(encoded.sizes))
+        if self.readback is not None:
+            self.readback.expect(encoded, encoded.count)
+        ticket = TraceTicket(self.stats, scenario.name, encoded.count, encoded.trace_id, encoded.depth,
                              self.on_trace_done)
-        self.scheduler.add(encoded, [span.end for span in trace.spans], ticket, started)
+        self.scheduler.add(encoded, encoded.ends, ticket, started)
         self.unfolding += 1
-        duration = trace.spans[0].end / 1e9
+        duration = max(encoded.ends) / 1e9
         gevent.spawn_later(duration, self._unfolded)
         return lambda: gevent.sleep(max(0.0, started + duration - time.monotonic()))
 
@@ -239,16 +271,21 @@ class Runtime:
     def report_to_master(self, data: dict[str, Any], **_: Any) -> None:
         """Worker: ship the counters since the last report (every 3 s, and once more on quit)."""
         data["otel_locust"] = self.stats.take()
+        if self.readback_stats.scenarios:
+            data["otel_locust_readback"] = self.readback_stats.take()
 
     def worker_report(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         """Master: add a worker's delta."""
         if data.get("otel_locust"):
             self.stats.merge(data["otel_locust"])
             self.reporting_workers.add(client_id)
+        if data.get("otel_locust_readback"):
+            self.readback_stats.merge(data["otel_locust_readback"])
 
     def reset(self, **_: Any) -> None:
         """Locust's reset button: start the trace statistics (and the sink's counts) from zero."""
         self.stats.clear()
+        self.readback_stats.clear()
         if self.sink is not None:
             try:
                 self.sink.reset()
@@ -319,6 +356,8 @@ class Runtime:
                 logger.error("otel-locust: could not read the embedded sink's counts: %s", exc)
         summary = build_summary(self.stats, self.settings, sink_stats)
         summary["rate"] = self.rates()
+        if self.settings is not None and self.settings.readback:
+            summary["backend"] = self.backend_section(summary)
         runner = self.environment.runner
         if isinstance(runner, MasterRunner):
             lost = sorted(c.id for c in runner.clients.all if c.state == STATE_MISSING)
@@ -342,6 +381,20 @@ class Runtime:
                 "peak_users": self.peak_users, "seconds": round(seconds, 3),
                 "started_per_s": round(total["generated"] / seconds, 3) if seconds else 0.0,
                 "delivered_per_s": round(total["delivered"] / seconds, 3) if seconds else 0.0}
+
+    def backend_section(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """The summary's ``backend`` section: read-back verdicts per scenario and in total, and the loss verdict
+        (what ``--otel-max-loss`` and the exit code use when read-back ran)."""
+        settings = self.settings
+        assert settings is not None
+        stats = self.readback_stats
+        total = stats.total()
+        return {"readback": {"platform": settings.platform.name, "sample": settings.readback_sample,
+                             "timeout_s": settings.readback_timeout,
+                             "stop_wait_s": stop_wait(settings.readback_timeout)},
+                "total": readback_public(total),
+                "scenarios": {name: readback_public(entry) for name, entry in sorted(stats.scenarios.items())},
+                "loss": loss_verdict(total, summary["total"]["traces"], summary["total"].get("dropped_loss", 0))}
 
     def _write_reports(self, rows: list[dict[str, Any]]) -> None:
         """The trace table beside Locust's own reports: in the ``--html`` file and as ``PREFIX_traces.csv``.

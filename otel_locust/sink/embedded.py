@@ -1,11 +1,17 @@
 """Run the sink in a child process for ``--otel-platform sink`` and read its counts back.
 
 A separate process keeps decoding and verification off the Locust process's gevent hub and CPU budget.
+
+Safe stops: the child runs in its own session (process group), so Ctrl-C in a terminal, ``timeout``'s SIGTERM
+or ``kill -- -PGID`` meant for Locust never reach it; the plugin reads its counts and stops it explicitly at
+quit. It watches its parent (``--parent-pid``) and exits when Locust is gone, so it never outlives a Locust that
+was SIGKILLed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -26,7 +32,9 @@ class EmbeddedSink:
         self._errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "otel_locust.sink", "--host", host, "--port", "0", "--interval", "0", "--json",
-             *shlex.split(extra_args)], stdout=subprocess.PIPE, stderr=self._errors, text=True)
+             "--parent-pid", str(os.getpid()), *shlex.split(extra_args)], stdout=subprocess.PIPE,
+            stderr=self._errors, text=True, start_new_session=True)
+        self.pid = self._proc.pid
         line = self._proc.stdout.readline() if self._proc.stdout else ""
         if " listening on " not in line:
             self._proc.kill()
@@ -40,6 +48,13 @@ class EmbeddedSink:
     def stats(self, timeout: float = 5.0) -> dict[str, Any]:
         with urllib.request.urlopen(f"{self._base}/stats", timeout=timeout) as response:
             return json.load(response)
+
+    def lookup_url(self, trace_id_hex: str) -> str:
+        return f"{self._base}/traces/{trace_id_hex}"
+
+    @property
+    def base_url(self) -> str:
+        return self._base
 
     def reset(self, timeout: float = 5.0) -> None:
         request = urllib.request.Request(f"{self._base}/reset", method="POST", data=b"")

@@ -2,16 +2,29 @@
 
 A trace is *complete* when the number of spans received equals ``otel_locust.trace.span_count`` on its root,
 it has exactly one root, and every parent id resolves inside the trace. Spans of one trace may arrive over
-several requests (split exports); partial traces wait in memory (bounded) until their last span arrives.
+several requests in any order (split exports, SDK-style batches that mix traces, children before parents, root
+last); partial traces wait in memory (bounded) until their last span arrives.
+
+Reassembly report (in ``/stats``): ``traces_whole`` arrived complete in one request, ``traces_reassembled``
+complete from several requests, ``traces_child_first`` had a span arrive before its parent, ``traces_root_last``
+got their root in their last request, ``traces_pending`` are still partial, ``traces_evicted`` were dropped
+from the bounded pending set before completing.
+
+Read-back: ``GET /traces/{32 hex}`` answers what arrived of one trace (spans, complete, first/last arrival,
+and the CRC-32 of its largest ``gen_ai.input.messages`` value, which read-back compares with what was sent).
+The sink keeps a bounded LRU record of recent traces for this (``--record-traces``, default 200,000; evictions
+are ``records_evicted`` in ``/stats``); an evicted or unknown trace answers 404.
 
 It runs in its own process (plain threads, no gevent): embedded, started by the plugin for ``--otel-platform
-sink``, or standalone as ``otel-locust-sink``. ``GET /stats`` returns the counts as JSON.
+sink``, or standalone as ``otel-locust-sink``. ``GET /stats`` returns the counts as JSON. With ``--parent-pid``
+it exits when that process goes away (the embedded sink never outlives Locust, even a SIGKILLed one).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import signal
 import socket
@@ -34,34 +47,70 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 TRACES_PATH = "/v1/traces"
 MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_PENDING_TRACES = 100_000
+RECORD_TRACES = 200_000  # traces remembered for GET /traces/{id} (LRU)
+PROBE_KEY = "gen_ai.input.messages"  # read-back checks the largest value of this attribute per trace
 DRAIN_LIMIT = 256 * 1024 * 1024  # read and discard up to this much of a refused body so the client sees the 413
 PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
 
 
 class _Pending:
-    __slots__ = ("expected", "parents", "received", "roots", "scenario", "span_ids")
+    """What arrived of one trace so far; after it settles, the same object is its lookup record."""
 
-    def __init__(self) -> None:
+    __slots__ = ("child_first", "expected", "first", "last", "parents", "probe", "received", "requests",
+                 "root_last", "roots", "scenario", "span_ids", "state")
+
+    def __init__(self, now: float) -> None:
         self.expected = 0
         self.received = 0
         self.span_ids: set[bytes] = set()
         self.parents: list[bytes] = []
         self.roots = 0
         self.scenario = ""
+        self.first = self.last = now
+        self.requests = 0
+        self.child_first = False
+        self.root_last = False
+        self.probe: tuple[int, bytes, int] | None = None  # (length, span id, crc32) of the largest probe value
+        self.state = "partial"
+
+    def lookup(self, trace_id: bytes) -> dict[str, Any]:
+        """The JSON answer of ``GET /traces/{id}``."""
+        probe = None
+        if self.probe is not None:
+            length, span_id, crc = self.probe
+            probe = {"key": PROBE_KEY, "span_id": span_id.hex(), "length": length, "crc32": crc}
+        return {"trace_id": trace_id.hex(), "scenario": self.scenario, "spans": self.received,
+                "expected": self.expected, "state": self.state, "complete": self.state == "complete",
+                "requests": self.requests, "first_arrival": self.first, "last_arrival": self.last, "probe": probe}
+
+
+def _probe(span: Any) -> tuple[int, bytes, int] | None:
+    """(length, span id, crc32) of a model span's input messages; None for other spans."""
+    if not span.name.startswith("chat "):
+        return None
+    for attr in span.attributes:
+        if attr.key == PROBE_KEY:
+            raw = attr.value.string_value.encode()
+            return len(raw), span.span_id, zlib.crc32(raw)
+    return None
 
 
 class TraceVerifier:
     """Counts what arrived and verifies completeness per trace. Thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, record_traces: int = RECORD_TRACES) -> None:
         self._lock = threading.Lock()
+        self.record_traces = record_traces
         self.reset()
 
     def reset(self) -> None:
         self._pending: OrderedDict[bytes, _Pending] = OrderedDict()
+        self._records: OrderedDict[bytes, _Pending] = OrderedDict()  # settled traces, for look-ups (LRU)
         self.counts = {"requests": 0, "bytes_received": 0, "spans_received": 0, "traces_received": 0,
                        "traces_complete": 0, "traces_broken": 0, "traces_evicted": 0, "orphan_spans": 0,
-                       "rejected_requests": 0}
+                       "rejected_requests": 0, "traces_whole": 0, "traces_reassembled": 0,
+                       "traces_child_first": 0, "traces_root_last": 0, "records_evicted": 0,
+                       "spans_after_settled": 0}
         self.scenarios: dict[str, dict[str, int]] = {}
         self.started = time.time()
 
@@ -88,38 +137,81 @@ class TraceVerifier:
         return total
 
     def _add(self, trace_id: bytes, spans: list[Any]) -> None:
+        now = time.time()
         state = self._pending.get(trace_id)
         if state is None:
-            state = _Pending()
+            late = self._records.get(trace_id)
+            if late is not None:  # spans of a trace already settled (duplicates or more than it announced)
+                late.received += len(spans)
+                late.last = now
+                self.counts["spans_after_settled"] += len(spans)
+                return
+            state = _Pending(now)
             self._pending[trace_id] = state
             self.counts["traces_received"] += 1
             if len(self._pending) > MAX_PENDING_TRACES:
-                self._pending.popitem(last=False)
+                evicted_id, evicted = self._pending.popitem(last=False)
                 self.counts["traces_evicted"] += 1
+                evicted.state = "evicted"
+                self._remember(evicted_id, evicted)
+        state.requests += 1
+        state.last = now
+        ids, parents = state.span_ids, state.parents
+        has_root = False
         for span in spans:
-            state.span_ids.add(span.span_id)
-            if span.parent_span_id:
-                state.parents.append(span.parent_span_id)
+            parent = span.parent_span_id
+            if parent:
+                parents.append(parent)
+                if parent not in ids and not state.child_first:
+                    state.child_first = True
             else:
+                has_root = True
                 state.roots += 1
                 for attr in span.attributes:
                     if attr.key == "otel_locust.trace.span_count":
                         state.expected = attr.value.int_value
                     elif attr.key == "otel_locust.scenario":
                         state.scenario = attr.value.string_value
+            ids.add(span.span_id)
+            probe = _probe(span)
+            if probe is not None and (state.probe is None or probe[:2] > state.probe[:2]):
+                state.probe = probe
         state.received += len(spans)
         if state.expected and state.received >= state.expected:
+            state.root_last = has_root and state.requests > 1
             self._finish(trace_id, state)
 
     def _finish(self, trace_id: bytes, state: _Pending) -> None:
         del self._pending[trace_id]
         orphans = sum(1 for p in state.parents if p not in state.span_ids)
         whole = state.roots == 1 and orphans == 0 and state.received == state.expected == len(state.span_ids)
-        self.counts["orphan_spans"] += orphans
-        self.counts["traces_complete" if whole else "traces_broken"] += 1
+        counts = self.counts
+        counts["orphan_spans"] += orphans
+        counts["traces_complete" if whole else "traces_broken"] += 1
+        if whole:
+            counts["traces_whole" if state.requests == 1 else "traces_reassembled"] += 1
+        counts["traces_child_first"] += state.child_first
+        counts["traces_root_last"] += state.root_last
         entry = self.scenarios.setdefault(state.scenario or "(unknown)", {"traces_complete": 0, "spans": 0})
         entry["traces_complete"] += whole
         entry["spans"] += state.received
+        state.state = "complete" if whole else "broken"
+        self._remember(trace_id, state)
+
+    def _remember(self, trace_id: bytes, state: _Pending) -> None:
+        """Keep a settled (or evicted) trace's lookup record; its span ids are freed."""
+        state.span_ids = set()
+        state.parents = []
+        self._records[trace_id] = state
+        if len(self._records) > self.record_traces:
+            self._records.popitem(last=False)
+            self.counts["records_evicted"] += 1
+
+    def lookup(self, trace_id: bytes) -> dict[str, Any] | None:
+        """What arrived of one trace, or None when it never arrived (or its record was evicted)."""
+        with self._lock:
+            state = self._pending.get(trace_id) or self._records.get(trace_id)
+            return None if state is None else state.lookup(trace_id)
 
     def reject(self) -> None:
         self.count("rejected_requests")
@@ -133,7 +225,9 @@ class TraceVerifier:
         with self._lock:
             pending = len(self._pending)
             pending_orphans = sum(sum(1 for p in s.parents if p not in s.span_ids) for s in self._pending.values())
+            child_first_pending = sum(s.child_first for s in self._pending.values())
             return {**self.counts, "traces_pending": pending, "orphan_spans_pending": pending_orphans,
+                    "traces_child_first_pending": child_first_pending, "traces_recorded": len(self._records),
                     "scenarios": {k: dict(v) for k, v in self.scenarios.items()},
                     "uptime_s": round(time.time() - self.started, 3)}
 
@@ -178,7 +272,7 @@ class Faults:
 
 
 class SinkHandler(BaseHTTPRequestHandler):
-    """OTLP/HTTP protobuf on ``/v1/traces``; ``GET /stats``; ``POST /reset``."""
+    """OTLP/HTTP protobuf on ``/v1/traces``; ``GET /stats``; ``GET /traces/{hex id}``; ``POST /reset``."""
 
     protocol_version = "HTTP/1.1"
     server: SinkServer
@@ -207,10 +301,27 @@ class SinkHandler(BaseHTTPRequestHandler):
         self._reply(status, message.encode(), "text/plain")
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/") == "/stats":
+        path = self.path.split("?")[0].rstrip("/")
+        if path == "/stats":
             self._reply(200, json.dumps(self.server.verifier.snapshot()).encode(), "application/json")
+        elif path.startswith("/traces/"):
+            self._trace(path[len("/traces/"):])
         else:
             self._reply(404, b"not found", "text/plain")
+
+    def _trace(self, hex_id: str) -> None:
+        try:
+            trace_id = bytes.fromhex(hex_id)
+        except ValueError:
+            trace_id = b""
+        if len(trace_id) != 16:
+            self._reply(400, b"trace id must be 32 hex digits", "text/plain")
+            return
+        found = self.server.verifier.lookup(trace_id)
+        if found is None:
+            self._reply(404, b'{"error":"trace not found"}', "application/json")
+        else:
+            self._reply(200, json.dumps(found).encode(), "application/json")
 
     def do_POST(self) -> None:
         if self.path.rstrip("/") == "/reset":
@@ -304,8 +415,9 @@ class SinkServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
 
-    def __init__(self, host: str, port: int, max_body: int = MAX_BODY_BYTES, faults: Faults | None = None) -> None:
-        self.verifier = TraceVerifier()
+    def __init__(self, host: str, port: int, max_body: int = MAX_BODY_BYTES, faults: Faults | None = None,
+                 record_traces: int = RECORD_TRACES) -> None:
+        self.verifier = TraceVerifier(record_traces)
         self.max_body = max_body
         self.faults = faults or Faults()
         super().__init__((host, port), SinkHandler)
@@ -341,6 +453,15 @@ def _window(text: str) -> tuple[float, float]:
     return window
 
 
+def _watch_parent(pid: int, interval: float = 0.5) -> None:
+    """Exit the process as soon as ``pid`` is no longer our parent: Locust died (SIGKILL included) and nobody
+    will ever stop us. Polling getppid() works wherever the parent dies, with no signal to miss."""
+    while os.getppid() == pid:
+        time.sleep(interval)
+    print("otel-locust-sink: parent process gone, exiting", file=sys.stderr, flush=True)
+    os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``otel-locust-sink``: receive OTLP/HTTP traces, verify them, print what arrived."""
     parser = argparse.ArgumentParser(prog="otel-locust-sink", description=main.__doc__)
@@ -350,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="largest accepted body, after decompression (default 64)")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between progress lines; 0 for none")
     parser.add_argument("--json", action="store_true", help="print the final counts as JSON")
+    parser.add_argument("--record-traces", type=int, default=RECORD_TRACES,
+                        help="recent traces remembered for GET /traces/{id} (read-back), LRU (default 200000)")
+    parser.add_argument("--parent-pid", type=int, default=0,
+                        help="exit when this process is gone (the embedded sink watches Locust)")
     faults = parser.add_argument_group("fault injection (per request; faulty requests are not stored)")
     faults.add_argument("--fail-rate", type=_fraction, default=0.0, help="share of requests answered --fail-status")
     faults.add_argument("--fail-status", type=int, default=503, help="status of injected failures (default 503)")
@@ -367,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     fault_plan = Faults(args.fail_rate, args.fail_status, args.retry_after, args.latency_ms, args.outage,
                         args.reset_rate, args.partial_rate, args.fault_seed)
     try:
-        server = SinkServer(args.host, args.port, int(args.max_body_mb * 1024 * 1024), fault_plan)
+        server = SinkServer(args.host, args.port, int(args.max_body_mb * 1024 * 1024), fault_plan,
+                            max(1, args.record_traces))
     except OSError as exc:
         print(f"otel-locust-sink: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -376,6 +502,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    if args.parent_pid:
+        threading.Thread(target=_watch_parent, args=(args.parent_pid,), daemon=True).start()
     while not stop.wait(args.interval or None):
         print(_format(server.verifier.snapshot()), flush=True)
     server.shutdown()

@@ -83,9 +83,14 @@ class ProfileInstrumentation(Instrumentation):
 
     # -- encoding ---------------------------------------------------------------------------------------------
 
-    def encode(self, trace: PlannedTrace, end_ns: int | None = None) -> EncodedTrace:
+    def encode(self, trace: PlannedTrace, end_ns: int | None = None, start_ns: int | None = None,
+               scale: float = 1.0) -> EncodedTrace:
+        """As :meth:`Instrumentation.encode`: the root ends now, or the trace starts at ``start_ns`` (real time)."""
+        if scale != 1.0:
+            for span in trace.spans:
+                span.start, span.end = int(span.start / scale), int(span.end / scale)
         nodes = layout(trace, self.profile.structure)
-        base = (end_ns or time.time_ns()) - nodes[0].end
+        base = start_ns if start_ns is not None else (end_ns or time.time_ns()) - nodes[0].end
         getrandbits = self._ids.getrandbits
         trace_id = getrandbits(128).to_bytes(16, "big")
         span_ids = [(getrandbits(63) + 1).to_bytes(8, "big") for _ in nodes]
@@ -95,7 +100,8 @@ class ProfileInstrumentation(Instrumentation):
             chunks, size = self._node(ctx, node, len(nodes))
             chunk_lists.append(otlp.wrap_span(chunks, size))
             sizes.append(len(chunks[0]) + size)
-        return EncodedTrace(chunk_lists, sizes, trace_id, len(nodes), depth(nodes), ctx.log_records)
+        return EncodedTrace(chunk_lists, sizes, trace_id, len(nodes), depth(nodes), ctx.log_records,
+                            ends=[node.end for node in nodes])
 
     def _node(self, ctx: Ctx, node: Node, count: int) -> tuple[list[bytes], int]:
         name_field, static, keys = self._static_of(node)

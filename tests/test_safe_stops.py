@@ -1,0 +1,94 @@
+"""Safe stops with the embedded sink: real headless Locust runs, real signals to their process group.
+
+The sink runs in its own session, so Ctrl-C (SIGINT to the terminal's process group) reaches Locust only; the
+plugin still reads the sink's counts at quit. And the sink never outlives Locust: SIGKILL Locust, the sink exits.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .helpers import LOCUSTFILE, summary
+
+pytestmark = pytest.mark.e2e
+
+
+def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, Path]:
+    log = tmp_path / "locust.log"
+    proc = subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--headless", "-u", "2", "-r", "2",
+                             "-t", "120s", "--otel-pace", "0.2", "--otel-summary", "summary.json", *args],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=open(log, "w"),  # noqa: SIM115
+                            start_new_session=True)
+    return proc, log
+
+
+def _wait_for(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def _sink_pid(locust_pid: int) -> int:
+    children = Path(f"/proc/{locust_pid}/task/{locust_pid}/children").read_text().split()
+    for child in map(int, children):
+        if "otel_locust.sink" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"):
+            return child
+    return 0
+
+
+def _gone(pid: int) -> bool:
+    """The process no longer runs (a zombie nobody reaped counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _running(proc: subprocess.Popen, log: Path) -> int:
+    """Wait until traces flow through the embedded sink; returns the sink's pid."""
+    _wait_for(lambda: "embedded sink listening" in log.read_text(), 60, "the embedded sink")
+    pid = _wait_for(lambda: _sink_pid(proc.pid), 10, "the sink process")
+    time.sleep(2)  # let traces flow for a moment (nothing is asserted about speed)
+    return pid
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_to_the_process_group_leaves_the_sink_counts_in_the_summary(tmp_path, sig):
+    proc, log = _start(tmp_path)
+    try:
+        sink = _running(proc, log)
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    data = summary(tmp_path / "summary.json")
+    assert "sink" in data, log.read_text()[-2000:]
+    delivered = data["total"]["traces"]["delivered"]
+    assert delivered > 0
+    assert data["sink"]["traces_complete"] == delivered
+    assert data["sink"]["spans_received"] == data["total"]["spans"]["delivered"]
+    _wait_for(lambda: _gone(sink), 30, "the sink to stop with Locust")
+
+
+def test_the_sink_never_outlives_a_killed_locust(tmp_path):
+    proc, log = _start(tmp_path)
+    try:
+        sink = _running(proc, log)
+        proc.kill()  # SIGKILL: no handler runs, nobody stops the sink
+        proc.wait(timeout=30)
+        _wait_for(lambda: _gone(sink), 30, "the orphaned sink to exit")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
