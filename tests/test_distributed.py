@@ -35,7 +35,7 @@ def test_master_and_two_workers_sum_to_what_the_sink_received(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
     _check_account(data)
-    assert data["workers"] == {"reported": 2, "lost": []}
+    assert data["workers"] == {"reported": 2, "lost": [], "unknown_traces_estimate": 0}
     assert set(data["scenarios"]) == {"simple_query", "delegated_booking"}, "the master's options reached workers"
     assert all("Traceback" not in e for e in errors)
 
@@ -62,12 +62,13 @@ def test_losing_a_worker_does_not_stop_the_others_and_the_summary_says_so(tmp_pa
     import time
 
     time.sleep(11)  # let the test start and run (workers report every 3 s), then lose one without a goodbye
-    workers[0].kill()
+    workers[0].kill()  # whether it had reported yet depends on how fast it started: the asserts allow both
     _, stderr = master.communicate(timeout=120)
     workers[1].wait(timeout=60)
     assert master.returncode == 0, stderr[-2000:]
     data = summary(tmp_path / "summary.json")
-    assert len(data["workers"]["lost"]) == 1 and data["workers"]["reported"] == 2
+    assert len(data["workers"]["lost"]) == 1 and data["workers"]["reported"] in (1, 2)
+    assert data["workers"]["unknown_traces_estimate"] >= 0
     traces = data["total"]["traces"]
     assert traces["delivered"] > 20, "the other worker kept going"
     assert data["sink"]["traces_complete"] >= traces["delivered"], "the lost worker's last traces arrived unaccounted"

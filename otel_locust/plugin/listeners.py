@@ -26,7 +26,7 @@ from typing import Any
 import gevent
 
 from otel_locust.export.readback import stop_wait
-from otel_locust.plugin.charts import start_sampling
+from otel_locust.plugin.charts import report_html, start_sampling
 from otel_locust.plugin.options import ConfigError, add_arguments, settings_from
 from otel_locust.plugin.report import loss
 from otel_locust.plugin.runtime import Runtime
@@ -96,12 +96,27 @@ def _on_init(environment: Environment, **_: Any) -> None:
         _fail_config(exc)
     runtime.prepare_pools(settings)
     if settings.platform.embedded_sink and not options.otel_endpoint:
-        try:
-            runtime.sink = EmbeddedSink(extra_args=options.otel_sink_args)
-        except ValueError as exc:
-            _fail_config(ConfigError(f"--otel-sink-args: the sink refused them: {exc}"))
-        options.otel_sink_url = runtime.sink.url  # travels to workers inside the spawn message
+        runtime.sink = _start_sink(environment)
+        options.otel_sink_url = runtime.sink.url
+        options.otel_sink_remote_port = runtime.sink.port  # workers send to the master's address on this port
         logger.info("otel-locust: embedded sink listening on %s", runtime.sink.url)
+
+
+def _start_sink(environment: Environment) -> EmbeddedSink:
+    """The embedded sink: on 127.0.0.1 for a local run; for a master, where the master listens
+    (``--master-bind-host``) on ``--otel-sink-port``, so workers on other hosts can reach it."""
+    options = environment.parsed_options
+    host, port = "127.0.0.1", 0
+    if isinstance(environment.runner, MasterRunner):
+        bind = str(getattr(options, "master_bind_host", "*") or "*")
+        host, port = ("0.0.0.0" if bind in ("*", "") else bind), int(getattr(options, "otel_sink_port", 4318))
+    try:
+        return EmbeddedSink(host=host, port=port, extra_args=options.otel_sink_args)
+    except ValueError as exc:
+        if "cannot listen" in str(exc):
+            _fail_config(ConfigError(f"--otel-sink-port: {exc.args[0].split(': ', 1)[-1]}"))
+        _fail_config(ConfigError(f"--otel-sink-args: the sink refused them: {exc}"))
+        raise
 
 
 def _on_drained(environment: Environment, msg: Any, **_: Any) -> None:
@@ -191,6 +206,15 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         runtime.settings = settings
 
 
+def _point_worker_at_sink(environment: Environment) -> None:
+    """Worker: the master's embedded sink is at the address this worker reached the master on."""
+    options = environment.parsed_options
+    port = getattr(options, "otel_sink_remote_port", 0)
+    if isinstance(environment.runner, WorkerRunner) and port and not getattr(options, "otel_endpoint", ""):
+        host = str(getattr(options, "master_host", "127.0.0.1"))
+        options.otel_sink_url = f"http://{host}:{port}/v1/traces"
+
+
 def _refuse_test(environment: Environment, runtime: Runtime, exc: ConfigError) -> None:
     """Options that failed validation when a test starts (typed in the web UI, or a worker's environment).
 
@@ -237,7 +261,7 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
     try:
         if runtime.settings is not None:
             runtime.finish_readback()
-            summary = runtime.finish()
+            summary = runtime.finish(report_html(runtime.charts))
             if loss(summary) > runtime.settings.max_loss:
                 logger.error("otel-locust: %.2f%% of traces were lost (failed, dropped or unconfirmed%s), above "
                              "--otel-max-loss %.2f%%", loss(summary) * 100,

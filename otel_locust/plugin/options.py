@@ -84,6 +84,9 @@ def add_arguments(parser: Any) -> None:
     opt("--otel-profile-seconds", 300.0, "duration of the ramp and spike profiles", type=float)
     opt("--otel-service-name", "travel-agent", "service.name of the generated traces")
     opt("--otel-summary", "", "write the end-of-run JSON summary to this path", ui=False)
+    opt("--otel-sink-port", 4318, "distributed runs with the embedded sink: the port it listens on, on the "
+                                  "master's --master-bind-host, so workers on other hosts reach it (0: any free "
+                                  "port); local runs use a free port on 127.0.0.1", type=int, ui=False)
     opt("--otel-sink-args", "", "more otel-locust-sink options for the embedded sink, e.g. fault injection: "
                                 "'--fail-rate 0.1 --fail-status 503 --retry-after 1'", ui=False)
     opt("--otel-framework", "semconv", "send what this agent framework's instrumentation sends (span names, "

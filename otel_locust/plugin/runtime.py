@@ -39,13 +39,13 @@ from otel_locust.export.readback.stats import loss_verdict
 from otel_locust.export.readback.stats import public as readback_public
 from otel_locust.export.retry import RetryPolicy
 from otel_locust.export.transport import Transport
-from otel_locust.plugin.charts import SeriesSampler, report_html
 from otel_locust.plugin.options import Settings
 from otel_locust.plugin.report import add_to_report, build_summary, format_table, rows_csv, trace_rows
 from otel_locust.plugin.tasks import scenario_taskset
 from otel_locust.sink.embedded import EmbeddedSink
 
 logger = logging.getLogger("otel_locust")
+UNNOTICED_S = 6.0  # a lost worker: its last report interval (3 s) plus Locust's heartbeat liveness (3 s)
 
 
 class Session:
@@ -114,6 +114,8 @@ class Runtime:
         self._tasksets: dict[str, type] = {}
         self.closing = False  # set when the test stops: users start no new trace
         self.reporting_workers: set[str] = set()  # master: workers that sent trace counts this test
+        #: master: per worker, (first report, last report, traces generated) on the monotonic clock
+        self.worker_pace: dict[str, tuple[float, float, int]] = {}
         self.awaiting: set[str] = set()  # master: workers asked to drain that have not answered yet
         self.all_drained = gevent.event.Event()
         #: called with each trace's ticket when its last span is settled (read-back hooks in here)
@@ -124,7 +126,7 @@ class Runtime:
         self.window = RunWindow()  # when this test started and stopped, for rates
         self.peak_users = 0  # open model: the declared peak user count (the master's, sent to workers)
         self.peak_follower: gevent.Greenlet | None = None
-        self.charts: SeriesSampler | None = None  # master/local: the series over time (plugin/charts.py)
+        self.charts: Any = None  # master/local: the charts' SeriesSampler (plugin/charts.py sets it)
         self.readback: ReadbackPoller | None = None  # this process's poller (not on the master)
         self.readback_stats = ReadbackStats()  # on the master: the sum of the workers' read-back counters
 
@@ -275,10 +277,14 @@ class Runtime:
             data["otel_locust_readback"] = self.readback_stats.take()
 
     def worker_report(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
-        """Master: add a worker's delta."""
+        """Master: add a worker's delta (and remember its pace, to estimate what a lost worker never reported)."""
         if data.get("otel_locust"):
-            self.stats.merge(data["otel_locust"])
+            delta = data["otel_locust"]
+            self.stats.merge(delta)
             self.reporting_workers.add(client_id)
+            generated = sum(entry["traces"]["generated"] for entry in delta.values())
+            first, _, total = self.worker_pace.get(client_id, (time.monotonic(), 0.0, 0))
+            self.worker_pace[client_id] = (first, time.monotonic(), total + generated)
         if data.get("otel_locust_readback"):
             self.readback_stats.merge(data["otel_locust_readback"])
 
@@ -346,8 +352,9 @@ class Runtime:
 
     # -- end of run -----------------------------------------------------------------------------------------
 
-    def finish(self) -> dict[str, Any]:
-        """Read the sink, print the table, write the summary; returns the summary."""
+    def finish(self, charts_html: str = "") -> dict[str, Any]:
+        """Read the sink, print the table, write the summary and reports (``charts_html`` goes into the HTML
+        report); returns the summary."""
         sink_stats = None
         if self.sink is not None:
             try:
@@ -361,16 +368,30 @@ class Runtime:
         runner = self.environment.runner
         if isinstance(runner, MasterRunner):
             lost = sorted(c.id for c in runner.clients.all if c.state == STATE_MISSING)
-            summary["workers"] = {"reported": len(self.reporting_workers), "lost": lost}
+            unknown = self.unreported_estimate(lost)
+            summary["workers"] = {"reported": len(self.reporting_workers), "lost": lost,
+                                  "unknown_traces_estimate": unknown}
             if lost:
-                logger.warning("otel-locust: %d worker(s) went missing; what they generated after their last report "
-                               "(up to 3 s) is not in this account", len(lost))
+                logger.warning("otel-locust: %d worker(s) went missing; about %d trace(s) they generated after their "
+                               "last report are unknown (estimated from their rate) and not in this account",
+                               len(lost), unknown)
         print("\n" + format_table(summary), flush=True)
         if self.settings and self.settings.summary_path:
             with open(self.settings.summary_path, "w", encoding="utf-8") as handle:
                 json.dump(summary, handle, indent=2)
-        self._write_reports(trace_rows(self.stats, None, sink_stats))
+        self._write_reports(trace_rows(self.stats, None, sink_stats), charts_html)
         return summary
+
+    def unreported_estimate(self, lost: list[str]) -> int:
+        """Traces the lost workers likely generated after their last report: their rate over the time until Locust
+        would have noticed them gone (a report interval plus the heartbeat liveness), or the end of the test."""
+        end = self.window.stopped or time.monotonic()
+        estimate = 0.0
+        for worker in lost:
+            first, last, generated = self.worker_pace.get(worker, (0.0, 0.0, 0))
+            if last > first:
+                estimate += generated / (last - first) * min(max(0.0, end - last), UNNOTICED_S)
+        return round(estimate)
 
     def rates(self) -> dict[str, Any]:
         """Target, achieved start and delivered rates over the whole test (traces per second)."""
@@ -396,7 +417,7 @@ class Runtime:
                 "scenarios": {name: readback_public(entry) for name, entry in sorted(stats.scenarios.items())},
                 "loss": loss_verdict(total, summary["total"]["traces"], summary["total"].get("dropped_loss", 0))}
 
-    def _write_reports(self, rows: list[dict[str, Any]]) -> None:
+    def _write_reports(self, rows: list[dict[str, Any]], charts_html: str) -> None:
         """The trace table beside Locust's own reports: in the ``--html`` file and as ``PREFIX_traces.csv``.
 
         Written at quit time, so the numbers are final (Locust's own CSV misses a run's last moments).
@@ -407,7 +428,7 @@ class Runtime:
             with open(html_file, encoding="utf-8") as handle:
                 page = handle.read()
             with open(html_file, "w", encoding="utf-8") as handle:
-                handle.write(add_to_report(page, rows, report_html(self.charts)))
+                handle.write(add_to_report(page, rows, charts_html))
         csv_prefix = getattr(options, "csv_prefix", None)
         if csv_prefix:
             with open(f"{csv_prefix}_traces.csv", "w", encoding="utf-8", newline="") as handle:

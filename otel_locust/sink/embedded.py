@@ -23,7 +23,7 @@ from typing import Any
 class EmbeddedSink:
     """A ``python -m otel_locust.sink`` child bound to a free port on ``host``."""
 
-    def __init__(self, host: str = "127.0.0.1", extra_args: str = "") -> None:
+    def __init__(self, host: str = "127.0.0.1", extra_args: str = "", port: int = 0) -> None:
         """Start the sink; ``extra_args`` are more ``otel-locust-sink`` options (fault injection, limits).
 
         Raises ValueError with the sink's own one-line complaint when it refuses the arguments.
@@ -31,7 +31,7 @@ class EmbeddedSink:
         # stderr to a file, never a pipe: a full pipe would block the sink; closed in stop()
         self._errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "otel_locust.sink", "--host", host, "--port", "0", "--interval", "0", "--json",
+            [sys.executable, "-m", "otel_locust.sink", "--host", host, "--port", str(port), "--interval", "0", "--json",
              "--parent-pid", str(os.getpid()), *shlex.split(extra_args)], stdout=subprocess.PIPE,
             stderr=self._errors, text=True, start_new_session=True)
         self.pid = self._proc.pid
@@ -42,7 +42,10 @@ class EmbeddedSink:
             self._errors.seek(0)
             complaint = [ln for ln in self._errors.read().splitlines() if ln.strip()]
             raise ValueError(complaint[-1] if complaint else line.strip() or "the sink exited without a word")
-        self.url = line.rsplit(" ", 1)[1].strip()
+        listening = line.rsplit(" ", 1)[1].strip()
+        self.port = int(listening.rsplit(":", 1)[1].split("/", 1)[0])
+        # bound to every address: this process reaches it on loopback
+        self.url = listening.replace("//0.0.0.0:", "//127.0.0.1:")
         self._base = self.url.rsplit("/v1/traces", 1)[0]
 
     def stats(self, timeout: float = 5.0) -> dict[str, Any]:
