@@ -51,7 +51,8 @@ def options_namespace(**overrides: Any) -> argparse.Namespace:
     values = dict(otel_platform="sink", otel_endpoint="", otel_headers="", otel_api_key="", otel_project="",
                   otel_dialects="", otel_max_request_mb=0.0, otel_mix="", otel_seed=-1, otel_pace=1.0,
                   otel_compression="none", otel_max_in_flight=256, otel_timeout=10.0, otel_retry_seconds=30.0,
-                  otel_max_loss=0.0,
+                  otel_max_loss=0.0, otel_payload="realistic", otel_turns="1-5", otel_think_seconds=20.0,
+                  otel_error_rate=0.03,
                   otel_service_name="travel-agent", otel_summary="", otel_scenarios="", otel_sink_args="")
     values.update(overrides)
     return argparse.Namespace(**values)

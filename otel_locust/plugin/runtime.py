@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ import gevent.event
 
 from otel_locust.encoding.dialects import DIALECTS
 from otel_locust.encoding.instrument import Instrumentation
+from otel_locust.engine.conversation import Conversation
 from otel_locust.engine.planner import Planner
 from otel_locust.engine.pools import pools_for
 from otel_locust.engine.scenario import Scenario
@@ -41,21 +43,27 @@ logger = logging.getLogger("otel_locust")
 
 
 class Session:
-    """One user's identity: its content RNG, planner, user id and conversation (a few traces per session)."""
+    """One user's identity: its content RNG, planner, user id and current conversation (``--otel-turns`` traces,
+    see :mod:`otel_locust.engine.conversation`; its carried history is bounded by the payload tier)."""
 
-    def __init__(self, planner: Planner, rng: random.Random) -> None:
+    def __init__(self, planner: Planner, rng: random.Random, turns: tuple[int, int] = (1, 5),
+                 think_seconds: float = 0.0) -> None:
         self.planner = planner
         self._rng = rng
         self.user_id = f"user_{rng.getrandbits(48):012x}"
-        self.conversation_id = ""
-        self._turns_left = 0
+        self._turns = turns
+        self._think = think_seconds
+        self.conversation: Conversation | None = None
 
-    def next_conversation(self) -> str:
-        if self._turns_left <= 0:
-            self.conversation_id = f"conv_{self._rng.getrandbits(64):016x}"
-            self._turns_left = self._rng.randint(1, 5)
-        self._turns_left -= 1
-        return self.conversation_id
+    def next_conversation(self) -> Conversation:
+        """The conversation the user's next trace continues: the current one, or a new one when it is done.
+
+        Rate mode may check ``conversation.ready(time.monotonic())`` first (the think time has passed); pace
+        mode does not wait for it."""
+        if self.conversation is None or self.conversation.done:
+            self.conversation = Conversation.start(self._rng, self.user_id, self._turns, self.planner.tier,
+                                                   self._think)
+        return self.conversation
 
 
 def transport_for(settings: Settings) -> Transport:
@@ -133,15 +141,19 @@ class Runtime:
             rng = random.Random(f"{settings.seed}:{worker}:{number}")
         else:
             rng = random.Random()
-        return Session(Planner(pools_for(settings.pack.content, self._pools_seed), rng), rng)
+        planner = Planner(pools_for(settings.pack.content, self._pools_seed), rng, settings.tier, settings.error_rate)
+        return Session(planner, rng, settings.turns, settings.think_seconds)
 
     def emit(self, session: Session, scenario: Scenario) -> gevent.Greenlet:
         """Plan, encode and account one trace and start its export; returns the export's greenlet."""
         if self.closing or self.settings is None or self.instrumentation is None or self.exporter is None:
             raise StopUser()
         settings, instrumentation = self.settings, self.instrumentation
-        trace = session.planner.plan(scenario, session.next_conversation(), session.user_id)
-        encoded = instrumentation.encode(trace)
+        conversation = session.next_conversation()
+        trace = session.planner.plan(scenario, conversation=conversation)
+        end_ns = conversation.end_ns(trace.spans[0].end, time.time_ns())
+        conversation.emitted(time.monotonic(), end_ns)
+        encoded = instrumentation.encode(trace, end_ns)
         requests = instrumentation.requests(encoded, settings.max_request_bytes)
         self.stats.generated(scenario.name, len(trace.spans), trace.depth, sum(len(r.body) for r in requests))
         ticket = TraceTicket(self.stats, scenario.name, len(trace.spans), encoded.trace_id, trace.depth,
