@@ -40,7 +40,7 @@ REPLANNER = Agent(
         Loop((
             Parallel((Delegate(LEG_CHECKER), Delegate(LEG_CHECKER), Delegate(LEG_CHECKER))),
             Maybe(0.25, (ToolRound((LOOKUP_POLICY,), thought="thought"),)),
-        ), 10, 30),
+        ), 8, 24),
         ToolRound((BOOK,), thought="thought"),
         Answer("answer.long"),
     ))
@@ -49,7 +49,7 @@ SCENARIO = Scenario(
     name="itinerary_replanning",
     description="a long-running re-planner: dozens of leg checks over a growing, compacted context",
     weight=0,
-    tier_weights=(("production", 4), ("stress", 10)),
+    tier_weights=(("production", 6), ("stress", 10)),
     question="question.replan",
     agent=REPLANNER,
 )
