@@ -44,5 +44,5 @@ PRODUCTION = Tier("production", carry_tools=True, history_limit=480 * KB, compac
                   system_extra=9 * KB, loop_scale=1.0)
 STRESS = Tier("stress", carry_tools=True, history_limit=640 * KB, compact_at=560 * KB, view_limit=48 * KB,
               doc_median=14 * KB, doc_sigma=1.35, doc_max=4 * MB, huge_p=0.05, huge=(5 * MB, 20 * MB),
-              system_extra=12 * KB, loop_scale=25.0)
+              system_extra=12 * KB, loop_scale=60.0)
 TIERS = {tier.name: tier for tier in (REALISTIC, PRODUCTION, STRESS)}
