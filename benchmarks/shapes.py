@@ -154,6 +154,8 @@ def main() -> int:
            "-u", str(args.users), "-r", str(args.users), "-t", f"{args.seconds}s", "--otel-pace", "0",
            "--otel-platform", args.platform, "--otel-endpoint", receiver.url, "--otel-payload", args.payload,
            "--otel-seed", str(args.seed), "--otel-max-request-mb", "1000", "--only-summary", "--loglevel", "WARNING",
+           # the receiver measures each body before it answers: large stress traces take seconds
+           "--otel-timeout", "300", "--otel-max-loss", "1",
            *(["--otel-mix", args.mix] if args.mix else []), *args.extra]
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(cmd, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
