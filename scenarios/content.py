@@ -7,9 +7,10 @@ Scenarios refer to pools by name (``question.simple``, ``result.flights``, ...);
 from __future__ import annotations
 
 import base64
+import random
 from collections.abc import Callable
 
-from otel_locust.engine.pools import Builder, Pools
+from otel_locust.engine.pools import Builder, Pools, RecordMaker
 
 AIRPORTS = [
     ("ATL", "Atlanta"), ("BOS", "Boston"), ("ORD", "Chicago"), ("DFW", "Dallas"), ("DEN", "Denver"),
@@ -70,6 +71,11 @@ SYSTEM_ROLES = {
                       "apply to the proposed trip and answer only with what is allowed, what needs approval and why.",
     "booking_agent": "You are the booking sub-agent for {company}. Hold the chosen offer, re-confirm its price, "
                      "book it with the traveller's stored payment method and return the confirmation.",
+    "trip_replanner": "You are the itinerary re-planning agent for {company}. When a multi-city trip changes, you "
+                      "load the itinerary, hand every affected leg to a leg checker, re-check prices and policy per "
+                      "leg, and keep one consistent itinerary until every leg is confirmed.",
+    "leg_checker": "You are a leg checker for {company}. For one leg of an itinerary, search current options, "
+                   "re-check the fare and the policy that applies, and report what changed and what you recommend.",
     "trip_planner": "You are the trip planning coordinator for {company}. You break a complex trip into flight, hotel "
                     "and ground-transport tasks, hand each to its specialist, and reconcile their results into one "
                     "consistent itinerary.",
@@ -98,6 +104,12 @@ class TravelContent(Pools):
 
     token_fields = TOKEN_FIELDS
 
+    def prepare(self) -> None:
+        self._fields = _Fields(self.fake)
+
+    def record_makers(self) -> dict[str, RecordMaker]:
+        return _record_makers(self._fields)
+
     def builders(self) -> dict[str, Builder]:
         text, data = self.text, self.data
         builders: dict[str, Builder] = {
@@ -105,6 +117,7 @@ class TravelContent(Pools):
             "question.search": lambda: text(self._question_search()),
             "question.booking": lambda: text(self._question_booking()),
             "question.complex": lambda: text(self._question_complex()),
+            "question.replan": lambda: text(self._question_replan()),
             "answer.short": lambda: text(self._answer(2, 4)),
             "answer.medium": lambda: text(self._answer(4, 7)),
             "answer.long": lambda: text(self._answer(7, 12)),
@@ -119,6 +132,9 @@ class TravelContent(Pools):
             "args.book": lambda: data({"option_id": self.fake.bothify("opt-####"),
                                        "traveller": self.fake.name(), "payment_method": "corporate_card",
                                        "loyalty_number": self.fake.bothify("??#######").upper()}),
+            "args.itinerary": lambda: data({"trip_id": self.fake.bothify("T-######"), "include": ["legs",
+                                            "bookings", "fares", "approvals"], "as_of": self._date()}),
+            "result.itinerary": lambda: data(self._itinerary()),
             "result.user": lambda: data(self._user_profile()),
             "result.policy": lambda: data(self._policy()),
             "result.flights": lambda: data(self._flights()),
@@ -189,6 +205,23 @@ class TravelContent(Pools):
                 f"hotel rooms near {f.street_address()}, and {r.randint(1, 3)} rental cars. Budget is about "
                 f"${r.randint(4, 30)},000. Please compare options, book the best package and send me a summary. "
                 f"My assistant {f.name()} ({f.email()}) should be copied.")
+
+    def _question_replan(self) -> str:
+        r, f = self.rng, self.fake
+        cities = [c for _, c in r.sample(AIRPORTS, r.randint(4, 7))]
+        return (f"My {len(cities)}-city trip ({' -> '.join(cities)}) for {r.choice(PURPOSES)} has changed: the "
+                f"{cities[1]} meeting moved to {self._date()} and {r.choice(CARRIERS)[1]} cancelled a connection. "
+                f"Re-plan every affected leg, re-check prices and policy for each, keep {r.choice(PREFERENCES)}, and "
+                f"rebook what needs rebooking. Trip id {f.bothify('T-######')}.")
+
+    def _itinerary(self) -> dict:
+        r, f = self.rng, self.fake
+        return {"trip_id": f.bothify("T-######"), "traveller": f.name(), "status": "changed", "legs": [
+            {"leg": i + 1, "from": r.choice(AIRPORTS)[0], "to": r.choice(AIRPORTS)[0], "date": self._date(),
+             "flight": f"{r.choice(CARRIERS)[0]}{r.randint(10, 2999)}", "hotel": f"{r.choice(HOTEL_BRANDS)} "
+             f"{f.last_name()}", "fare": self._price(90, 2400), "status": r.choice(["confirmed", "cancelled",
+                                                                                     "waitlisted", "changed"])}
+            for i in range(r.randint(3, 8))]}
 
     def _answer(self, low: int, high: int) -> str:
         r = self.rng
@@ -369,3 +402,115 @@ class TravelContent(Pools):
                 "total": {"amount": self._price(120, 5200), "currency": "USD"}, "booked_at": f.iso8601(),
                 "cancellable_until": self._date(), "receipt_email": f.email(),
                 "notes": r.choice(["", "Seat 14C assigned.", "Early check-in requested.", "Loyalty number applied."])}
+
+
+class _Fields:
+    """Field lists for large documents, made by Faker once at start; records then combine them with an RNG."""
+
+    def __init__(self, fake: object) -> None:
+        f = fake
+        self.names = [f.name() for _ in range(300)]  # type: ignore[attr-defined]
+        self.streets = [f.street_address() for _ in range(300)]  # type: ignore[attr-defined]
+        self.last = [f.last_name() for _ in range(300)]  # type: ignore[attr-defined]
+        self.companies = [f.company() for _ in range(120)]  # type: ignore[attr-defined]
+        self.jobs = [f.job() for _ in range(120)]  # type: ignore[attr-defined]
+
+
+def _record_makers(fields: _Fields) -> dict[str, RecordMaker]:
+    """Record makers for the travel pack's documents: a few microseconds each, every record different."""
+
+    def pick(r: random.Random, seq: list | tuple) -> object:
+        return seq[int(r.random() * len(seq))]
+
+    def token(r: random.Random, n: int) -> str:
+        return base64.urlsafe_b64encode(r.randbytes(n)).decode().rstrip("=")
+
+    def date(r: random.Random) -> str:
+        return f"2026-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"
+
+    def remark(r: random.Random) -> str:
+        return pick(r, (
+            lambda: f"{pick(r, fields.names)} rated it {r.randint(1, 5)}/5: {pick(r, AMENITIES)} was "
+                    f"{pick(r, ['great', 'fine', 'disappointing', 'better than expected', 'not available'])}, and the "
+                    f"{pick(r, ['check-in', 'shuttle', 'front desk', 'breakfast', 'room'])} took {r.randint(2, 45)} "
+                    f"minutes.",
+            lambda: f"Fare rule {r.randint(1, 40)}: changes up to {r.choice([2, 6, 24, 48, 72])} hours before "
+                    f"departure cost ${r.randint(0, 300)}; {pick(r, PREFERENCES)} is {pick(r, _TERMS)}.",
+            lambda: f"Booked {r.randint(1, 60)} days ahead by {pick(r, fields.names)} ({pick(r, fields.jobs)}) for "
+                    f"{pick(r, PURPOSES)}; approved by {pick(r, fields.last)} under cost center "
+                    f"CC-{r.randint(1000, 9999)}.",
+            lambda: f"Near {pick(r, fields.streets)}, {r.uniform(0.1, 9):.1f} km from the venue; {r.randint(2, 40)} "
+                    f"rooms left at ${r.uniform(80, 700):.2f} with {pick(r, AMENITIES)}.",
+        ))()
+
+    def fare(r: random.Random) -> bytes:
+        code, name = pick(r, CARRIERS)
+        stops = pick(r, (0, 0, 1, 1, 2))
+        via = ",".join(f'"{pick(r, AIRPORTS)[0]}"' for _ in range(stops))
+        return (f'{{"option_id":"opt-{r.randint(1000, 99999)}","offer_token":"{token(r, r.randint(24, 72))}",'
+                f'"carrier":"{name}","flight_number":"{code}{r.randint(10, 2999)}","origin":"{pick(r, AIRPORTS)[0]}",'
+                f'"destination":"{pick(r, AIRPORTS)[0]}","departure":"{date(r)}T{r.randint(5, 23):02d}:'
+                f'{r.randint(0, 59):02d}","duration_minutes":{r.randint(55, 900)},"stops":{stops},'
+                f'"connections":[{via}],'
+                f'"cabin":"{pick(r, CABINS)}","price":{{"amount":{r.uniform(89, 4200):.2f},"currency":"USD"}},'
+                f'"refundable":{"true" if r.random() < 0.35 else "false"},"seats_left":{r.randint(1, 9)},'
+                f'"rules":"{remark(r)}"}}').encode()
+
+    def hotel(r: random.Random) -> bytes:
+        city = pick(r, AIRPORTS)[1]
+        amenities = ",".join(f'"{a}"' for a in r.sample(AMENITIES, r.randint(1, 4)))
+        return (f'{{"option_id":"opt-{r.randint(1000, 99999)}","rate_key":"{token(r, r.randint(24, 64))}",'
+                f'"name":"{pick(r, HOTEL_BRANDS)} {city} {pick(r, fields.last)}","address":"{pick(r, fields.streets)}",'
+                f'"lat":{r.uniform(-60, 60):.5f},"lon":{r.uniform(-170, 170):.5f},"rating":{r.uniform(2.8, 5):.1f},'
+                f'"reviews":{r.randint(12, 5400)},"nightly_rate":{{"amount":{r.uniform(79, 690):.2f},'
+                f'"currency":"USD"}},'
+                f'"amenities":[{amenities}],"review":"{remark(r)}"}}').encode()
+
+    def car(r: random.Random) -> bytes:
+        make, model, cls = pick(r, CAR_MODELS)
+        return (f'{{"option_id":"opt-{r.randint(1000, 99999)}","quote_token":"{token(r, r.randint(20, 48))}",'
+                f'"company":"{pick(r, RENTAL_COMPANIES)}","vehicle":"{make} {model}","class":"{cls}",'
+                f'"daily_rate":{{"amount":{r.uniform(29, 240):.2f},"currency":"USD"}},'
+                f'"pickup":"{pick(r, fields.streets)}","insurance":"{pick(r, _COVER)}","note":"{remark(r)}"}}').encode()
+
+    def policy(r: random.Random) -> bytes:
+        topic = pick(r, list(POLICY_TOPICS))
+        return (f'{{"section":"{r.randint(1, 12)}.{r.randint(1, 30)}.{r.randint(1, 9)}","topic":"{topic}",'
+                f'"text":"{_fill(r, topic)} {remark(r)}","owner":"{pick(r, fields.names)}","updated":"{date(r)}",'
+                f'"approval_ref":"{token(r, r.randint(24, 60))}"}}'
+                ).encode()
+
+    def trip(r: random.Random) -> bytes:
+        return (f'{{"trip_id":"T-{r.randint(100000, 999999)}","route":"{pick(r, AIRPORTS)[0]}-{pick(r, AIRPORTS)[0]}",'
+                f'"date":"{date(r)}","spend":{r.uniform(150, 6000):.2f},"company":"{pick(r, fields.companies)}",'
+                f'"rating":{r.randint(1, 5)},"receipt":"{token(r, r.randint(16, 40))}",'
+                f'"notes":"{remark(r)}"}}').encode()
+
+    def leg(r: random.Random) -> bytes:
+        code, _ = pick(r, CARRIERS)
+        return (f'{{"leg":{r.randint(1, 400)},"from":"{pick(r, AIRPORTS)[0]}","to":"{pick(r, AIRPORTS)[0]}",'
+                f'"date":"{date(r)}","flight":"{code}{r.randint(10, 2999)}","hotel":"{pick(r, HOTEL_BRANDS)} '
+                f'{pick(r, fields.last)}","fare":{r.uniform(90, 2400):.2f},"status":"{pick(r, _STATUSES)}",'
+                f'"booking_ref":"{token(r, r.randint(12, 36))}","notes":"{remark(r)}"}}').encode()
+
+    def handbook(r: random.Random) -> bytes:
+        topic = pick(r, list(POLICY_TOPICS))
+        guideline = str(pick(r, GUIDELINES)).format(pct=r.randint(10, 40), currency=pick(r, ["USD", "EUR", "GBP"]),
+                                                    pref=pick(r, PREFERENCES), n=r.randint(3, 9))
+        return f"{topic.title()} ({r.randint(1, 12)}.{r.randint(1, 30)}): {_fill(r, topic)} {guideline} {remark(r)}" \
+            .encode()
+
+    return {"fares": fare, "hotels": hotel, "cars": car, "policy": policy, "trips": trip, "itinerary": leg,
+            "handbook": handbook}
+
+
+_COVER = ("basic", "full", "none")
+_TERMS = ("guaranteed", "not guaranteed", "subject to availability")
+_STATUSES = ("confirmed", "changed", "cancelled", "waitlisted")
+
+
+def _fill(r: random.Random, topic: str) -> str:
+    return POLICY_TOPICS[topic].format(
+        carrier=r.choice(CARRIERS)[1], cabin=r.choice(CABINS), n=r.randint(1, 3), kg=r.choice([23, 32]),
+        price=r.randint(30, 400), hours=r.choice([2, 6, 12, 24, 48, 72]), event=r.choice(["check-in", "departure"]),
+        pct=r.randint(10, 100), city=r.choice(AIRPORTS)[1], car_class=r.choice(CAR_MODELS)[2])

@@ -1,6 +1,6 @@
 """One search service (flights, hotels or cars), refined a few times, then the results presented."""
 
-from otel_locust.engine.scenario import Answer, Loop, Maybe, Scenario, ToolRound
+from otel_locust.engine.scenario import Answer, Maybe, Route, Scenario, ToolRound
 
 from .travel import FETCH_USER, LOOKUP_POLICY, SEARCH_BY_SERVICE, assistant
 
@@ -11,8 +11,8 @@ SCENARIO = Scenario(
     question="question.search",
     agent=assistant(
         ToolRound((FETCH_USER,)),
-        Loop((SEARCH_BY_SERVICE,), 1, 2),
+        Route(((3, (SEARCH_BY_SERVICE,)), (2, (SEARCH_BY_SERVICE, SEARCH_BY_SERVICE)))),  # refined once in 2 of 5
         Maybe(0.3, (ToolRound((LOOKUP_POLICY,), thought="thought"),)),
-        Answer("answer.long"),
+        Answer("answer.medium"),
     ),
 )

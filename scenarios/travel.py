@@ -36,31 +36,31 @@ CLAUDE = Model("claude-sonnet-4-5", "anthropic", "claude-sonnet-4-5-20250929", "
 
 FETCH_USER = Tool(
     "fetch_user_info", "Fetch the traveller's profile, loyalty memberships and stored preferences.",
-    "args.user", "result.user", latency_ms=60, sigma=0.4,
+    "args.user", "result.user", latency_ms=60, sigma=0.4, document="trips",
     http=(Http("GET", "/v1/users/{user_id}", "profiles.internal.example"),),
     parameters=_schema(user_id="string: the traveller's id", fields="array: sections of the profile to return"))
 LOOKUP_POLICY = Tool(
     "lookup_policy", "Look up corporate travel policy sections and fare rules by topic.",
-    "args.policy", "result.policy", latency_ms=90, sigma=0.5,
+    "args.policy", "result.policy", latency_ms=90, sigma=0.5, document="policy",
     http=(Http("GET", "/v1/policies/{topic}", "policy.internal.example"),),
     parameters=_schema(topic="string: policy topic", traveller_tier="string: the traveller's approval tier"))
 SEARCH_FLIGHTS = Tool(
     "search_flights", "Search flight offers between two airports for given dates, cabin and passengers.",
-    "args.flights", "result.flights", latency_ms=900, sigma=0.6, fail_rate=0.04,
+    "args.flights", "result.flights", latency_ms=900, sigma=0.6, fail_rate=0.04, document="fares",
     http=(Http("POST", "/v2/shopping/flight-offers", "api.gds.example", share=0.85),),
     parameters=_schema(origin="string: IATA code", destination="string: IATA code", depart_date="string: ISO date",
                        return_date="string: ISO date", cabin="string: cabin class", passengers="integer: count",
                        nonstop_only="boolean: only nonstop flights", max_price="number: upper bound in USD"))
 SEARCH_HOTELS = Tool(
     "search_hotels", "Search hotel availability and rates in a city for given dates.",
-    "args.hotels", "result.hotels", latency_ms=700, sigma=0.6, fail_rate=0.04,
+    "args.hotels", "result.hotels", latency_ms=700, sigma=0.6, fail_rate=0.04, document="hotels",
     http=(Http("GET", "/v3/hotels/availability", "api.hotels.example", share=0.85),),
     parameters=_schema(city="string: city name", check_in="string: ISO date", nights="integer: nights",
                        guests="integer: guests", max_rate="number: nightly cap in USD", near="string: address",
                        amenities="array: required amenities"))
 SEARCH_CARS = Tool(
     "search_cars", "Search rental cars at an airport or city location.",
-    "args.cars", "result.cars", latency_ms=500, sigma=0.5, fail_rate=0.04,
+    "args.cars", "result.cars", latency_ms=500, sigma=0.5, fail_rate=0.04, document="cars",
     http=(Http("GET", "/v1/rentals/search", "api.cars.example", share=0.85),),
     parameters=_schema(pickup_location="string: IATA code or address", pickup_date="string: ISO date",
                        days="integer: rental days", vehicle_class="string: class", driver_age="integer: years"))
@@ -76,6 +76,18 @@ BOOK = Tool(
           Http("POST", "/v1/payments/authorize", "payments.internal.example", share=0.2)),
     parameters=_schema(option_id="string: held offer", traveller="string: full name",
                        payment_method="string: payment method", loyalty_number="string: programme number"))
+
+LOAD_ITINERARY = Tool(
+    "load_itinerary", "Load a trip's itinerary with every leg, booking, fare and approval.",
+    "args.itinerary", "result.itinerary", latency_ms=250, sigma=0.5, document="itinerary",
+    http=(Http("GET", "/v1/trips/{trip_id}/itinerary", "trips.internal.example"),),
+    parameters=_schema(trip_id="string: the trip's id", include="array: sections to return",
+                       as_of="string: ISO date"))
+CHECK_FARE = Tool(
+    "check_fare", "Re-price a held or candidate fare for one date and confirm it is still available.",
+    "args.select", "result.select", latency_ms=220, sigma=0.5,
+    http=(Http("POST", "/v1/holds/reprice", "api.gds.example"),),
+    parameters=_schema(option_id="string: offer id", reason="string: why it is re-checked"))
 
 
 POLICY_AGENT = Agent(

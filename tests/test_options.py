@@ -18,6 +18,13 @@ def test_defaults_give_the_scenarios_own_weights():
     assert settings.platform.name == "sink" and settings.endpoint == ""
 
 
+def test_tier_turns_and_error_rate_are_parsed():
+    settings = settings_from(_options(otel_payload=" Production ", otel_turns="3", otel_error_rate="0.1"))
+    assert settings.tier.name == "production" and settings.turns == (3, 3) and settings.error_rate == 0.1
+    assert "itinerary_replanning" in settings.mix
+    assert settings_from(_options()).turns == (1, 5)
+
+
 def test_otlp_defaults_to_the_standard_endpoint():
     assert settings_from(_options(otel_platform="otlp")).endpoint == "http://localhost:4318/v1/traces"
 
@@ -59,6 +66,12 @@ def test_headers_are_parsed_and_url_decoded():
     ({"otel_readback": True, "otel_platform": "console"}, "--otel-readback", "no read API"),
     ({"otel_readback": True, "otel_platform": "otlp"}, "--otel-readback", "--otel-readback-url"),
     ({"otel_readback_url": "jaeger:16686"}, "--otel-readback-url", "not an http(s) URL"),
+    ({"otel_payload": "huge"}, "--otel-payload", "unknown tier 'huge'"),
+    ({"otel_turns": "5-2"}, "--otel-turns", "MIN 5 is larger than MAX 2"),
+    ({"otel_turns": "0-3"}, "--otel-turns", "at least 1"),
+    ({"otel_turns": "a-b"}, "--otel-turns", "not an integer"),
+    ({"otel_error_rate": 2}, "--otel-error-rate", "at most 1"),
+    ({"otel_think_seconds": -1}, "--otel-think-seconds", "at least 0"),
 ])
 def test_bad_input_names_the_option(overrides, option, fragment):
     with pytest.raises(ConfigError) as info:

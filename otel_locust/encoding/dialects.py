@@ -26,7 +26,8 @@ from otel_locust.engine.scenario import Agent, Http, Model, Tool
 from otel_locust.engine.trace import PlannedSpan, PlannedTrace
 
 _FINISH_REASONS = {reason: otlp.attr_str_array("gen_ai.response.finish_reasons", [reason])
-                   for reason in ("stop", "tool_call", "length", "error")}
+                   for reason in ("stop", "tool_call", "length", "error", "content_filter", "compaction")}
+_COMPACTED = otlp.attr_bool("gen_ai.conversation.compacted", True)
 
 
 def _json_message(role: str, parts: bytes, finish_reason: str | None = None) -> bytes:
@@ -46,7 +47,8 @@ def messages(span: PlannedSpan) -> tuple[bytes, bytes]:
     if not span.input_json:
         if span.kind == "llm":
             span.input_json = b",".join(span.history)
-            span.output_json = _json_message("assistant", span.output, span.finish_reason)
+            # a failed call has no response: an empty output array
+            span.output_json = b"" if span.error else _json_message("assistant", span.output, span.finish_reason)
         else:
             span.input_json = _json_message("user", _text_part(span.task))
             span.output_json = _json_message("assistant", _text_part(span.answer), "stop")
@@ -194,14 +196,17 @@ class GenAI(Dialect):
         if system is None:
             value = b'[{"type":"text","content":' + span.system + b"}]"
             system = self._system_cache[span.system] = otlp.attr_str("gen_ai.system_instructions", value)
+        inputs, outputs = messages(span)
+        if span.error:  # the call failed: what was sent, no response (status and error.type come from the layer)
+            return _append(out, self._conversation(trace) + system) + _array(out, "gen_ai.input.messages", inputs)
         small = (self._conversation(trace) + system
                  + otlp.attr_str("gen_ai.response.id", span.response_id)
                  + _FINISH_REASONS[span.finish_reason]
                  + otlp.attr_int("gen_ai.usage.input_tokens", span.input_tokens)
                  + otlp.attr_int("gen_ai.usage.output_tokens", span.output_tokens)
                  + _usage_details(span) + _STREAM
-                 + otlp.attr_double("gen_ai.response.time_to_first_chunk", round(time_to_first_chunk(span), 3)))
-        inputs, outputs = messages(span)
+                 + otlp.attr_double("gen_ai.response.time_to_first_chunk", round(time_to_first_chunk(span), 3))
+                 + (_COMPACTED if span.compacted else b""))
         return _append(out, small) + _array(out, "gen_ai.input.messages", inputs) + _array(
             out, "gen_ai.output.messages", outputs)
 

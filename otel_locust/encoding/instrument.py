@@ -189,6 +189,7 @@ class Instrumentation:
         if is_root:
             root = (otlp.attr_str("otel_locust.scenario", trace.scenario.name)
                     + otlp.attr_int("otel_locust.trace.span_count", len(trace.spans))
+                    + otlp.attr_int("otel_locust.conversation.turn", trace.turn)
                     + b"".join(dialect.root(trace) for dialect in self.dialects))
             out.append(root)
             size += len(root)
@@ -215,7 +216,8 @@ class Instrumentation:
     @staticmethod
     def _error(span: PlannedSpan, time_ns: int) -> bytes:
         """error.type, an ``exception`` event and status ERROR, as the conventions ask for failed operations."""
-        message = f"{span.tool.name if span.tool else span.kind} failed: {span.error}"
+        subject = span.tool.name if span.tool else f"chat {span.model.name}" if span.model else span.agent.name
+        message = f"{subject} failed: {span.error}"
         event_attrs = (otlp.attr_str("exception.type", span.error or "", b"\x1a")
                        + otlp.attr_str("exception.message", message, b"\x1a"))
         return (otlp.attr_str("error.type", span.error or "") + otlp.span_event("exception", time_ns, event_attrs)

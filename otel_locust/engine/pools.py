@@ -7,12 +7,18 @@ instrumentation layer can splice them into message JSON without calling ``json.d
 
 What the pools hold belongs to a scenario pack (the travel pack's content is in ``scenarios/content.py``): a
 pack subclasses :class:`Pools` and names its builders in :meth:`Pools.builders`.
+
+Large documents (the ``production`` and ``stress`` tiers' tool results of up to 20 MB) are not pool entries:
+:meth:`Pools.document` concatenates distinct records, each made by the pack's record makers from pre-built field
+lists and the caller's RNG (microseconds per record, no Faker). Every record differs, so a long document does not
+repeat chunks that a long-window compressor could find but a 32 KB gzip window could not.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import zlib
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -22,6 +28,7 @@ POOL_SIZE = 256
 SMALL_POOL_SIZE = 48  # pools whose name starts with a prefix in ``Pools.small``: fewer, slower-to-build variants
 
 Builder = Callable[[], bytes]
+RecordMaker = Callable[[random.Random], bytes]  # one JSON object of a large document
 
 
 class Pools:
@@ -39,7 +46,60 @@ class Pools:
         for name, make in self.builders().items():
             size = SMALL_POOL_SIZE if name.startswith(self.small) else POOL_SIZE
             self.entries[name] = [make() for _ in range(size)]
+        self.prepare()
         del self.fake
+        self._records = self.record_makers()
+        self._handbooks: dict[tuple[bytes, int], bytes] = {}
+
+    def prepare(self) -> None:
+        """Build what :meth:`record_makers` needs (field lists from ``self.fake``); runs once, at start."""
+
+    def record_makers(self) -> dict[str, RecordMaker]:
+        """Record kind -> a function making one record of a large document from an RNG (see ``Tool.document``);
+        ``handbook`` makes one paragraph of plain text for long system prompts."""
+        return {}
+
+    def document(self, kind: str, size: int, view_limit: int, rng: random.Random) -> tuple[bytes, bytes]:
+        """A JSON document of about ``size`` bytes of distinct ``kind`` records, and the view a model is shown:
+        its first ``view_limit`` bytes of records, marked truncated (the whole document when it is smaller).
+
+        The records are joined once: the document exists in one copy (plus its records while it is built).
+        """
+        make = self._records[kind]
+        chunks = [b'{"kind":"' + kind.encode() + b'","results":[']
+        total, shown = len(chunks[0]) + 32, 0
+        while total < size:
+            if len(chunks) > 1:
+                chunks.append(b",")
+            record = make(rng)
+            chunks.append(record)
+            total += len(record) + 1
+            if not shown and total >= view_limit:
+                shown = len(chunks)
+        records = (len(chunks) - 1 + 1) // 2
+        chunks.append(b'],"total":%d}' % records)
+        full = b"".join(chunks)
+        if not shown or shown >= len(chunks) - 1:
+            return full, full
+        kept = (shown + 1) // 2
+        view = b"".join(chunks[:shown]) + b'],"total":%d,"shown":%d,"truncated":true}' % (records, kept)
+        return full, view
+
+    def handbook(self, system: bytes, size: int) -> bytes:
+        """``system`` (a JSON string literal) with about ``size`` bytes of handbook paragraphs appended, as long
+        production prompts have; the same prompt always gets the same handbook (built once, then cached)."""
+        key = (system, size)
+        cached = self._handbooks.get(key)
+        if cached is None:
+            make, rng = self._records["handbook"], random.Random(zlib.crc32(system))
+            paragraphs: list[str] = []
+            total = 0
+            while total < size:
+                paragraphs.append(make(rng).decode())
+                total += len(paragraphs[-1]) + 2
+            extra = json.dumps("\n\n" + "\n\n".join(paragraphs), ensure_ascii=False).encode()
+            cached = self._handbooks[key] = system[:-1] + extra[1:]
+        return cached
 
     @classmethod
     def names(cls) -> set[str]:

@@ -44,6 +44,7 @@ class Tool:
     http: tuple[Http, ...] = ()
     fail_rate: float = 0.0  # chance a call fails; the model then retries it once
     parameters: str = '{"type":"object"}'  # JSON schema of the arguments, sent in tool definitions
+    document: str = ""  # record kind of the large document this tool returns in the production/stress tiers
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +54,8 @@ class ToolRound:
     tools: tuple[Tool, ...]
     parallel: bool = False
     thought: str | None = None  # pool of visible reasoning text sent with the tool calls
+    repeat: tuple[int, int] = (1, 1)  # the model asks for the tools this many times at once (uniform)
+    grows: bool = False  # the payload tier scales ``repeat`` (stress fans out far wider)
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +72,7 @@ class Loop:
     body: tuple[Step, ...]
     low: int = 1
     high: int = 3
+    grows: bool = False  # a long-running loop: the payload tier scales its count (stress runs far longer)
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,3 +141,8 @@ class Scenario:
     agent: Agent
     question: str
     weight: float = 1.0
+    tier_weights: tuple[tuple[str, float], ...] = ()  # (tier, weight) where the tier's weight differs
+
+    def weight_in(self, tier: str) -> float:
+        """The scenario's default weight in payload tier ``tier``."""
+        return dict(self.tier_weights).get(tier, self.weight)

@@ -23,6 +23,7 @@ class PlannedSpan:
         "answer",
         "arguments",
         "call_id",
+        "compacted",
         "end",
         "error",
         "finish_reason",
@@ -55,6 +56,7 @@ class PlannedSpan:
         self.tool: Tool | None = None
         self.http: Http | None = None
         self.error: str | None = None  # error.type when the operation failed
+        self.compacted = False  # llm: the history sent was compacted earlier (gen_ai.conversation.compacted)
         # llm
         self.history: tuple[bytes, ...] = ()  # input messages, each a JSON object
         self.history_bytes = 0
@@ -78,10 +80,11 @@ class PlannedSpan:
 
 @dataclass(slots=True)
 class PlannedTrace:
-    """A whole trace: spans (root first), its scenario, and the session it belongs to."""
+    """A whole trace: spans (root first), its scenario, and the session (and turn) it belongs to."""
 
     scenario: Scenario
     spans: list[PlannedSpan]
     depth: int
     conversation_id: str
     user_id: str
+    turn: int = 1  # the trace's turn in its conversation (1-based)

@@ -19,6 +19,7 @@ from otel_locust.encoding.dialects import DIALECTS
 from otel_locust.encoding.profiles import FRAMEWORKS
 from otel_locust.engine.pack import Pack, PackError, load_pack
 from otel_locust.engine.scenario import Scenario
+from otel_locust.engine.tiers import TIERS, Tier
 from otel_locust.export.batch import BatchSettings
 from otel_locust.export.readback import default_sample
 from otel_locust.platforms import MB, PLATFORMS, Platform, PresetError
@@ -103,6 +104,14 @@ def add_arguments(parser: Any) -> None:
         type=float)
     opt("--otel-readback-url", "", "read API base URL: required for otlp (Jaeger or Tempo query URL, e.g. "
                                    "http://localhost:16686); otherwise derived from the endpoint")
+    opt("--otel-payload", "realistic", "payload tier: realistic (SPEC shapes), production (heavy tail: MB traces, "
+                                       "long contexts, a long-running scenario) or stress (limit probes)")
+    opt("--otel-turns", "1-5", "turns per conversation, MIN-MAX (or N); each turn is one trace and carries the "
+                               "history on")
+    opt("--otel-think-seconds", 20.0, "median think time between the turns of a conversation (log-normal); "
+                                      "rate mode only, in pace mode the pace decides", type=float)
+    opt("--otel-error-rate", 0.03, "share of traces with a failure inside (model 429/5xx and retry, tool timeout, "
+                                   "guardrail block, failing sub-agent)", type=float)
     opt("--otel-scenarios", "", "scenario pack: a dotted module path or a directory; default: the travel pack",
         ui=False)
 
@@ -138,6 +147,10 @@ class Settings:
     readback_sample: float = 1.0
     readback_timeout: float = 120.0
     readback_url: str = ""
+    tier: Tier = TIERS["realistic"]
+    turns: tuple[int, int] = (1, 5)
+    think_seconds: float = 20.0
+    error_rate: float = 0.03
 
     @property
     def connections(self) -> int:
@@ -154,13 +167,14 @@ def settings_from(options: argparse.Namespace) -> Settings:
     except PresetError as exc:
         raise ConfigError(str(exc)) from None
     max_mb = _number("--otel-max-request-mb", options.otel_max_request_mb, float, minimum=0.0)
+    tier = parse_tier(getattr(options, "otel_payload", "realistic"))
     return Settings(
         platform=platform,
         endpoint=_endpoint(options.otel_endpoint, platform, getattr(options, "otel_sink_url", "")),
         headers={**preset_headers, **parse_headers(options.otel_headers)},
         dialects=parse_dialects(options.otel_dialects, platform),
         max_request_bytes=int(max_mb * MB) if max_mb else platform.max_request_bytes,
-        mix=parse_mix(options.otel_mix, pack.scenarios),
+        mix=parse_mix(options.otel_mix, pack.scenarios, tier.name),
         pack=pack,
         seed=_number("--otel-seed", options.otel_seed, int, minimum=-1),
         pace=_number("--otel-pace", options.otel_pace, float, minimum=0.0),
@@ -179,6 +193,12 @@ def settings_from(options: argparse.Namespace) -> Settings:
         summary_path=str(options.otel_summary or ""),
         framework=_choice("--otel-framework", getattr(options, "otel_framework", "semconv"), FRAMEWORKS),
         logs_endpoint=_logs_endpoint(str(getattr(options, "otel_logs_endpoint", "") or "").strip()),
+        tier=tier,
+        turns=parse_turns(getattr(options, "otel_turns", "1-5")),
+        think_seconds=_number("--otel-think-seconds", getattr(options, "otel_think_seconds", 20.0), float,
+                              minimum=0.0),
+        error_rate=_number("--otel-error-rate", getattr(options, "otel_error_rate", 0.03), float, minimum=0.0,
+                           maximum=1.0),
         **_readback(options, platform),
     )
 
@@ -231,6 +251,25 @@ def redact(url: str) -> str:
     """A URL shown in an error without user info or query (either may carry a secret)."""
     parts = urllib.parse.urlsplit(url)
     return urllib.parse.urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+
+
+def parse_tier(value: str) -> Tier:
+    """``realistic``, ``production`` or ``stress``."""
+    tier = TIERS.get(str(value).strip().lower())
+    if tier is None:
+        raise ConfigError(f"--otel-payload: unknown tier {str(value)!r}; choose one of {', '.join(TIERS)}")
+    return tier
+
+
+def parse_turns(value: str) -> tuple[int, int]:
+    """``MIN-MAX`` (or ``N``) turns per conversation, 1 <= MIN <= MAX <= 1000."""
+    text = str(value).strip()
+    low, sep, high = text.partition("-")
+    bounds = (_number("--otel-turns", low, int, minimum=1, maximum=1000, what="MIN"),
+              _number("--otel-turns", high if sep else low, int, minimum=1, maximum=1000, what="MAX"))
+    if bounds[0] > bounds[1]:
+        raise ConfigError(f"--otel-turns: MIN {bounds[0]} is larger than MAX {bounds[1]}; write MIN-MAX, e.g. 1-5")
+    return bounds
 
 
 def _platform(name: str) -> Platform:
@@ -286,11 +325,12 @@ def parse_headers(value: str) -> dict[str, str]:
     return headers
 
 
-def parse_mix(value: str, scenarios: dict[str, Scenario]) -> dict[str, int]:
-    """``name=weight,...`` into integer weights (scaled and reduced); empty means the scenarios' own weights."""
+def parse_mix(value: str, scenarios: dict[str, Scenario], tier: str = "realistic") -> dict[str, int]:
+    """``name=weight,...`` into integer weights (scaled and reduced); empty means the scenarios' own weights in
+    the payload tier."""
     text = str(value).strip()
     if not text:
-        raw = {name: float(s.weight) for name, s in scenarios.items() if s.weight > 0}
+        raw = {name: float(s.weight_in(tier)) for name, s in scenarios.items() if s.weight_in(tier) > 0}
     else:
         raw = {}
         for entry in filter(None, (e.strip() for e in text.split(","))):

@@ -25,6 +25,7 @@ import gevent.event
 from otel_locust.encoding.dialects import DIALECTS
 from otel_locust.encoding.instrument import Instrumentation
 from otel_locust.encoding.profiles import instrumentation_for
+from otel_locust.engine.conversation import Conversation
 from otel_locust.engine.planner import Planner
 from otel_locust.engine.pools import pools_for
 from otel_locust.engine.scenario import Scenario
@@ -45,25 +46,47 @@ from otel_locust.plugin.tasks import scenario_taskset
 from otel_locust.sink.embedded import EmbeddedSink
 
 logger = logging.getLogger("otel_locust")
+MAX_OPEN_CONVERSATIONS = 4  # open model: conversations one user keeps going at once
 UNNOTICED_S = 6.0  # a lost worker: its last report interval (3 s) plus Locust's heartbeat liveness (3 s)
 
 
 class Session:
-    """One user's identity: its content RNG, planner, user id and conversation (a few traces per session)."""
+    """One user's identity: its content RNG, planner, user id and current conversation (``--otel-turns`` traces,
+    see :mod:`otel_locust.engine.conversation`; its carried history is bounded by the payload tier)."""
 
-    def __init__(self, planner: Planner, rng: random.Random) -> None:
+    def __init__(self, planner: Planner, rng: random.Random, turns: tuple[int, int] = (1, 5),
+                 think_seconds: float = 0.0) -> None:
         self.planner = planner
         self._rng = rng
         self.user_id = f"user_{rng.getrandbits(48):012x}"
-        self.conversation_id = ""
-        self._turns_left = 0
+        self._turns = turns
+        self._think = think_seconds
+        self.conversation: Conversation | None = None
+        self._open: list[Conversation] = []  # open model: conversations waiting for their next turn
 
-    def next_conversation(self) -> str:
-        if self._turns_left <= 0:
-            self.conversation_id = f"conv_{self._rng.getrandbits(64):016x}"
-            self._turns_left = self._rng.randint(1, 5)
-        self._turns_left -= 1
-        return self.conversation_id
+    def next_conversation(self, now: float | None = None) -> Conversation:
+        """The conversation the user's next trace continues.
+
+        Closed model (``now`` None): the current one, or a new one when it is done; the pace decides when.
+        Open model (``now`` given): an arrival continues the oldest open conversation of this user whose think
+        time has passed (its previous turn ended and the user has read and typed), else starts a new one; a
+        user keeps at most ``MAX_OPEN_CONVERSATIONS`` open (the oldest is abandoned), so history stays bounded.
+        """
+        if now is None:
+            if self.conversation is None or self.conversation.done:
+                self.conversation = self._start()
+            return self.conversation
+        self._open = [c for c in self._open if not c.done]
+        ready = next((c for c in self._open if c.ready(now)), None)
+        if ready is None:
+            ready = self._start()
+            self._open.append(ready)
+            del self._open[:-MAX_OPEN_CONVERSATIONS]
+        self.conversation = ready
+        return ready
+
+    def _start(self) -> Conversation:
+        return Conversation.start(self._rng, self.user_id, self._turns, self.planner.tier, self._think)
 
 
 def transport_for(settings: Settings) -> Transport:
@@ -205,7 +228,8 @@ class Runtime:
             rng = random.Random(f"{settings.seed}:{worker}:{number}")
         else:
             rng = random.Random()
-        return Session(Planner(pools_for(settings.pack.content, self._pools_seed), rng), rng)
+        planner = Planner(pools_for(settings.pack.content, self._pools_seed), rng, settings.tier, settings.error_rate)
+        return Session(planner, rng, settings.turns, settings.think_seconds)
 
     def emit(self, session: Session, scenario: Scenario) -> Callable[[], None]:
         """Plan, encode and account one trace and start its delivery; returns what a closed-model user waits on
@@ -214,15 +238,20 @@ class Runtime:
         if self.closing or self.settings is None or self.instrumentation is None or self.exporter is None:
             raise StopUser()
         settings, instrumentation = self.settings, self.instrumentation
-        trace = session.planner.plan(scenario, session.next_conversation(), session.user_id)
+        conversation = session.next_conversation(time.monotonic() if settings.rate > 0 else None)
+        trace = session.planner.plan(scenario, conversation=conversation)
         if settings.rate > 0 and self.in_flight() >= settings.max_in_flight:
             self.stats.generated(scenario.name, len(trace.spans), trace.depth, 0)
             TraceTicket(self.stats, scenario.name, len(trace.spans)).settle("dropped", len(trace.spans),
                                                                              "backpressure")
             return _nothing
         if self.scheduler is not None:
+            duration_s = trace.spans[0].end / settings.time_scale / 1e9  # the turn ends when the trace has unfolded
+            conversation.emitted(time.monotonic() + duration_s, time.time_ns() + int(duration_s * 1e9))
             return self._unfold(trace, scenario)
-        encoded = instrumentation.encode(trace)
+        end_ns = conversation.end_ns(trace.spans[0].end, time.time_ns())
+        conversation.emitted(time.monotonic(), end_ns)
+        encoded = instrumentation.encode(trace, end_ns)
         requests = instrumentation.requests(encoded, settings.max_request_bytes)
         self.stats.generated(scenario.name, encoded.count, encoded.depth, sum(len(r.body) for r in requests))
         ticket = TraceTicket(self.stats, scenario.name, encoded.count, encoded.trace_id, encoded.depth,

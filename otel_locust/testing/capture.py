@@ -39,6 +39,13 @@ class CaptureReceiver(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1/traces"
 
+    def keep(self, body: bytes, headers: dict[str, str]) -> None:
+        """Store one received body (a subclass may measure it and drop it instead, for long runs)."""
+        with self.lock:
+            self.arrivals.append(time.time())
+            self.bodies.append(body)
+            self.headers_seen.append(headers)
+
     def traces(self) -> dict[bytes, list[Any]]:
         """Spans grouped by trace id, over every body received."""
         grouped: dict[bytes, list[Any]] = defaultdict(list)
@@ -56,10 +63,7 @@ class _CaptureHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
-        with self.server.lock:
-            self.server.arrivals.append(time.time())
-            self.server.bodies.append(body)
-            self.server.headers_seen.append(dict(self.headers.items()))
+        self.server.keep(body, dict(self.headers.items()))
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
         self.send_header("Content-Length", "0")

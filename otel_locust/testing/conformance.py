@@ -24,7 +24,11 @@ REQUIRED = {
     "invoke_agent": ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.agent.name",
                      "gen_ai.conversation.id"),
 }
-PART_FIELDS = {"text": ("content",), "tool_call": ("id", "name", "arguments"), "tool_call_response": ("id", "response")}
+# a failed model call has no response: what was sent, and the error
+FAILED_CHAT = ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model", "gen_ai.input.messages",
+               "gen_ai.conversation.id", "error.type")
+PART_FIELDS = {"text": ("content",), "tool_call": ("id", "name", "arguments"), "tool_call_response": ("id", "response"),
+               "compaction": ("content",)}
 
 
 def attributes(span: Any) -> dict[str, Any]:
@@ -78,14 +82,72 @@ def check_trace(spans: Sequence[Any]) -> list[str]:
     missing = tool_ids - set(seen_calls)
     if missing:
         problems.append(f"{len(missing)} tool spans whose call id no model asked for")
+    return problems + check_failures(spans)
+
+
+def check_failures(spans: Sequence[Any]) -> list[str]:
+    """The shapes of failures and compactions inside a trace (issue 9):
+
+    * a failed model call (status ERROR) has no response and is retried: a later model call of the same agent;
+    * a model call blocked by a guardrail (finish reason ``content_filter``) ends its agent's turn: no later
+      model call of that agent, and the agent span records the error;
+    * a failed sub-agent is reported: a later model call of its parent is told the error;
+    * a compaction (finish reason ``compaction``) returns a compaction part, and the agent's next call sends less
+      and is marked ``gen_ai.conversation.compacted``.
+    """
+    problems: list[str] = []
+    by_id = {s.span_id: s for s in spans}
+    chats: dict[bytes, list[Any]] = {}
+    for span in sorted(spans, key=lambda s: s.start_time_unix_nano):
+        if span.name.startswith("chat "):
+            chats.setdefault(span.parent_span_id, []).append(span)
+    for parent_id, calls in chats.items():
+        for index, call in enumerate(calls):
+            attrs = attributes(call)
+            later = [c for c in calls[index + 1:] if c.start_time_unix_nano >= call.end_time_unix_nano]
+            reasons = attrs.get("gen_ai.response.finish_reasons") or []
+            if call.status.code == STATUS_ERROR:
+                if "gen_ai.output.messages" in attrs:
+                    problems.append(f"{call.name}: a failed call has output messages")
+                if not later:
+                    problems.append(f"{call.name}: a failed model call is not retried")
+            elif "content_filter" in reasons:
+                parent = by_id.get(parent_id)
+                if later:
+                    problems.append(f"{call.name}: the turn goes on after a guardrail block")
+                if parent is None or parent.status.code != STATUS_ERROR:
+                    problems.append(f"{call.name}: the agent blocked by a guardrail does not record it")
+            elif "compaction" in reasons:
+                problems += _check_compaction(call, attrs, later)
+    for span in spans:
+        if span.name.startswith("invoke_agent ") and span.status.code == STATUS_ERROR and span.parent_span_id:
+            told = [c for c in chats.get(span.parent_span_id, []) if c.start_time_unix_nano >= span.end_time_unix_nano
+                    and '"error"' in attributes(c).get("gen_ai.input.messages", "")]
+            if not told:
+                problems.append(f"{span.name}: its parent never hears of the failure")
     return problems
+
+
+def _check_compaction(call: Any, attrs: dict[str, Any], later: list[Any]) -> list[str]:
+    outputs = json.loads(attrs["gen_ai.output.messages"])
+    if not any(p.get("type") == "compaction" for m in outputs for p in m.get("parts", [])):
+        return [f"{call.name}: a compaction without a compaction part"]
+    if later:
+        after = attributes(later[0])
+        if after.get("gen_ai.conversation.compacted") is not True:
+            return [f"{later[0].name}: the call after a compaction is not marked compacted"]
+        if len(after.get("gen_ai.input.messages", "")) >= len(attrs["gen_ai.input.messages"]):
+            return [f"{later[0].name}: the call after a compaction sends no less than before"]
+    return []
 
 
 def _check_span(span: Any, seen_calls: dict[str, str], answered: set[str]) -> list[str]:
     attrs = attributes(span)
     operation = span.name.split(" ", 1)[0]
     expected_kind = {"chat": KIND_CLIENT, "execute_tool": KIND_INTERNAL, "invoke_agent": KIND_INTERNAL}.get(operation)
-    problems = [f"{span.name}: missing {key}" for key in REQUIRED.get(operation, ()) if key not in attrs]
+    failed_chat = operation == "chat" and span.status.code == STATUS_ERROR
+    required = FAILED_CHAT if failed_chat else REQUIRED.get(operation, ())
+    problems = [f"{span.name}: missing {key}" for key in required if key not in attrs]
     if expected_kind is not None:
         if span.kind != expected_kind:
             problems.append(f"{span.name}: kind {span.kind}, expected {expected_kind}")
@@ -94,7 +156,7 @@ def _check_span(span: Any, seen_calls: dict[str, str], answered: set[str]) -> li
     if span.status.code == STATUS_ERROR and ("error.type" not in attrs or not any(
             e.name == "exception" for e in span.events)):
         problems.append(f"{span.name}: error without error.type and an exception event")
-    if operation == "chat" and not problems:
+    if operation == "chat" and not problems and not failed_chat:
         problems += _check_chat(span.name, attrs, seen_calls, answered)
     return problems
 
