@@ -21,7 +21,7 @@ from otel_locust.encoding import otlp
 from otel_locust.encoding.dialects import Dialect
 from otel_locust.encoding.instrument import EncodedTrace, Instrumentation
 from otel_locust.encoding.profiles.layout import Node, Structure, depth, layout
-from otel_locust.encoding.profiles.values import Ctx
+from otel_locust.encoding.profiles.values import Ctx, Shared
 from otel_locust.engine.trace import PlannedTrace
 
 _DIALECT_KIND = {"agent": "agent", "llm": "llm", "tool": "tool", "http": "http"}
@@ -80,6 +80,7 @@ class ProfileInstrumentation(Instrumentation):
         self._logs = {stype: writers.lookup(spec.logs) for stype, spec in profile.spans.items() if spec.logs}
         self._profile_static: dict[tuple[Any, ...], tuple[bytes, bytes, frozenset[str]]] = {}
         self._dialect_keys: dict[tuple[str, str], frozenset[str]] = {}
+        self.shared = Shared()  #: message conversions kept across traces (see ``values``)
 
     # -- encoding ---------------------------------------------------------------------------------------------
 
@@ -89,7 +90,7 @@ class ProfileInstrumentation(Instrumentation):
         getrandbits = self._ids.getrandbits
         trace_id = getrandbits(128).to_bytes(16, "big")
         span_ids = [(getrandbits(63) + 1).to_bytes(8, "big") for _ in nodes]
-        ctx = Ctx(trace, nodes, self._ids, base, trace_id, span_ids)
+        ctx = Ctx(trace, nodes, self._ids, base, trace_id, span_ids, self.shared)
         chunk_lists, sizes = [], []
         for node in nodes:
             chunks, size = self._node(ctx, node, len(nodes))
