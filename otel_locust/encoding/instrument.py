@@ -35,6 +35,7 @@ class EncodedTrace:
     count: int = 0  #: spans sent (a framework profile adds its own spans to the planned ones)
     depth: int = 0
     logs: list[bytes] = field(default_factory=list)  #: encoded log records (``encoding.logs``), if any
+    ends: list[int] = field(default_factory=list)  #: each span's end offset in ns, when it differs from the plan's
 
 
 @dataclass(slots=True, eq=False)

@@ -84,9 +84,20 @@ class ProfileInstrumentation(Instrumentation):
 
     # -- encoding ---------------------------------------------------------------------------------------------
 
-    def encode(self, trace: PlannedTrace, end_ns: int | None = None) -> EncodedTrace:
+    def encode(self, trace: PlannedTrace, end_ns: int | None = None, start_ns: int | None = None,
+               scale: float = 1.0) -> EncodedTrace:
+        """As :meth:`Instrumentation.encode`; ``EncodedTrace.ends`` has each output span's end offset (framework
+        spans included) for batch delivery's real-time scheduler."""
+        if scale != 1.0:
+            for span in trace.spans:  # the planned trace is this call's own: scaling it in place is safe
+                span.start, span.end = int(span.start / scale), int(span.end / scale)
         nodes = layout(trace, self.profile.structure)
-        base = (end_ns or time.time_ns()) - nodes[0].end
+        first = min(node.start for node in nodes)
+        if first < 0:  # framework wrappers start just before the root agent: keep offsets from the trace start
+            for node in nodes:
+                node.start -= first
+                node.end -= first
+        base = start_ns if start_ns is not None else (end_ns or time.time_ns()) - nodes[0].end
         getrandbits = self._ids.getrandbits
         trace_id = getrandbits(128).to_bytes(16, "big")
         span_ids = [(getrandbits(63) + 1).to_bytes(8, "big") for _ in nodes]
@@ -96,7 +107,8 @@ class ProfileInstrumentation(Instrumentation):
             chunks, size = self._node(ctx, node, len(nodes))
             chunk_lists.append(otlp.wrap_span(chunks, size))
             sizes.append(len(chunks[0]) + size)
-        return EncodedTrace(chunk_lists, sizes, trace_id, len(nodes), depth(nodes), ctx.log_records)
+        return EncodedTrace(chunk_lists, sizes, trace_id, len(nodes), depth(nodes), ctx.log_records,
+                            [node.end for node in nodes])
 
     def _node(self, ctx: Ctx, node: Node, count: int) -> tuple[list[bytes], int]:
         name_field, static, keys = self._static_of(node)
