@@ -109,3 +109,44 @@ def test_platforms_without_logs_send_none_and_say_so(tmp_path) -> None:
         assert all(b"gen_ai.client.inference.operation.details" not in body for body in receiver.bodies)
     finally:
         receiver.shutdown()
+
+
+@pytest.mark.backend
+def test_rotel_forwards_every_log_record(tmp_path) -> None:
+    """rotel (a real collector) receives spans and logs over OTLP/HTTP and forwards both to a sink: the sink
+    ends up with every delivered log record, each linked to a span."""
+    import threading
+
+    from otel_locust.sink.server import SinkServer
+
+    from .backends import Server, executable, free_port, wait_until
+
+    sink = SinkServer("127.0.0.1", 0)
+    threading.Thread(target=sink.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    port = free_port()
+    agent = executable("rotel", "lib/python3.11/site-packages/rotel/rotel-agent")
+    rotel = Server([str(agent), "start", "--otlp-http-endpoint", f"127.0.0.1:{port}", "--otlp-grpc-endpoint",
+                    f"127.0.0.1:{free_port()}", "--exporter", "otlp", "--otlp-exporter-protocol", "http",
+                    "--otlp-exporter-endpoint", f"http://127.0.0.1:{sink.server_address[1]}"],
+                   tmp_path / "rotel.log")
+    try:
+        wait_until(lambda: _listening(port), 20, what="rotel to listen")
+        result = run_locust(["--headless", "-u", "3", "-r", "3", "-t", "4s", "--otel-pace", "0.2", *ADK,
+                             "--otel-platform", "otlp", "--otel-endpoint", f"http://127.0.0.1:{port}/v1/traces",
+                             "--otel-summary", "summary.json"], tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        records = summary(tmp_path / "summary.json")["logs"]["records"]
+        assert records["generated"] == records["delivered"] > 0
+        wait_until(lambda: sink.logs.snapshot()["records_received"] == records["delivered"], 60, 0.5,
+                   "rotel to forward every log record")
+        assert sink.logs.snapshot()["records_linked"] == records["delivered"]
+    finally:
+        rotel.stop()
+        sink.shutdown()
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
