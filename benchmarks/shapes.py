@@ -152,6 +152,7 @@ def main() -> int:
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more locust arguments")
     args = parser.parse_args()
     receiver = Measurer()
+    logs_receiver = CaptureReceiver()  # log records (profiles that send them) arrive apart from the spans
     cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "locustfiles" / "agent_mix.py"), "--headless",
            "-u", str(args.users), "-r", str(args.users), "-t", f"{args.seconds}s", "--otel-pace", "0",
            "--otel-platform", args.platform, "--otel-endpoint", receiver.url, "--otel-payload", args.payload,
@@ -159,13 +160,33 @@ def main() -> int:
            # the receiver measures each body before it answers: large stress traces take seconds
            "--otel-timeout", "300", "--otel-max-loss", "1",
            *(["--otel-mix", args.mix] if args.mix else []),
-           *(["--otel-framework", args.framework] if args.framework else []), *args.extra]
+           *(["--otel-framework", args.framework] if args.framework else []),
+           "--otel-logs-endpoint", logs_receiver.url.replace("/v1/traces", "/v1/logs"), *args.extra]
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(cmd, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
     receiver.shutdown()
+    logs_receiver.shutdown()
     print(f"payload tier: {args.payload}")
     report(receiver)
+    _print_logs(logs_receiver, len(receiver.rows))
     return 1 if receiver.problems else 0
+
+
+def _print_logs(receiver: CaptureReceiver, traces: int) -> None:
+    """Log records per trace (median over the traces that have any) and the share of traces with logs."""
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    per_trace: dict[bytes, int] = defaultdict(int)
+    for body in receiver.bodies:
+        for resource in ExportLogsServiceRequest.FromString(body).resource_logs:
+            for scope in resource.scope_logs:
+                for record in scope.log_records:
+                    per_trace[record.trace_id] += 1
+    if not per_trace:
+        print("log records per trace: 0")
+        return
+    print(f"log records per trace: {_fmt(list(per_trace.values()))} on {len(per_trace) / max(1, traces):.0%} of "
+          f"traces, {sum(per_trace.values())} records in {len(receiver.bodies)} requests")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,17 @@ def key_value(key: str, value: Any, field_tag: bytes = ATTRIBUTE) -> bytes:
     return field_tag + varint(len(body)) + body
 
 
+def key_value_array(key: str, elements: Sequence[bytes], field_tag: bytes = ATTRIBUTE) -> bytes:
+    """A KeyValue whose value is an array of already-encoded elements (each ``ArrayValue.values`` entry, i.e.
+    tag 0x0a + length + AnyValue), so elements can be encoded once and reused."""
+    raw = key.encode()
+    size = sum(map(len, elements))
+    array = b"\x2a" + varint(size)  # AnyValue.array_value
+    inner_len = len(array) + size
+    head = b"\x0a" + varint(len(raw)) + raw + b"\x12" + varint(inner_len) + array
+    return b"".join((field_tag, varint(len(head) + size), head, *elements))
+
+
 def log_record(time_ns: int, trace_id: bytes, span_id: bytes, event_name: str, attributes: Sequence[bytes],
                body: bytes = b"", severity: int = SEVERITY_INFO) -> bytes:
     """A complete ``ScopeLogs.log_records`` entry; ``attributes`` are entries tagged :data:`ATTRIBUTE`,

@@ -29,6 +29,16 @@ SHAPES = ("spans", "depth", "kb")
 NOT_LOSS_REASONS = frozenset({"stop"})
 
 
+#: the key under which :meth:`TraceStats.take` ships the log records' account (never a scenario name)
+LOGS_KEY = "__logs__"
+
+
+def blank_logs() -> dict[str, Any]:
+    """The log records' account: the same outcomes as spans, counted per record, and the requests."""
+    return {"records": dict.fromkeys(OUTCOMES, 0), "dropped_by_reason": {}, "failed_by_reason": {},
+            **dict.fromkeys(COUNTERS, 0)}
+
+
 def _blank() -> dict[str, Any]:
     return {"traces": dict.fromkeys(OUTCOMES, 0), "spans": dict.fromkeys(OUTCOMES, 0),
             "dropped_by_reason": {}, "failed_by_reason": {}, "dropped_loss": 0,
@@ -40,6 +50,8 @@ class TraceStats:
 
     def __init__(self) -> None:
         self.scenarios: dict[str, dict[str, Any]] = {}
+        #: log records (profiles that put content in logs): their own account; they never change a trace's outcome
+        self.logs: dict[str, Any] = blank_logs()
 
     def _entry(self, scenario: str) -> dict[str, Any]:
         entry = self.scenarios.get(scenario)
@@ -85,14 +97,42 @@ class TraceStats:
                 entry["failed_requests"] += not ok
                 first = False
 
+    # -- log records ---------------------------------------------------------------------------------------
+
+    def logs_generated(self, records: int) -> None:
+        self.logs["records"]["generated"] += records
+
+    def logs_settled(self, outcome: str, records: int, reason: str = "") -> None:
+        """``records`` log records ended as ``outcome`` (same outcomes and reasons as spans)."""
+        if records <= 0:
+            return
+        self.logs["records"][outcome] += records
+        if outcome in ("dropped", "failed"):
+            reasons = self.logs[f"{outcome}_by_reason"]
+            reasons[reason or "other"] = reasons.get(reason or "other", 0) + records
+
+    def logs_request(self, nbytes: int, ok: bool, retries: int) -> None:
+        logs = self.logs
+        logs["requests"] += 1
+        logs["bytes_sent"] += nbytes
+        logs["retries"] += retries
+        logs["failed_requests"] += not ok
+
     # -- transport ----------------------------------------------------------------------------------------
 
     def take(self) -> dict[str, Any]:
-        """Return the counters and start again from zero (a worker's delta for the master)."""
+        """Return the counters and start again from zero (a worker's delta for the master); the log records'
+        account rides along under :data:`LOGS_KEY` when there is one."""
         taken, self.scenarios = self.scenarios, {}
+        if any(self.logs["records"].values()) or self.logs["requests"]:
+            taken[LOGS_KEY], self.logs = self.logs, blank_logs()
         return taken
 
     def merge(self, other: dict[str, Any]) -> None:
+        other = dict(other)
+        theirs_logs = other.pop(LOGS_KEY, None)
+        if theirs_logs:
+            _merge_logs(self.logs, theirs_logs)
         for scenario, theirs in other.items():
             mine = self._entry(scenario)
             for group in ("traces", "spans"):
@@ -110,6 +150,7 @@ class TraceStats:
 
     def clear(self) -> None:
         self.scenarios = {}
+        self.logs = blank_logs()
 
     # -- views --------------------------------------------------------------------------------------------
 
@@ -119,6 +160,16 @@ class TraceStats:
         for entry in self.scenarios.values():
             total.merge({"total": entry})
         return total.scenarios.get("total", _blank())
+
+
+def _merge_logs(mine: dict[str, Any], theirs: dict[str, Any]) -> None:
+    for outcome, value in theirs.get("records", {}).items():
+        mine["records"][outcome] = mine["records"].get(outcome, 0) + value
+    for group in ("dropped_by_reason", "failed_by_reason"):
+        for reason, value in theirs.get(group, {}).items():
+            mine[group][reason] = mine[group].get(reason, 0) + value
+    for counter in COUNTERS:
+        mine[counter] += theirs.get(counter, 0)
 
 
 class TraceTicket:

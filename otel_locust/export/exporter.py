@@ -9,6 +9,10 @@ counted in :class:`~otel_locust.export.accounting.TraceStats`, not as Locust fai
 A :class:`Shipment` is one request body plus the share of each trace it carries (:class:`Portion`), so the same
 code settles one-request-per-trace exports, traces split to fit a size limit, and batches that mix traces.
 
+Log records (profiles that put content in logs) go to the logs path over their own transport as a
+:class:`LogShipment`, with the same retry rules; each request fires ``request_type="OTLP-LOGS"`` and is counted
+in the log records' own account (``TraceStats.logs``). They never change a trace's outcome.
+
 Exports run in greenlets tracked in a group. At the end of a test they are drained; what is still in flight when
 the drain times out is settled then: spans already on the wire are ``unconfirmed``, spans not yet sent are
 ``dropped`` with reason ``stop``. Nothing is lost without being counted.
@@ -31,6 +35,7 @@ from otel_locust.export.retry import RetryPolicy
 from otel_locust.export.transport import Reply, Transport, Verdict
 
 BATCH_NAME = "batch"
+LOGS_REQUEST_TYPE = "OTLP-LOGS"
 
 
 class ExportError(Exception):
@@ -77,22 +82,55 @@ class Shipment:
         return [Shipment(halves[0], first), Shipment(halves[1], second)]
 
 
+@dataclass(slots=True)
+class LogShipment:
+    """One ExportLogsServiceRequest: its body, how many records, and how to rebuild a body from some of them
+    (``envelope``, e.g. ``Instrumentation.log_request``) when the receiver asks for smaller requests."""
+
+    body: bytes
+    records: int
+    name: str
+    envelope: Callable[[list[bytes]], bytes]
+
+    def halves(self) -> list[LogShipment]:
+        from otel_locust.encoding.logs import split_records
+
+        if self.records < 2:
+            return []
+        records = split_records(self.body)
+        middle = len(records) // 2
+        return [LogShipment(self.envelope(part), len(part), self.name, self.envelope)
+                for part in (records[:middle], records[middle:])]
+
+
 class Exporter:
     """Per-process export machinery: retries, splitting, accounting, request events and the in-flight exports."""
 
     def __init__(self, fire: Callable[..., Any], stats: TraceStats, transport: Transport,
-                 policy: RetryPolicy | None = None, request_limit: int = 0) -> None:
+                 policy: RetryPolicy | None = None, request_limit: int = 0,
+                 logs_transport: Transport | None = None) -> None:
         self._fire = fire
         self._stats = stats
         self.transport = transport
+        self.logs_transport = logs_transport  #: None: log records are not sent (counted dropped, ``not_ingested``)
         self.policy = policy or RetryPolicy()
         self.request_limit = request_limit  # the platform's limit, for the 413 message
         self.in_flight = Group()
         self._rng = random.Random()
 
-    def submit(self, shipments: Sequence[Shipment]) -> gevent.Greenlet:
-        """Start sending ``shipments`` one after another in a tracked greenlet."""
-        return self.in_flight.spawn(self._ship, shipments)
+    def submit(self, shipments: Sequence[Shipment], logs: LogShipment | None = None) -> gevent.Greenlet:
+        """Start sending ``shipments`` one after another in a tracked greenlet, then the trace's ``logs``."""
+        if logs is not None:
+            self._stats.logs_generated(logs.records)
+            if self.logs_transport is None:
+                self._stats.logs_settled("dropped", logs.records, "not_ingested")
+                logs = None
+        return self.in_flight.spawn(self._ship, shipments, logs)
+
+    def close(self) -> None:
+        self.transport.close()
+        if self.logs_transport is not None:
+            self.logs_transport.close()
 
     def drain(self, timeout: float) -> int:
         """Let in-flight exports finish for up to ``timeout`` s; the rest are killed and settled. Returns how many
@@ -102,7 +140,7 @@ class Exporter:
         self.in_flight.kill(block=True, timeout=2)
         return left
 
-    def _ship(self, shipments: Sequence[Shipment]) -> None:
+    def _ship(self, shipments: Sequence[Shipment], logs: LogShipment | None = None) -> None:
         current = 0
         state = _InPost()
         try:
@@ -114,7 +152,54 @@ class Exporter:
                 for portion in shipment.portions:
                     portion.ticket.settle("unconfirmed" if on_wire else "dropped", portion.spans,
                                           "" if on_wire else "stop")
+            if logs is not None:
+                self._stats.logs_settled("dropped", logs.records, "stop")
             raise
+        if logs is not None:
+            self._ship_logs(logs, state)
+
+    def _ship_logs(self, logs: LogShipment, state: _InPost) -> None:
+        """Send one trace's (or one batch's) log records; a kill leaves what is on the wire unconfirmed."""
+        settled = [0]
+        try:
+            self._deliver_logs(logs, state, settled)
+        except gevent.GreenletExit:
+            left = logs.records - settled[0]
+            self._stats.logs_settled("unconfirmed" if state.posting else "dropped", left,
+                                     "" if state.posting else "stop")
+            raise
+
+    def submit_logs(self, logs: LogShipment) -> gevent.Greenlet | None:
+        """Batch delivery: send log records on their own (they are accounted from here on)."""
+        self._stats.logs_generated(logs.records)
+        if self.logs_transport is None:
+            self._stats.logs_settled("dropped", logs.records, "not_ingested")
+            return None
+        return self.in_flight.spawn(self._ship_logs, logs, _InPost())
+
+    def _deliver_logs(self, logs: LogShipment, state: _InPost, settled: list[int]) -> None:
+        assert self.logs_transport is not None
+        wire = self.logs_transport.wire(logs.body)
+        start, t0 = time.time(), time.perf_counter()
+        reply, attempt = self._attempts(self.logs_transport, wire, state)
+        if reply.verdict is Verdict.TOO_LARGE and logs.records > 1:
+            self._stats.logs_request(len(wire) * attempt, False, attempt - 1)
+            for half in logs.halves():
+                self._deliver_logs(half, state, settled)
+            return
+        exception = self._exception(reply, len(wire), logs.records, "log records")
+        self._stats.logs_request(len(wire) * attempt, exception is None, attempt - 1)
+        self._fire(request_type=LOGS_REQUEST_TYPE, name=logs.name, start_time=start,
+                   response_time=(time.perf_counter() - t0) * 1000, response_length=len(wire),
+                   response=reply.body, exception=exception, context={"records": logs.records, "attempts": attempt})
+        if reply.verdict is Verdict.OK:
+            lost = min(reply.rejected, logs.records)
+            self._stats.logs_settled("failed", lost, "partial_success")
+            self._stats.logs_settled("delivered", logs.records - lost)
+        else:
+            outcome, reason = _OUTCOME.get(reply.verdict, ("failed", "refused"))
+            self._stats.logs_settled(outcome, logs.records, reason)
+        settled[0] += logs.records
 
     def _deliver(self, shipment: Shipment, state: _InPost) -> None:
         """Send ``shipment`` (splitting it when it is too large) and settle its spans."""
@@ -126,27 +211,31 @@ class Exporter:
         if reply.verdict is Verdict.OK:
             _settle_accepted(shipment.portions, reply.rejected)
             return
-        outcome, reason = {Verdict.UNCONFIRMED: ("unconfirmed", ""), Verdict.TOO_LARGE: ("failed", "too_large"),
-                           Verdict.RETRY: ("failed", "retries_exhausted")}.get(reply.verdict, ("failed", "refused"))
+        outcome, reason = _OUTCOME.get(reply.verdict, ("failed", "refused"))
         for portion in shipment.portions:
             portion.ticket.settle(outcome, portion.spans, reason)
+
+    def _attempts(self, transport: Transport, wire: bytes, state: _InPost) -> tuple[Reply, int]:
+        """Post ``wire`` until it is answered for good or the retry policy gives up: (last reply, attempts)."""
+        t0 = time.perf_counter()
+        attempt = 0
+        while True:
+            attempt += 1
+            state.posting = True
+            reply = transport.post(wire)
+            state.posting = False
+            if reply.verdict is not Verdict.RETRY or attempt >= self.policy.max_attempts:
+                return reply, attempt
+            delay = self.policy.delay(attempt, reply.retry_after, self._rng)
+            if time.perf_counter() + delay - t0 > self.policy.max_elapsed:
+                return reply, attempt
+            gevent.sleep(delay)
 
     def _send(self, shipment: Shipment, state: _InPost) -> Reply:
         """One request event covering every attempt of ``shipment``."""
         wire = self.transport.wire(shipment.request.body)
         start, t0 = time.time(), time.perf_counter()
-        attempt = 0
-        while True:
-            attempt += 1
-            state.posting = True
-            reply = self.transport.post(wire)
-            state.posting = False
-            if reply.verdict is not Verdict.RETRY or attempt >= self.policy.max_attempts:
-                break
-            delay = self.policy.delay(attempt, reply.retry_after, self._rng)
-            if time.perf_counter() + delay - t0 > self.policy.max_elapsed:
-                break
-            gevent.sleep(delay)
+        reply, attempt = self._attempts(self.transport, wire, state)
         exception = self._exception(reply, len(wire), shipment.request.spans)
         self._stats.request(_byte_shares(shipment.portions, len(wire) * attempt), exception is None, attempt - 1)
         self._fire(request_type="OTLP", name=shipment.name, start_time=start,
@@ -155,17 +244,21 @@ class Exporter:
                    context={"spans": shipment.request.spans, "attempts": attempt})
         return reply
 
-    def _exception(self, reply: Reply, size: int, spans: int) -> Exception | None:
+    def _exception(self, reply: Reply, size: int, spans: int, what: str = "spans") -> Exception | None:
         if reply.verdict is Verdict.OK:
             if not reply.rejected:
                 return None
-            return ExportError(f"partial success: {reply.rejected} of {spans} spans rejected")
+            return ExportError(f"partial success: {reply.rejected} of {spans} {what} rejected")
         if reply.verdict is Verdict.TOO_LARGE:
             limit = f"{self.request_limit} bytes" if self.request_limit else "not documented; see --otel-max-request-mb"
             then = "resent in two halves" if spans > 1 else "a single span cannot be split: failed (too_large)"
             label = reply.message.partition(":")[0] or "too large"
             return ExportError(f"{label}: request of {size} bytes refused (platform limit: {limit}); {then}")
         return ExportError(reply.message or reply.verdict.value)
+
+
+_OUTCOME = {Verdict.UNCONFIRMED: ("unconfirmed", ""), Verdict.TOO_LARGE: ("failed", "too_large"),
+            Verdict.RETRY: ("failed", "retries_exhausted")}
 
 
 class _InPost:

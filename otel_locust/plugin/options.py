@@ -212,6 +212,16 @@ def _logs_endpoint(value: str) -> str:
     return value
 
 
+#: platforms that ingest OTLP logs (``/v1/logs``): our sink, and a generic OTLP receiver (collectors take all
+#: signals). Langfuse documents that logs are not accepted; Phoenix, MLflow and LangSmith document trace ingestion
+#: only; Braintrust's logs path is unconfirmed (reference/dialects.md); the console prints spans only.
+LOG_PLATFORMS = frozenset({"sink", "otlp"})
+
+
+def ingests_logs(platform: Platform) -> bool:
+    return platform.name in LOG_PLATFORMS
+
+
 def logs_url(traces_url: str, explicit: str = "") -> str:
     """Where log records go: ``explicit``, else the traces URL with its ``/v1/traces`` suffix (or, without
     one, its path) replaced by ``/v1/logs``."""

@@ -100,6 +100,10 @@ def build_summary(stats: TraceStats, settings: Settings | None, sink: dict[str, 
     if sink is not None:
         summary["sink"] = {key: sink.get(key, 0) for key in SINK_KEYS}
         summary["sink"]["scenarios"] = sink.get("scenarios", {})
+        if sink.get("logs", {}).get("requests"):
+            summary["sink"]["logs"] = sink["logs"]
+    if stats.logs["records"]["generated"]:
+        summary["logs"] = stats.logs  # log records' own account (same outcomes); never part of a trace's outcome
     if settings is not None:
         summary["settings"] = {"platform": settings.platform.name, "endpoint": redact_url(settings.endpoint),
                                "mix": settings.mix, "seed": settings.seed, "pace": settings.pace,
@@ -148,6 +152,12 @@ def format_table(summary: dict[str, Any]) -> str:
         target = f"target {rate['target_per_s']:g}/s, " if rate.get("target_per_s") else ""
         rows.append(f"rate ({rate['model']} model, {rate['seconds']:.0f} s): {target}started "
                     f"{rate['started_per_s']:.1f}/s, delivered {rate['delivered_per_s']:.1f}/s")
+    logs = summary.get("logs")
+    if logs:
+        records = logs["records"]
+        rows.append(f"log records: {records['generated']} generated, {records['delivered']} delivered, "
+                    f"{records['failed']} failed, {records['dropped']} dropped, {records['unconfirmed']} unconfirmed "
+                    f"in {logs['requests']} OTLP-LOGS requests")
     total = summary["total"]
     for kind in ("dropped", "failed"):
         reasons = total.get(f"{kind}_by_reason") or {}

@@ -33,14 +33,14 @@ from otel_locust.engine.trace import PlannedTrace
 from otel_locust.export.accounting import TraceStats, TraceTicket
 from otel_locust.export.batch import BatchSpanQueue, RealTimeScheduler
 from otel_locust.export.console import ConsoleTransport
-from otel_locust.export.exporter import Exporter, Portion, Shipment
+from otel_locust.export.exporter import Exporter, LogShipment, Portion, Shipment
 from otel_locust.export.http import OtlpHttpTransport
 from otel_locust.export.readback import ReadbackPoller, ReadbackStats, poller_for, stop_wait
 from otel_locust.export.readback.stats import loss_verdict
 from otel_locust.export.readback.stats import public as readback_public
 from otel_locust.export.retry import RetryPolicy
 from otel_locust.export.transport import Transport
-from otel_locust.plugin.options import Settings
+from otel_locust.plugin.options import Settings, ingests_logs, logs_url
 from otel_locust.plugin.report import add_to_report, build_summary, format_table, rows_csv, trace_rows
 from otel_locust.plugin.tasks import scenario_taskset
 from otel_locust.sink.embedded import EmbeddedSink
@@ -95,6 +95,20 @@ def transport_for(settings: Settings) -> Transport:
         return ConsoleTransport()
     return OtlpHttpTransport(settings.endpoint, settings.headers, settings.compression, settings.timeout,
                              connections=settings.connections)
+
+
+def logs_transport_for(settings: Settings, sends_logs: bool) -> Transport | None:
+    """The logs path's transport, when the framework profile sends log records and the platform ingests them
+    (see ``options.ingests_logs``); otherwise None, with a one-time notice that they are not sent."""
+    if not sends_logs:
+        return None
+    if not ingests_logs(settings.platform):
+        logger.warning("otel-locust: --otel-framework %s puts message content in OTLP log records; platform %s "
+                       "does not ingest OTLP logs, so they are not sent (spans are)", settings.framework,
+                       settings.platform.name)
+        return None
+    return OtlpHttpTransport(logs_url(settings.endpoint, settings.logs_endpoint), settings.headers,
+                             settings.compression, settings.timeout, connections=settings.connections)
 
 
 def _nothing() -> None:
@@ -162,11 +176,12 @@ class Runtime:
         dialects = [DIALECTS[name]() for name in settings.dialects]
         self.instrumentation = instrumentation_for(settings.framework, dialects, settings.service_name)
         if self.exporter is not None:
-            self.exporter.transport.close()
+            self.exporter.close()
         policy = RetryPolicy(max_elapsed=settings.retry_seconds,
                              max_attempts=RetryPolicy.max_attempts if settings.retry_seconds else 1)
+        sends_logs = bool(getattr(getattr(self.instrumentation, "profile", None), "sends_logs", False))
         self.exporter = Exporter(self.environment.events.request.fire, self.stats, transport_for(settings), policy,
-                                 settings.max_request_bytes)
+                                 settings.max_request_bytes, logs_transport_for(settings, sends_logs))
         self._close_batching()
         if settings.delivery == "batch":
             self.batch = BatchSpanQueue(self.exporter, self.instrumentation, settings.batch,
@@ -258,7 +273,16 @@ class Runtime:
                              self.on_trace_done)
         if self.readback is not None:
             self.readback.expect(encoded, encoded.count)
-        return self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests]).join
+        return self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests],
+                                    self._logs(encoded.logs, scenario.name)).join
+
+    def _logs(self, records: list[bytes], name: str) -> LogShipment | None:
+        """The trace's log records as one logs request, when they are sent at all."""
+        if not records or self.exporter is None or self.exporter.logs_transport is None:
+            return None
+        assert self.instrumentation is not None
+        return LogShipment(self.instrumentation.log_request(records), len(records), name,
+                           self.instrumentation.log_request)
 
     def _unfold(self, trace: PlannedTrace, scenario: Scenario) -> Callable[[], None]:
         """Batch delivery: the trace starts now and its spans end in real time (scaled)."""
@@ -270,14 +294,24 @@ class Runtime:
             self.readback.expect(encoded, encoded.count)
         ticket = TraceTicket(self.stats, scenario.name, encoded.count, encoded.trace_id, encoded.depth,
                              self.on_trace_done)
-        self.scheduler.add(encoded, encoded.ends, ticket, started)
+        ends = encoded.ends or [span.end for span in trace.spans]
+        self.scheduler.add(encoded, ends, ticket, started)
         self.unfolding += 1
-        duration = max(encoded.ends) / 1e9
-        gevent.spawn_later(duration, self._unfolded)
+        duration = max(ends) / 1e9
+        gevent.spawn_later(duration, self._unfolded, self._logs(encoded.logs, scenario.name))
         return lambda: gevent.sleep(max(0.0, started + duration - time.monotonic()))
 
-    def _unfolded(self) -> None:
+    def _unfolded(self, logs: LogShipment | None = None) -> None:
+        """A trace finished unfolding (batch delivery). Its log records go out now, in one logs request of their
+        own, as an SDK's BatchLogRecordProcessor flushing at the end of an agent run would send them."""
         self.unfolding -= 1
+        if logs is None or self.exporter is None:
+            return
+        if self.batch is None:  # the test's exports were already drained: counted, not sent
+            self.stats.logs_generated(logs.records)
+            self.stats.logs_settled("dropped", logs.records, "stop")
+            return
+        self.exporter.submit_logs(logs)
 
     @property
     def backlog(self) -> int | None:

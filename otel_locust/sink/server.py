@@ -44,6 +44,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from otel_locust.sink import logs
+from otel_locust.sink.logs import LOGS_PATH
+
 TRACES_PATH = "/v1/traces"
 MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_PENDING_TRACES = 100_000
@@ -303,7 +306,8 @@ class SinkHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.split("?")[0].rstrip("/")
         if path == "/stats":
-            self._reply(200, json.dumps(self.server.verifier.snapshot()).encode(), "application/json")
+            stats = {**self.server.verifier.snapshot(), "logs": self.server.logs.snapshot()}
+            self._reply(200, json.dumps(stats).encode(), "application/json")
         elif path.startswith("/traces/"):
             self._trace(path[len("/traces/"):])
         else:
@@ -326,7 +330,11 @@ class SinkHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         if self.path.rstrip("/") == "/reset":
             self.server.verifier.reset()
+            self.server.logs.reset()
             self._reply(200, b"{}", "application/json")
+            return
+        if self.path.split("?")[0] == LOGS_PATH:
+            logs.handle(self, self.server.logs)
             return
         if self.path.split("?")[0] != TRACES_PATH:
             self._reply(404, b"not found", "text/plain")
@@ -418,6 +426,7 @@ class SinkServer(ThreadingHTTPServer):
     def __init__(self, host: str, port: int, max_body: int = MAX_BODY_BYTES, faults: Faults | None = None,
                  record_traces: int = RECORD_TRACES) -> None:
         self.verifier = TraceVerifier(record_traces)
+        self.logs = logs.LogVerifier()  # /v1/logs (sink/logs.py)
         self.max_body = max_body
         self.faults = faults or Faults()
         super().__init__((host, port), SinkHandler)

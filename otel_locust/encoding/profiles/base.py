@@ -21,7 +21,7 @@ from otel_locust.encoding import otlp
 from otel_locust.encoding.dialects import Dialect
 from otel_locust.encoding.instrument import EncodedTrace, Instrumentation
 from otel_locust.encoding.profiles.layout import Node, Structure, depth, layout
-from otel_locust.encoding.profiles.values import Ctx
+from otel_locust.encoding.profiles.values import Ctx, Shared
 from otel_locust.engine.trace import PlannedTrace
 
 _DIALECT_KIND = {"agent": "agent", "llm": "llm", "tool": "tool", "http": "http"}
@@ -80,21 +80,28 @@ class ProfileInstrumentation(Instrumentation):
         self._logs = {stype: writers.lookup(spec.logs) for stype, spec in profile.spans.items() if spec.logs}
         self._profile_static: dict[tuple[Any, ...], tuple[bytes, bytes, frozenset[str]]] = {}
         self._dialect_keys: dict[tuple[str, str], frozenset[str]] = {}
+        self.shared = Shared()  #: message conversions kept across traces (see ``values``)
 
     # -- encoding ---------------------------------------------------------------------------------------------
 
     def encode(self, trace: PlannedTrace, end_ns: int | None = None, start_ns: int | None = None,
                scale: float = 1.0) -> EncodedTrace:
-        """As :meth:`Instrumentation.encode`: the root ends now, or the trace starts at ``start_ns`` (real time)."""
+        """As :meth:`Instrumentation.encode`; ``EncodedTrace.ends`` has each output span's end offset (framework
+        spans included) for batch delivery's real-time scheduler."""
         if scale != 1.0:
-            for span in trace.spans:
+            for span in trace.spans:  # the planned trace is this call's own: scaling it in place is safe
                 span.start, span.end = int(span.start / scale), int(span.end / scale)
         nodes = layout(trace, self.profile.structure)
+        first = min(node.start for node in nodes)
+        if first < 0:  # framework wrappers start just before the root agent: keep offsets from the trace start
+            for node in nodes:
+                node.start -= first
+                node.end -= first
         base = start_ns if start_ns is not None else (end_ns or time.time_ns()) - nodes[0].end
         getrandbits = self._ids.getrandbits
         trace_id = getrandbits(128).to_bytes(16, "big")
         span_ids = [(getrandbits(63) + 1).to_bytes(8, "big") for _ in nodes]
-        ctx = Ctx(trace, nodes, self._ids, base, trace_id, span_ids)
+        ctx = Ctx(trace, nodes, self._ids, base, trace_id, span_ids, self.shared)
         chunk_lists, sizes = [], []
         for node in nodes:
             chunks, size = self._node(ctx, node, len(nodes))

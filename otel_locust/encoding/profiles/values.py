@@ -1,9 +1,11 @@
 """Value writers that profiles name in their data: per-span values, blocks of attributes, events and logs.
 
 Every writer takes the trace's :class:`Ctx` and a layout :class:`~.layout.Node`. Content conversions (message JSON
-to OpenInference's flattened keys, Strands' content blocks, LangChain's serialized messages, OTLP maps) are done
-once per message per trace and cached in the context: a message joins an agent's history once and is then sent
-again by every later model call, so each later call only references the cached pieces.
+to OpenInference's flattened keys, Strands' content blocks, LangChain's serialized messages, OTLP maps) are cached
+twice: per trace by message identity (a message joins an agent's history once and is then sent again by every
+later model call), and across traces by content in :class:`Shared` (messages are built from pool entries, so the
+same content recurs in later traces; only the per-trace call ids differ, and those are masked with fixed-length
+markers and filled back in, which keeps every protobuf length prefix valid).
 """
 
 from __future__ import annotations
@@ -11,27 +13,75 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import random
+import re
 from collections.abc import Callable
 from typing import Any
 
 from otel_locust.encoding import logs as otlp_logs
 from otel_locust.encoding import otlp
 from otel_locust.encoding.dialects import messages, tool_definitions
+from otel_locust.encoding.otlp import _pack_fixed64
 from otel_locust.encoding.profiles.layout import Node
 from otel_locust.encoding.usage import usage_extras
 from otel_locust.engine.trace import PlannedSpan, PlannedTrace
+
+_CALL_ID = re.compile(rb"call_[0-9a-f]{24}")
+_MARKS = [b"call_" + b"Q" * 22 + b"%02d" % n for n in range(100)]  #: same length as a planner call id
+RUN_MARK = b"R" * 36  #: where a fresh uuid goes (LangChain's per-message run id)
+
+
+class Shared:
+    """Conversions kept across traces, keyed by (kind, masked message content); bounded (oldest out first), so
+    memory stays flat however many distinct messages a long run sees."""
+
+    __slots__ = ("limit", "table")
+
+    def __init__(self, limit: int = 30_000) -> None:
+        self.limit = limit
+        self.table: dict[Any, bytes] = {}
+
+    def get(self, key: Any) -> bytes | None:
+        return self.table.get(key)
+
+    def put(self, key: Any, value: bytes) -> bytes:
+        table = self.table
+        if len(table) >= self.limit:
+            del table[next(iter(table))]
+        table[key] = value
+        return value
+
+
+def mask(message: bytes) -> tuple[bytes, list[bytes]]:
+    """The message with its call ids replaced by fixed markers (the cross-trace key), and the ids in order."""
+    ids = _CALL_ID.findall(message)
+    if not ids or len(ids) > len(_MARKS):
+        return message, []
+    pieces = _CALL_ID.split(message)
+    out = [pieces[0]]
+    for n, piece in enumerate(pieces[1:]):
+        out += (_MARKS[n], piece)
+    return b"".join(out), ids
+
+
+def fill(template: bytes, ids: list[bytes]) -> bytes:
+    """A cached conversion with this trace's call ids put back (by their 24-character tails, so derived forms
+    such as the Agents SDK's ``fc_`` item ids are filled as well)."""
+    for n, real in enumerate(ids):
+        template = template.replace(_MARKS[n][5:], real[5:])
+    return template
 
 
 class Ctx:
     """Per-trace state: the trace, id source, and the caches of converted messages."""
 
-    __slots__ = ("base", "cache", "ids", "log_records", "nodes", "previous", "span_ids", "trace", "trace_id",
-                 "uuids")
+    __slots__ = ("base", "cache", "ids", "log_records", "nodes", "previous", "shared", "span_ids", "trace",
+                 "trace_id", "uuids")
 
     def __init__(self, trace: PlannedTrace, nodes: list[Node], ids: random.Random, base: int,
-                 trace_id: bytes, span_ids: list[bytes]) -> None:
+                 trace_id: bytes, span_ids: list[bytes], shared: Shared | None = None) -> None:
         self.trace, self.nodes, self.ids, self.base = trace, nodes, ids, base
         self.trace_id, self.span_ids = trace_id, span_ids
+        self.shared = shared if shared is not None else Shared()
         self.cache: dict[Any, Any] = {}
         self.log_records: list[bytes] = []
         self.uuids: dict[Any, str] = {}
@@ -41,12 +91,38 @@ class Ctx:
         """A random uuid string; the same for the same ``key`` within the trace."""
         if key is not None and key in self.uuids:
             return self.uuids[key]
-        value = "%08x-%04x-4%03x-a%03x-%012x" % (self.ids.getrandbits(32), self.ids.getrandbits(16),  # noqa: UP031
-                                                 self.ids.getrandbits(12), self.ids.getrandbits(12),
-                                                 self.ids.getrandbits(48))
+        h = "%032x" % self.ids.getrandbits(128)  # noqa: UP031
+        value = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
         if key is not None:
             self.uuids[key] = value
         return value
+
+    def converted(self, kind: Any, message: bytes, build: Callable[[Ctx, dict[str, Any]], bytes]) -> bytes:
+        """``build``'s conversion of ``message``, once per trace and, by content, once across traces."""
+        key = (kind, id(message))
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        masked = self.cache.get(("m", id(message)))
+        if masked is None:
+            masked = self.cache[("m", id(message))] = mask(message)
+        shared_key = (kind, masked[0])
+        template = self.shared.get(shared_key)
+        if template is None:
+            template = self.shared.put(shared_key, build(self, json.loads(masked[0])))
+        found = fill(template, masked[1]) if masked[1] else template
+        if RUN_MARK in found:
+            found = found.replace(RUN_MARK, self.uuid().encode())
+        self.cache[key] = found
+        return found
+
+    def output(self, span: PlannedSpan) -> bytes:
+        """The model call's output message, the same object for the same span (the caches key on identity)."""
+        key = ("o", id(span))
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = output_message(span)
+        return found
 
     def parsed(self, message: bytes) -> dict[str, Any]:
         key = ("p", id(message))
@@ -89,9 +165,16 @@ def output_message(span: PlannedSpan) -> bytes:
     return b'{"role":"assistant","parts":[' + span.output + b"]}"
 
 
+_SYSTEMS: dict[bytes, bytes] = {}
+
+
 def input_list(span: PlannedSpan) -> list[bytes]:
     """The model call's input messages, system first (as the frameworks send them)."""
-    system = b'{"role":"system","parts":[{"type":"text","content":' + span.system + b"}]}"
+    system = _SYSTEMS.get(span.system)
+    if system is None:
+        if len(_SYSTEMS) > 4096:
+            _SYSTEMS.clear()
+        system = _SYSTEMS[span.system] = b'{"role":"system","parts":[{"type":"text","content":' + span.system + b"}]}"
     return [system, *span.history]
 
 
@@ -99,11 +182,17 @@ def flattened(ctx: Ctx, prefix: str, index: int, message: bytes, names: bool = F
               ) -> bytes:
     """OpenInference's ``{prefix}.{index}.message.*`` keys for one message, encoded once per trace (``names``:
     LangChain's ``message.name``; ``contents``: the Agents SDK's ``message.contents.N`` copy of the text)."""
-    key = (prefix, index, id(message), names, contents)
-    found = ctx.cache.get(key)
-    if found is not None:
-        return found
-    data = ctx.parsed(message)
+    digits = len(str(index))
+    found = ctx.converted((prefix, digits, names, contents), message,
+                          lambda c, data: _flattened(prefix, _INDEX_MARK[:digits], data, names, contents))
+    marker = b"." + _INDEX_MARK[:digits].encode() + b"."
+    return found.replace(marker, b".%d." % index)
+
+
+_INDEX_MARK = "#" * 6  #: where the message's index goes in its keys (same width, so lengths stay valid)
+
+
+def _flattened(prefix: str, index: str, data: dict[str, Any], names: bool, contents: bool) -> bytes:
     role, parts = data.get("role", "user"), data.get("parts", [])
     base = f"{prefix}.{index}.message."
     out = [otlp.attr_str(base + "role", role)]
@@ -125,76 +214,92 @@ def flattened(ctx: Ctx, prefix: str, index: int, message: bytes, names: bool = F
     for result in results[:1]:
         out.append(otlp.attr_str(base + "content", _response(result))
                    + otlp.attr_str(base + "tool_call_id", result.get("id", "")))
-    found = ctx.cache[key] = b"".join(out)
-    return found
+    return b"".join(out)
 
 
 def chat_item(ctx: Ctx, message: bytes) -> bytes:
     """One message as an OpenAI input item (what ``input.value`` holds for the Agents SDK)."""
-    key = ("c", id(message))
-    found = ctx.cache.get(key)
-    if found is None:
-        data = ctx.parsed(message)
-        parts, items = data.get("parts", []), []
-        for part in parts:
-            if part.get("type") == "tool_call":
-                items.append({"arguments": _args(part), "call_id": part.get("id"), "name": part.get("name"),
-                              "type": "function_call", "id": "fc_" + str(part.get("id", ""))[5:], "status":
-                              "completed"})
-            elif part.get("type") == "tool_call_response":
-                items.append({"call_id": part.get("id"), "output": _response(part), "type": "function_call_output"})
-        if not items:
-            items.append({"content": _parts_text(parts), "role": data.get("role", "user")})
-        found = ctx.cache[key] = json.dumps(items, separators=(",", ":"))[1:-1].encode()
-    return found
+    return ctx.converted("c", message, _chat_item)
+
+
+def _chat_item(ctx: Ctx, data: dict[str, Any]) -> bytes:
+    parts, items = data.get("parts", []), []
+    for part in parts:
+        if part.get("type") == "tool_call":
+            items.append({"arguments": _args(part), "call_id": part.get("id"), "name": part.get("name"),
+                          "type": "function_call", "id": "fc_" + str(part.get("id", ""))[5:], "status":
+                          "completed"})
+        elif part.get("type") == "tool_call_response":
+            items.append({"call_id": part.get("id"), "output": _response(part), "type": "function_call_output"})
+    if not items:
+        items.append({"content": _parts_text(parts), "role": data.get("role", "user")})
+    return json.dumps(items, separators=(",", ":"))[1:-1].encode()
 
 
 def lc_message(ctx: Ctx, message: bytes) -> bytes:
     """One message as LangChain serializes it (``lc`` constructor form), for LangGraph's values."""
-    key = ("l", id(message))
-    found = ctx.cache.get(key)
-    if found is None:
-        data = ctx.parsed(message)
-        role, parts = data.get("role", "user"), data.get("parts", [])
-        kind = {"system": "SystemMessage", "assistant": "AIMessage", "tool": "ToolMessage"}.get(role, "HumanMessage")
-        kwargs: dict[str, Any] = {"content": _parts_text(parts), "type": kind[:-7].lower() or "human",
-                                  "id": f"run--{ctx.uuid()}"}
-        calls = [p for p in parts if p.get("type") == "tool_call"]
-        if calls:
-            kwargs["tool_calls"] = [{"name": c.get("name"), "args": c.get("arguments", {}), "id": c.get("id"),
-                                     "type": "tool_call"} for c in calls]
-            kwargs["response_metadata"] = {"finish_reason": "tool_calls", "model_provider": "openai"}
-        for result in parts:
-            if result.get("type") == "tool_call_response":
-                kwargs.update(content=_response(result), tool_call_id=result.get("id"), status="success")
-        found = ctx.cache[key] = json.dumps({"lc": 1, "type": "constructor", "id": [
-            "langchain", "schema", "messages", kind], "kwargs": kwargs}, separators=(",", ":")).encode()
-    return found
+    return ctx.converted("l", message, _lc_message)
 
 
-def bedrock_blocks(ctx: Ctx, message: bytes) -> str:
+def _lc_message(ctx: Ctx, data: dict[str, Any]) -> bytes:
+    role, parts = data.get("role", "user"), data.get("parts", [])
+    kind = {"system": "SystemMessage", "assistant": "AIMessage", "tool": "ToolMessage"}.get(role, "HumanMessage")
+    kwargs: dict[str, Any] = {"content": _parts_text(parts), "type": kind[:-7].lower() or "human",
+                              "id": "run--" + RUN_MARK.decode()}
+    calls = [p for p in parts if p.get("type") == "tool_call"]
+    if calls:
+        kwargs["tool_calls"] = [{"name": c.get("name"), "args": c.get("arguments", {}), "id": c.get("id"),
+                                 "type": "tool_call"} for c in calls]
+        kwargs["response_metadata"] = {"finish_reason": "tool_calls", "model_provider": "openai"}
+    for result in parts:
+        if result.get("type") == "tool_call_response":
+            kwargs.update(content=_response(result), tool_call_id=result.get("id"), status="success")
+    return json.dumps({"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", kind],
+                       "kwargs": kwargs}, separators=(",", ":")).encode()
+
+
+def bedrock_blocks(ctx: Ctx, message: bytes) -> bytes:
     """One message's content as Strands' (Bedrock-style) content blocks, a JSON string."""
-    key = ("b", id(message))
-    found = ctx.cache.get(key)
-    if found is None:
-        blocks: list[dict[str, Any]] = []
-        for part in ctx.parsed(message).get("parts", []):
-            kind = part.get("type")
-            if kind == "text":
-                blocks.append({"text": part.get("content", "")})
-            elif kind == "tool_call":
-                blocks.append({"toolUse": {"toolUseId": part.get("id"), "name": part.get("name"),
-                                           "input": part.get("arguments", {})}})
-            elif kind == "tool_call_response":
-                blocks.append({"toolResult": {"toolUseId": part.get("id"), "status": "success",
-                                              "content": [{"text": _response(part)}]}})
-        found = ctx.cache[key] = json.dumps(blocks)
-    return found
+    return ctx.converted("b", message, lambda c, data: _bedrock_blocks(data).encode())
 
 
-def as_maps(ctx: Ctx, message: bytes) -> Any:
-    """A message as a JSON value (for OTLP maps in log records)."""
-    return ctx.parsed(message)
+def _bedrock_blocks(data: dict[str, Any]) -> str:
+    blocks: list[dict[str, Any]] = []
+    for part in data.get("parts", []):
+        kind = part.get("type")
+        if kind == "text":
+            blocks.append({"text": part.get("content", "")})
+        elif kind == "tool_call":
+            blocks.append({"toolUse": {"toolUseId": part.get("id"), "name": part.get("name"),
+                                       "input": part.get("arguments", {})}})
+        elif kind == "tool_call_response":
+            blocks.append({"toolResult": {"toolUseId": part.get("id"), "status": "success",
+                                          "content": [{"text": _response(part)}]}})
+    return json.dumps(blocks)
+
+
+_ROLE_EVENT = {"user": "gen_ai.user.message", "assistant": "gen_ai.assistant.message", "tool": "gen_ai.tool.message",
+               "system": "gen_ai.system.message"}
+
+
+def role_event(ctx: Ctx, message: bytes) -> bytes:
+    """Strands' per-message span event without its timestamp (see :func:`timed_event`): the event name for the
+    message's role and its content blocks, encoded once."""
+    return ctx.converted("ev", message, lambda c, data: (
+        otlp.length_delimited(0x12, _ROLE_EVENT[data.get("role", "user")].encode())
+        + otlp.attr_str("content", _bedrock_blocks(data), b"\x1a")))
+
+
+def timed_event(out: list[bytes], tail: bytes, time_ns: int) -> int:
+    """Append a span event made of a cached ``tail`` (name and attributes) and this span's timestamp."""
+    head = b"\x5a" + otlp.varint(9 + len(tail)) + b"\x09" + _pack_fixed64(time_ns)
+    out += (head, tail)
+    return len(head) + len(tail)
+
+
+def map_element(ctx: Ctx, message: bytes) -> bytes:
+    """A message as one ArrayValue element (an AnyValue kvlist, as SDKs encode dicts in log attributes)."""
+    return ctx.converted("map", message, lambda c, data: otlp.length_delimited(0x0A, otlp_logs.any_value(data)))
 
 
 # -- agent-level views ----------------------------------------------------------------------------------------
@@ -217,7 +322,7 @@ def conversation(ctx: Ctx, node: Node) -> list[bytes]:
     last = last_llm(ctx, node)
     if last is None:
         return [b'{"role":"user","parts":[{"type":"text","content":' + node.span.task + b"}]}"]
-    return [*last.history, output_message(last)]
+    return [*last.history, ctx.output(last)]
 
 
 def join(pieces: list[bytes], head: bytes = b"[", tail: bytes = b"]") -> tuple[list[bytes], int]:

@@ -121,23 +121,23 @@ def _chat_items(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
 def _responses_output(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
     """The Responses API object the Agents SDK stores whole in ``output.value``."""
     span = node.span
-    key = ("resp", id(node.agent))
-    head = ctx.cache.get(key)
+    key = ("resp", node.agent, span.model)
+    head = ctx.shared.get(key)
     if head is None:
         tools = [json.loads(s)["function"] | {"type": "function", "strict": True} for _, s in _tools_schema(node)]
-        head = ctx.cache[key] = _DUMPS({"id": "resp_", "created_at": 1.0, "error": None, "incomplete_details": None,
+        head = ctx.shared.put(key, _DUMPS({"id": "resp_", "created_at": 1.0, "error": None, "incomplete_details": None,
                                         "instructions": "", "metadata": {}, "model": span.model.response_model
                                         if span.model else "", "object": "response", "parallel_tool_calls": True,
                                         "temperature": 0.2, "tool_choice": "auto", "tools": tools, "top_p": 1.0,
                                         "max_output_tokens": None, "previous_response_id": None,
                                         "reasoning": {"effort": None, "summary": None}, "service_tier": "default",
                                         "status": "completed", "text": {"format": {"type": "text"}},
-                                        "truncation": "disabled"})[:-1].encode()
+                                        "truncation": "disabled"})[:-1].encode())
     cache_read, _, reasoning = ctx.usage(span)
     usage = _DUMPS({"input_tokens": span.input_tokens, "input_tokens_details": {"cached_tokens": cache_read},
                     "output_tokens": span.output_tokens, "output_tokens_details": {"reasoning_tokens": reasoning},
                     "total_tokens": span.input_tokens + span.output_tokens}).encode()
-    pieces = [head, b',"output":[', v.chat_item(ctx, v.output_message(span)), b'],"usage":', usage, b"}"]
+    pieces = [head, b',"output":[', v.chat_item(ctx, ctx.output(span)), b'],"usage":', usage, b"}"]
     return pieces, sum(map(len, pieces))
 
 
@@ -151,7 +151,7 @@ def _lg_model_in(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
 
 
 def _lg_model_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
-    return _lc_state(ctx, [v.output_message(node.span)])
+    return _lc_state(ctx, [ctx.output(node.span)])
 
 
 def _lg_llm_in(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
@@ -160,7 +160,7 @@ def _lg_llm_in(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
 
 def _lg_llm_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
     span = node.span
-    message = v.lc_message(ctx, v.output_message(span))
+    message = v.lc_message(ctx, ctx.output(span))
     usage = _DUMPS({"token_usage": {"completion_tokens": span.output_tokens, "prompt_tokens": span.input_tokens,
                                     "total_tokens": span.input_tokens + span.output_tokens},
                     "model_provider": "openai", "model_name": span.model.response_model if span.model else "",
@@ -201,16 +201,19 @@ def _lg_root_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
 
 
 def _lg_metadata(ctx: v.Ctx, node: Node) -> bytes:
-    step = node.index
-    meta: dict[str, Any] = {"langgraph_step": step, "langgraph_node": node.stype, "langgraph_triggers":
-                            [f"branch:to:{node.stype}"], "langgraph_path": ["__pregel_pull", node.stype],
-                            "langgraph_checkpoint_ns": f"{node.stype}:{ctx.uuid()}"}
-    if node.stype == "llm":
-        model = node.span.model or node.agent.model
-        meta |= {"checkpoint_ns": meta["langgraph_checkpoint_ns"], "ls_provider": model.provider,
-                 "ls_model_name": model.name, "ls_model_type": "chat", "ls_temperature": 0.2,
-                 "ls_max_tokens": 4096, "ls_integration": "langchain_chat_model"}
-    return _DUMPS(meta).encode()
+    model = node.span.model or node.agent.model if node.stype == "llm" else None
+    key = ("lg_meta", node.stype, model)
+    template = ctx.shared.get(key)
+    if template is None:
+        meta: dict[str, Any] = {"langgraph_step": 0, "langgraph_node": node.stype, "langgraph_triggers":
+                                [f"branch:to:{node.stype}"], "langgraph_path": ["__pregel_pull", node.stype],
+                                "langgraph_checkpoint_ns": f"{node.stype}:{v.RUN_MARK.decode()}"}
+        if model is not None:
+            meta |= {"checkpoint_ns": meta["langgraph_checkpoint_ns"], "ls_provider": model.provider,
+                     "ls_model_name": model.name, "ls_model_type": "chat", "ls_temperature": 0.2,
+                     "ls_max_tokens": 4096, "ls_integration": "langchain_chat_model"}
+        template = ctx.shared.put(key, _DUMPS(meta).encode()[len(b'{"langgraph_step":0'):])
+    return b'{"langgraph_step":%d' % node.index + template.replace(v.RUN_MARK, ctx.uuid().encode())
 
 
 def _tool_args(ctx: v.Ctx, node: Node) -> bytes:
@@ -327,17 +330,17 @@ def _oi_flat_input(ctx: v.Ctx, node: Node, out: list[bytes], names: bool = False
 
 
 def _oi_flat_output(ctx: v.Ctx, node: Node, out: list[bytes], contents: bool = False) -> int:
-    encoded = v.flattened(ctx, "llm.output_messages", 0, v.output_message(node.span), contents=contents)
+    encoded = v.flattened(ctx, "llm.output_messages", 0, ctx.output(node.span), contents=contents)
     out.append(encoded)
     return len(encoded)
 
 
 def _oi_tools(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
-    key = ("oi_tools", id(node.agent))
-    encoded = ctx.cache.get(key)
+    key = ("oi_tools", node.agent)
+    encoded = ctx.shared.get(key)
     if encoded is None:
-        encoded = ctx.cache[key] = b"".join(otlp.attr_str(f"llm.tools.{n}.tool.json_schema", schema)
-                                            for n, (_, schema) in enumerate(_tools_schema(node)))
+        encoded = ctx.shared.put(key, b"".join(otlp.attr_str(f"llm.tools.{n}.tool.json_schema", schema)
+                                            for n, (_, schema) in enumerate(_tools_schema(node))))
     out.append(encoded)
     return len(encoded)
 
@@ -366,10 +369,6 @@ BLOCKS: dict[str, Callable[[v.Ctx, Node, list[bytes]], int]] = {
 
 # -- span events (Strands) -----------------------------------------------------------------------------------
 
-_ROLE_EVENT = {"user": "gen_ai.user.message", "assistant": "gen_ai.assistant.message", "tool": "gen_ai.tool.message",
-               "system": "gen_ai.system.message"}
-
-
 def _put_events(out: list[bytes], events: list[bytes]) -> int:
     out.extend(events)
     return sum(map(len, events))
@@ -377,25 +376,30 @@ def _put_events(out: list[bytes], events: list[bytes]) -> int:
 
 def _strands_llm_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     span, time_ns = node.span, ctx.base + node.start
-    events = [v.event(_ROLE_EVENT[ctx.parsed(m).get("role", "user")], time_ns, [("content", v.bedrock_blocks(ctx, m))])
-              for m in v.input_list(span)]
-    events.append(v.event("gen_ai.choice", ctx.base + node.end, [
+    size = 0
+    for message in v.input_list(span):
+        size += v.timed_event(out, v.role_event(ctx, message), time_ns)
+    choice = v.event("gen_ai.choice", ctx.base + node.end, [
         ("finish_reason", "tool_use" if span.finish_reason == "tool_call" else "end_turn"),
-        ("message", v.bedrock_blocks(ctx, v.output_message(span)))]))
-    return _put_events(out, events)
+        ("message", v.bedrock_blocks(ctx, ctx.output(span)))])
+    out.append(choice)
+    return size + len(choice)
 
 
 def _strands_cycle_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     span, time_ns = node.span, ctx.base + node.start
-    events = [v.event(_ROLE_EVENT[ctx.parsed(m).get("role", "user")], time_ns, [("content", v.bedrock_blocks(ctx, m))])
-              for m in span.history]
+    size = 0
+    for message in span.history:
+        size += v.timed_event(out, v.role_event(ctx, message), time_ns)
     results = [ctx.nodes[c].span for c in node.children if ctx.nodes[c].stype in ("tool", "delegate")]
     if results:
         blocks = _DUMPS([{"toolResult": {"toolUseId": s.call_id, "status": "success", "content": [
             {"text": (s.result or s.answer).decode()}]}} for s in results])
-        events.append(v.event("gen_ai.choice", ctx.base + node.end, [
-            ("message", v.bedrock_blocks(ctx, v.output_message(span))), ("tool.result", blocks)]))
-    return _put_events(out, events)
+        choice = v.event("gen_ai.choice", ctx.base + node.end, [
+            ("message", v.bedrock_blocks(ctx, ctx.output(span))), ("tool.result", blocks)])
+        out.append(choice)
+        size += len(choice)
+    return size
 
 
 def _strands_agent_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
@@ -429,18 +433,20 @@ EVENTS: dict[str, Callable[[v.Ctx, Node, list[bytes]], int]] = {
 
 # -- log records (Google ADK) ----------------------------------------------------------------------------------
 
-def _maps(ctx: v.Ctx, messages: list[bytes]) -> list[Any]:
-    return [ctx.parsed(m) for m in messages]
+def _maps(ctx: v.Ctx, key: str, messages: Any) -> bytes:
+    """A log attribute holding the messages as an array of maps, each element encoded once (see
+    :func:`~.values.map_element`)."""
+    return otlp_logs.key_value_array(key, [v.map_element(ctx, m) for m in messages])
 
 
 def _adk_log(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     """One ``gen_ai.client.inference.operation.details`` record per model call, content as OTLP maps."""
     span = node.span
-    key = ("adk_static", id(node.agent))
-    static = ctx.cache.get(key)
+    key = ("adk_static", id(node.agent), span.system)
+    static = ctx.shared.get(key)
     if static is None:
         definitions = json.loads(tool_definitions(node.agent.tools)) if node.agent.tools else []
-        static = ctx.cache[key] = (otlp.attr_str("gen_ai.agent.name", node.agent.name, otlp_logs.ATTRIBUTE)
+        static = ctx.shared.put(key, otlp.attr_str("gen_ai.agent.name", node.agent.name, otlp_logs.ATTRIBUTE)
                                    + otlp.attr_str("gen_ai.provider.name", (span.model or node.agent.model).provider,
                                                    otlp_logs.ATTRIBUTE)
                                    + otlp_logs.key_value("gen_ai.tool.definitions", definitions)
@@ -455,8 +461,8 @@ def _adk_log(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
         otlp.attr_str_array("gen_ai.response.finish_reasons", [span.finish_reason.upper()], otlp_logs.ATTRIBUTE),
         otlp.attr_int("gen_ai.usage.input_tokens", span.input_tokens, otlp_logs.ATTRIBUTE),
         otlp.attr_int("gen_ai.usage.output_tokens", span.output_tokens, otlp_logs.ATTRIBUTE),
-        otlp_logs.key_value("gen_ai.input.messages", _maps(ctx, list(span.history))),
-        otlp_logs.key_value("gen_ai.output.messages", _maps(ctx, [v.output_message(span)])),
+        _maps(ctx, "gen_ai.input.messages", span.history),
+        _maps(ctx, "gen_ai.output.messages", (ctx.output(span),)),
     ]
     ctx.log_records.append(otlp_logs.log_record(ctx.base + node.end, ctx.trace_id, ctx.span_ids[node.index],
                                                 "gen_ai.client.inference.operation.details", attributes))
