@@ -12,6 +12,7 @@ OTLP/HTTP URL (e.g. a rotel collector with a blackhole exporter).
 
     python benchmarks/throughput.py                       # both workloads, discard receiver
     python benchmarks/throughput.py --receiver sink --users 50 --short 10 --long 30
+    python benchmarks/throughput.py --workload "default mix" --extra --otel-delivery batch --otel-time-scale 1000
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_locust(mix: str, seconds: int, users: int, endpoint: str, platform: str) -> dict:
+def run_locust(mix: str, seconds: int, users: int, endpoint: str, platform: str, extra: list[str] | None = None
+               ) -> dict:
     """One headless run; returns the summary plus the process's CPU seconds and peak RSS (MB)."""
     with tempfile.TemporaryDirectory() as tmp:
         summary_path = Path(tmp) / "summary.json"
@@ -75,6 +77,7 @@ def run_locust(mix: str, seconds: int, users: int, endpoint: str, platform: str)
             cmd += ["--otel-endpoint", endpoint]
         if mix:
             cmd += ["--otel-mix", mix]
+        cmd += extra or []
         proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -87,14 +90,14 @@ def run_locust(mix: str, seconds: int, users: int, endpoint: str, platform: str)
 
 
 def measure(name: str, mix: str, args: argparse.Namespace, endpoint: str, platform: str) -> dict:
-    short = run_locust(mix, args.short, args.users, endpoint, platform)
-    long = run_locust(mix, args.long, args.users, endpoint, platform)
+    short = run_locust(mix, args.short, args.users, endpoint, platform, args.extra)
+    long = run_locust(mix, args.long, args.users, endpoint, platform, args.extra)
     t_s, t_l = short["total"], long["total"]
     cpu = long["cpu_s"] - short["cpu_s"]
     traces = t_l["traces"]["delivered"] - t_s["traces"]["delivered"]
     spans = t_l["spans"]["delivered"] - t_s["spans"]["delivered"]
     mbytes = (t_l["bytes_sent"] - t_s["bytes_sent"]) / 1e6
-    lost = t_l["traces"]["failed"] + t_l["traces"]["dropped"]
+    lost = t_l["traces"]["failed"] + t_l["traces"]["dropped"] + t_l["traces"].get("unconfirmed", 0)
     result = {"workload": name, "traces_per_cpu_s": traces / cpu, "spans_per_cpu_s": spans / cpu,
               "mb_per_cpu_s": mbytes / cpu, "peak_rss_mb": long["rss_mb"],
               "long_run_traces": t_l["traces"]["delivered"], "long_run_cpu_s": long["cpu_s"], "lost_traces": lost}
@@ -110,6 +113,8 @@ def main() -> int:
     parser.add_argument("--short", type=int, default=8, help="seconds of the short run")
     parser.add_argument("--long", type=int, default=24, help="seconds of the long run")
     parser.add_argument("--workload", choices=sorted(WORKLOADS), action="append")
+    parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[],
+                        help="more locust arguments, e.g. --otel-delivery batch --otel-time-scale 1000")
     args = parser.parse_args()
     server = None
     platform, endpoint = "otlp", args.receiver

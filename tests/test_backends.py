@@ -139,3 +139,34 @@ def test_phoenix_stores_every_span_with_kinds_and_sessions(phoenix, tmp_path):
         if session:
             by_session.setdefault(session, set()).add(span["context"]["trace_id"])
     assert max(len(t) for t in by_session.values()) >= 2, "a multi-turn user's traces share a session"
+
+
+TRAFFIC = {  # the open model with SDK-style batches, sped up; and the open model with one request per trace
+    "batch": ["--otel-rate", "4", "--otel-delivery", "batch", "--otel-time-scale", "10", "--stop-timeout", "60",
+              "--otel-bsp-schedule-delay", "500"],
+    "rate": ["--otel-rate", "4"],
+}
+
+
+@pytest.mark.parametrize("mode", sorted(TRAFFIC))
+def test_mlflow_stores_what_each_traffic_model_delivered(mlflow, tmp_path, mode):
+    experiment = mlflow.experiment(f"traffic-{mode}")
+    data = _run(tmp_path, ["-u", "4", "-t", "8s", "--otel-platform", "mlflow", "--otel-endpoint", mlflow.traces_url,
+                           "--otel-project", experiment, *TRAFFIC[mode]])
+    traces, spans = data["total"]["traces"], data["total"]["spans"]
+    assert traces["delivered"] == traces["generated"] > 0 and spans["delivered"] == spans["generated"]
+    wait_until(lambda: mlflow.count(experiment, "SPANS") == spans["delivered"], 120, 1.0, "MLflow to store the spans")
+    assert mlflow.count(experiment, "TRACES") == traces["delivered"]
+    print(f"mlflow {mode}: {traces['delivered']} traces / {spans['delivered']} spans stored = delivered")
+
+
+@pytest.mark.parametrize("mode", sorted(TRAFFIC))
+def test_phoenix_stores_what_each_traffic_model_delivered(phoenix, tmp_path, mode):
+    project = f"otel-locust-{mode}"
+    data = _run(tmp_path, ["-u", "3", "-t", "6s", "--otel-platform", "phoenix", "--otel-endpoint",
+                           phoenix.traces_url, "--otel-project", project,
+                           "--otel-mix", "simple_query=2,single_service_search=1", *TRAFFIC[mode]])
+    traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
+    assert traces == data["total"]["traces"]["generated"] > 0
+    wait_until(lambda: phoenix.counts(project) == (traces, spans), 180, 1.0, "Phoenix to store every span")
+    print(f"phoenix {mode}: {traces} traces / {spans} spans stored = delivered")

@@ -20,6 +20,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 import contextlib
 import logging
+import resource
 import sys
 from typing import Any
 
@@ -159,6 +160,52 @@ def _follow_peak(environment: Environment) -> None:
         gevent.sleep(PEAK_POLL_S)
 
 
+RATE_CHECK_S = 10.0  # the open model's target is checked over windows this long
+CPU_BOUND_PERCENT = 80.0  # of one core: a Python process cannot use more than one
+
+
+def _watch_rate(environment: Environment) -> None:
+    """Open model, each generating process: when it starts traces slower than its share of the target, say so once
+    per test, with the figures and the likely cause (CPU, or the in-flight bound)."""
+    runtime = _runtime(environment)
+    runner = environment.runner
+    before = runtime.generated_here
+    cpu_before = _cpu_seconds()
+    told = False
+    while not runtime.closing and not told:
+        gevent.sleep(RATE_CHECK_S)
+        cpu_now = _cpu_seconds()
+        cpu, cpu_before = (cpu_now - cpu_before) / RATE_CHECK_S * 100, cpu_now
+        if runtime.settings is None or runner is None:
+            return
+        users = runner.user_count
+        generated = runtime.generated_here
+        target = runtime.settings.rate * users / max(1, runtime.peak_users)
+        achieved = (generated - before) / RATE_CHECK_S
+        before = generated
+        if users and target > 0 and achieved < 0.9 * target:
+            cause = _rate_cause(runtime, cpu)
+            logger.warning("otel-locust: target %.1f traces/s on this process, achieved %.1f, %s", target,
+                           achieved, cause)
+            told = True
+
+
+def _cpu_seconds() -> float:
+    """CPU time this process has used (user + system), from the kernel."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _rate_cause(runtime: Runtime, cpu: float) -> str:
+    if cpu >= CPU_BOUND_PERCENT:
+        return f"CPU-bound ({cpu:.0f}% CPU): add processes (--processes) or workers"
+    if runtime.settings is not None and runtime.in_flight() >= runtime.settings.max_in_flight:
+        return ("backend-bound: the in-flight bound (--otel-max-in-flight) is hit and traces are dropped "
+                "(backpressure)")
+    return (f"starved for CPU ({cpu:.0f}% CPU for this process: other processes share the machine's cores): "
+            "add processes or workers on other machines")
+
+
 def _unfold_timeout(environment: Environment) -> float:
     """How long batch delivery lets traces still unfolding finish at stop: Locust's --stop-timeout."""
     return float(getattr(environment, "stop_timeout", 0.0) or 0.0)
@@ -202,6 +249,8 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
             runtime.peak_follower = gevent.spawn(_follow_peak, environment)
     if not isinstance(environment.runner, MasterRunner):
         runtime.configure(settings)
+        if settings.rate > 0:
+            gevent.spawn(_watch_rate, environment)
     else:
         runtime.settings = settings
 

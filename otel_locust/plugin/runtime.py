@@ -163,6 +163,7 @@ class Runtime:
         self.window = RunWindow()  # when this test started and stopped, for rates
         self.peak_users = 0  # open model: the declared peak user count (the master's, sent to workers)
         self.peak_follower: gevent.Greenlet | None = None
+        self._generated_here = 0
         self.charts: Any = None  # master/local: the charts' SeriesSampler (plugin/charts.py sets it)
         self.readback: ReadbackPoller | None = None  # this process's poller (not on the master)
         self.readback_stats = ReadbackStats()  # on the master: the sum of the workers' read-back counters
@@ -172,6 +173,7 @@ class Runtime:
     def configure(self, settings: Settings) -> None:
         """Apply validated settings for a test: pools, instrumentation, transport and the weighted tasks."""
         self.settings = settings
+        self._generated_here = 0
         self.prepare_pools(settings)
         dialects = [DIALECTS[name]() for name in settings.dialects]
         self.instrumentation = instrumentation_for(settings.framework, dialects, settings.service_name)
@@ -255,6 +257,7 @@ class Runtime:
         settings, instrumentation = self.settings, self.instrumentation
         conversation = session.next_conversation(time.monotonic() if settings.rate > 0 else None)
         trace = session.planner.plan(scenario, conversation=conversation)
+        self._generated_here += 1
         if settings.rate > 0 and self.in_flight() >= settings.max_in_flight:
             self.stats.generated(scenario.name, len(trace.spans), trace.depth, 0)
             TraceTicket(self.stats, scenario.name, len(trace.spans)).settle("dropped", len(trace.spans),
@@ -319,6 +322,11 @@ class Runtime:
         if self.settings is None or self.settings.rate <= 0 or self.exporter is None:
             return None
         return self.in_flight()
+
+    @property
+    def generated_here(self) -> int:
+        """Traces this process generated in this test (its counters are shipped to the master as deltas)."""
+        return self._generated_here
 
     def in_flight(self) -> int:
         """Trace exports in flight (trace delivery) or traces still unfolding (batch delivery)."""
