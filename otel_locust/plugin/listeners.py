@@ -94,11 +94,11 @@ def _on_init(environment: Environment, **_: Any) -> None:
     runtime.prepare_pools(settings)
     if settings.platform.embedded_sink and not options.otel_endpoint:
         try:
-            runtime.sink = EmbeddedSink(extra_args=options.otel_sink_args)
+            runtime.sink = EmbeddedSink(extra_args=options.otel_sink_args, protocol=settings.protocol)
         except ValueError as exc:
             _fail_config(ConfigError(f"--otel-sink-args: the sink refused them: {exc}"))
-        options.otel_sink_url = runtime.sink.url  # travels to workers inside the spawn message
-        logger.info("otel-locust: embedded sink listening on %s", runtime.sink.url)
+        options.otel_sink_url = runtime.sink.endpoint  # travels to workers inside the spawn message
+        logger.info("otel-locust: embedded sink listening on %s", runtime.sink.endpoint)
 
 
 def _on_drained(environment: Environment, msg: Any, **_: Any) -> None:

@@ -33,7 +33,7 @@ from otel_locust.export.accounting import TraceStats, TraceTicket
 from otel_locust.export.batch import BatchSpanQueue, RealTimeScheduler
 from otel_locust.export.console import ConsoleTransport
 from otel_locust.export.exporter import Exporter, Portion, Shipment
-from otel_locust.export.http import OtlpHttpTransport
+from otel_locust.export.http import OtlpHttpTransport, OtlpJsonTransport
 from otel_locust.export.retry import RetryPolicy
 from otel_locust.export.transport import Transport
 from otel_locust.plugin.charts import SeriesSampler, report_html
@@ -67,8 +67,14 @@ def transport_for(settings: Settings) -> Transport:
     """The transport the platform and options ask for (one per process, shared by its users)."""
     if settings.platform.transport == "console":
         return ConsoleTransport()
-    return OtlpHttpTransport(settings.endpoint, settings.headers, settings.compression, settings.timeout,
-                             connections=settings.connections)
+    if settings.protocol == "grpc":
+        from otel_locust.export.grpc import OtlpGrpcTransport  # only now: it switches grpcio to gevent mode
+
+        return OtlpGrpcTransport(settings.endpoint, settings.headers, settings.compression, settings.timeout,
+                                 ca_file=settings.certificate)
+    http = OtlpJsonTransport if settings.protocol == "http/json" else OtlpHttpTransport
+    return http(settings.endpoint, settings.headers, settings.compression, settings.timeout,
+                connections=settings.connections, ca_file=settings.certificate)
 
 
 def _nothing() -> None:

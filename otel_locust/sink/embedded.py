@@ -17,8 +17,9 @@ from typing import Any
 class EmbeddedSink:
     """A ``python -m otel_locust.sink`` child bound to a free port on ``host``."""
 
-    def __init__(self, host: str = "127.0.0.1", extra_args: str = "") -> None:
+    def __init__(self, host: str = "127.0.0.1", extra_args: str = "", protocol: str = "http/protobuf") -> None:
         """Start the sink; ``extra_args`` are more ``otel-locust-sink`` options (fault injection, limits).
+        With ``protocol`` grpc it also listens for OTLP/gRPC, and :attr:`endpoint` points there.
 
         Raises ValueError with the sink's own one-line complaint when it refuses the arguments.
         """
@@ -26,16 +27,27 @@ class EmbeddedSink:
         self._errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "otel_locust.sink", "--host", host, "--port", "0", "--interval", "0", "--json",
-             *shlex.split(extra_args)], stdout=subprocess.PIPE, stderr=self._errors, text=True)
+             *(["--grpc-port", "0"] if protocol == "grpc" else []), *shlex.split(extra_args)],
+            stdout=subprocess.PIPE, stderr=self._errors, text=True)
+        self.url = self._listening("otel-locust-sink listening on ")
+        self._base = self.url.rsplit("/v1/traces", 1)[0]
+        self.grpc_url = self._listening("otel-locust-sink gRPC listening on ") if protocol == "grpc" else ""
+
+    @property
+    def endpoint(self) -> str:
+        """Where the exporter sends: the gRPC endpoint when the sink was started for gRPC, else the HTTP URL."""
+        return self.grpc_url or self.url
+
+    def _listening(self, prefix: str) -> str:
+        """The address on the sink's next line, which must start with ``prefix``; else its complaint."""
         line = self._proc.stdout.readline() if self._proc.stdout else ""
-        if " listening on " not in line:
+        if not line.startswith(prefix):
             self._proc.kill()
             self._proc.wait()
             self._errors.seek(0)
             complaint = [ln for ln in self._errors.read().splitlines() if ln.strip()]
             raise ValueError(complaint[-1] if complaint else line.strip() or "the sink exited without a word")
-        self.url = line.rsplit(" ", 1)[1].strip()
-        self._base = self.url.rsplit("/v1/traces", 1)[0]
+        return line[len(prefix):].strip()
 
     def stats(self, timeout: float = 5.0) -> dict[str, Any]:
         with urllib.request.urlopen(f"{self._base}/stats", timeout=timeout) as response:
