@@ -9,6 +9,7 @@ Secrets are never in the web UI form: Locust ships form defaults in the page sou
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import urllib.parse
@@ -186,6 +187,8 @@ def _protocol(value: Any, platform: Platform) -> str:
     if protocol not in platform.protocols:
         raise ConfigError(f"--otel-protocol: the {platform.name} platform takes {', '.join(platform.protocols)}, "
                           f"not {protocol}")
+    if protocol == "grpc" and platform.transport == "otlp" and importlib.util.find_spec("grpc") is None:
+        raise ConfigError("--otel-protocol: grpc needs grpcio; install it with: pip install 'otel-locust[grpc]'")
     return protocol
 
 

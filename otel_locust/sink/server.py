@@ -350,10 +350,11 @@ def decode_json(body: bytes) -> ExportTraceServiceRequest:
     """An OTLP/JSON request: hex ids made base64 for the proto3 JSON parser, unknown fields ignored (as the
     OTLP specification asks of receivers)."""
     document = json.loads(body)
-    if not isinstance(document, dict):
-        raise ValueError("an OTLP/JSON request is a JSON object")
-    return json_format.ParseDict(otlp_json.ids_to_base64(document), ExportTraceServiceRequest(),
-                                 ignore_unknown_fields=True)
+    try:
+        otlp_json.ids_to_base64(document)
+    except (AttributeError, TypeError):
+        raise ValueError("not an OTLP/JSON ExportTraceServiceRequest (an object of resourceSpans)") from None
+    return json_format.ParseDict(document, ExportTraceServiceRequest(), ignore_unknown_fields=True)
 
 
 def tls_context(cert: str, key: str) -> ssl.SSLContext:
