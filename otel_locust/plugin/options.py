@@ -44,7 +44,8 @@ def add_arguments(parser: Any) -> None:
     opt("--otel-platform", "sink", "where traces go", choices=sorted(PLATFORMS))
     opt("--otel-endpoint", "", "OTLP/HTTP traces URL, or for gRPC scheme://host:port; default depends on the "
                                "platform")
-    opt("--otel-protocol", "http/protobuf", "OTLP protocol, as OTEL_EXPORTER_OTLP_PROTOCOL", choices=list(PROTOCOLS))
+    opt("--otel-protocol", "http/protobuf", "OTLP protocol, as OTEL_EXPORTER_OTLP_PROTOCOL",
+        choices=list(PROTOCOLS), ui=False)  # not in the form: the embedded sink's listeners are chosen at start
     opt("--otel-certificate", "", "CA certificate (PEM file) trusted for https endpoints, as "
                                   "OTEL_EXPORTER_OTLP_CERTIFICATE; default: the system's", ui=False)
     opt("--otel-insecure", False, "gRPC: plaintext to an endpoint given as host:port without a scheme, as "
