@@ -1,4 +1,4 @@
-"""OTLP/HTTP protobuf transport (opentelemetry-proto ``docs/specification.md``, "OTLP/HTTP").
+"""OTLP/HTTP transports, protobuf and JSON (opentelemetry-proto ``docs/specification.md``, "OTLP/HTTP").
 
 Retry 429, 502, 503 and 504 and connection failures (refused, reset, closed before an answer), honouring
 ``Retry-After``. A request that timed out is not retried: the receiver may have stored it, and a retry would send
