@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 OTLP_DEFAULT_ENDPOINT = "http://localhost:4318/v1/traces"
+OTLP_GRPC_DEFAULT_ENDPOINT = "http://localhost:4317"
 MB = 1_000_000
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
@@ -88,6 +89,7 @@ class Platform:
     transport: str = "otlp"  # "otlp": OTLP over the network; "console": printed on stdout
     embedded_sink: bool = False  # the plugin starts its own verifying receiver when no endpoint is given
     protocols: tuple[str, ...] = ("http/protobuf", "http/json", "grpc")  # OTLP protocols the platform takes
+    grpc_endpoint: str = ""  # default endpoint for --otel-protocol grpc (host:port, no path)
     key_env: tuple[str, ...] = ()  # where the key is read from when --otel-api-key is not given
     key_required: bool = False
     project_env: tuple[str, ...] = ()
@@ -114,7 +116,8 @@ PLATFORMS: dict[str, Platform] = {
     p.name: p
     for p in (
         Platform("sink", embedded_sink=True),  # embedded local receiver that verifies every trace
-        Platform("otlp", endpoint=OTLP_DEFAULT_ENDPOINT),  # any OTLP receiver: collector, Jaeger, Tempo, ...
+        Platform("otlp", endpoint=OTLP_DEFAULT_ENDPOINT,  # any OTLP receiver: collector, Jaeger, Tempo, ...
+                 grpc_endpoint=OTLP_GRPC_DEFAULT_ENDPOINT),
         Platform("console", transport="console"),  # each trace as a tree on stdout (debugging only)
         Platform("braintrust", endpoint="https://api.braintrust.dev/otel/v1/traces",
                  dialects=("genai", "braintrust"), max_request_bytes=10 * MB, key_env=("BRAINTRUST_API_KEY",),
@@ -130,7 +133,8 @@ PLATFORMS: dict[str, Platform] = {
                  make_headers=_langfuse, key_from_env=_langfuse_key, protocols=("http/protobuf", "http/json")),
         Platform("phoenix", endpoint="http://localhost:6006/v1/traces",
                  dialects=("genai", "openinference"), key_env=("PHOENIX_API_KEY",),
-                 project_env=("PHOENIX_PROJECT_NAME",), make_headers=_phoenix),
+                 project_env=("PHOENIX_PROJECT_NAME",), make_headers=_phoenix,
+                 grpc_endpoint=OTLP_GRPC_DEFAULT_ENDPOINT),
         Platform("mlflow", endpoint="http://localhost:5000/v1/traces",
                  dialects=("genai", "mlflow"), key_env=("MLFLOW_TRACKING_TOKEN",),
                  project_env=("MLFLOW_EXPERIMENT_ID",), default_project="0", make_headers=_mlflow,

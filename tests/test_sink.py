@@ -72,12 +72,14 @@ def test_gzip_body_is_accepted(sink, scenarios, planner, instrumentation):
 
 @pytest.mark.parametrize(("body", "headers", "status"), [
     (b"\xff\xff\xff not protobuf", {}, 400),
-    (b"{}", {"Content-Type": "application/json"}, 415),
+    (b"{not json", {"Content-Type": "application/json"}, 400),
+    (b'{"resourceSpans": 3}', {"Content-Type": "application/json"}, 400),
+    (b"text", {"Content-Type": "text/plain"}, 415),
     (b"x" * 2_100_000, {}, 413),
     (gzip.compress(b"\x00" * 50_000_000), {"Content-Encoding": "gzip"}, 413),  # a decompression bomb
     (b"not gzip", {"Content-Encoding": "gzip"}, 400),
     (b"", {"Content-Encoding": "br"}, 415),
-], ids=["malformed", "json", "oversized", "gzip-bomb", "bad-gzip", "brotli"])
+], ids=["malformed", "bad-json", "wrong-json", "text", "oversized", "gzip-bomb", "bad-gzip", "brotli"])
 def test_bad_requests_are_refused_and_the_sink_keeps_serving(sink, body, headers, status, scenarios, planner,
                                                              instrumentation):
     assert _post(sink, body, headers)[0] == status

@@ -1,4 +1,4 @@
-"""OTLP/HTTP protobuf transport (opentelemetry-proto ``docs/specification.md``, "OTLP/HTTP").
+"""OTLP/HTTP transports, protobuf and JSON (opentelemetry-proto ``docs/specification.md``, "OTLP/HTTP").
 
 Retry 429, 502, 503 and 504 and connection failures (refused, reset, closed before an answer), honouring
 ``Retry-After``. A request that timed out is not retried: the receiver may have stored it, and a retry would send
@@ -8,12 +8,13 @@ its spans twice; it is ``unconfirmed``. Other statuses are final; 413 asks for s
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 
 from geventhttpclient import HTTPClient
 from geventhttpclient.response import HTTPConnectionClosed
 from geventhttpclient.url import URL
 
-from otel_locust.encoding import otlp
+from otel_locust.encoding import otlp, otlp_json
 from otel_locust.export.retry import parse_retry_after
 from otel_locust.export.transport import Reply, Verdict
 
@@ -23,6 +24,8 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 class OtlpHttpTransport:
     """A keep-alive connection pool to one OTLP/HTTP receiver, shared by a process's users."""
 
+    content_type = "application/x-protobuf"
+
     def __init__(self, url: str, headers: dict[str, str], compression: str, timeout: float,
                  connections: int = 64, ca_file: str = "") -> None:
         parsed = URL(url)
@@ -31,7 +34,7 @@ class OtlpHttpTransport:
                                            network_timeout=timeout, ssl_options=ssl_options)
         self._path = parsed.request_uri
         self._gzip = compression == "gzip"
-        self._headers = {"Content-Type": "application/x-protobuf", **headers}
+        self._headers = {"Content-Type": self.content_type, **headers}
         if self._gzip:
             self._headers["Content-Encoding"] = "gzip"
 
@@ -56,16 +59,37 @@ class OtlpHttpTransport:
             return Reply(Verdict.UNCONFIRMED, response.status_code, message=f"answer cut off: {exc}")
         finally:
             response.release()
-        return classify(response.status_code, body, retry_after if isinstance(retry_after, str) else None)
+        return classify(response.status_code, body, retry_after if isinstance(retry_after, str) else None,
+                        self.rejected_spans)
+
+    @staticmethod
+    def rejected_spans(body: bytes) -> int:
+        """partial_success.rejected_spans of a 2xx answer."""
+        return otlp.rejected_spans(body)
 
     def close(self) -> None:
         self._client.close()
 
 
-def classify(status: int, body: bytes, retry_after: str | None) -> Reply:
-    """The verdict for an HTTP answer."""
+class OtlpJsonTransport(OtlpHttpTransport):
+    """OTLP/HTTP with JSON bodies (``http/json``): each protobuf body is re-encoded once, before its first attempt
+    (see :mod:`otel_locust.encoding.otlp_json` for why a re-encoder), then compressed like protobuf."""
+
+    content_type = "application/json"
+
+    def wire(self, body: bytes) -> bytes:
+        return super().wire(otlp_json.to_json(body))
+
+    @staticmethod
+    def rejected_spans(body: bytes) -> int:
+        return otlp_json.rejected_spans(body) if body[:1] == b"{" else otlp.rejected_spans(body)
+
+
+def classify(status: int, body: bytes, retry_after: str | None,
+             rejected_spans: Callable[[bytes], int] = otlp.rejected_spans) -> Reply:
+    """The verdict for an HTTP answer (``rejected_spans`` reads partial_success in the answer's encoding)."""
     if 200 <= status < 300:
-        return Reply(Verdict.OK, status, body, rejected=otlp.rejected_spans(body))
+        return Reply(Verdict.OK, status, body, rejected=rejected_spans(body))
     if status == 413:
         return Reply(Verdict.TOO_LARGE, status, body, message=f"HTTP 413: {excerpt(body)}")
     verdict = Verdict.RETRY if status in RETRYABLE_STATUSES else Verdict.REFUSED

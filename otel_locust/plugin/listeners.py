@@ -97,13 +97,15 @@ def _on_init(environment: Environment, **_: Any) -> None:
         _fail_config(exc)
     runtime.prepare_pools(settings)
     if settings.platform.embedded_sink and not options.otel_endpoint:
-        runtime.sink = _start_sink(environment)
-        options.otel_sink_url = runtime.sink.url
-        options.otel_sink_remote_port = runtime.sink.port  # workers send to the master's address on this port
-        logger.info("otel-locust: embedded sink listening on %s", runtime.sink.url)
+        runtime.sink = _start_sink(environment, settings.protocol)
+        options.otel_sink_url = runtime.sink.endpoint
+        # workers send to the master's address they connected to, on this port (and path)
+        options.otel_sink_remote_port = int(runtime.sink.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
+        options.otel_sink_remote_path = "" if settings.protocol == "grpc" else "/v1/traces"
+        logger.info("otel-locust: embedded sink listening on %s", runtime.sink.endpoint)
 
 
-def _start_sink(environment: Environment) -> EmbeddedSink:
+def _start_sink(environment: Environment, protocol: str) -> EmbeddedSink:
     """The embedded sink: on 127.0.0.1 for a local run; for a master, where the master listens
     (``--master-bind-host``) on ``--otel-sink-port``, so workers on other hosts can reach it."""
     options = environment.parsed_options
@@ -112,7 +114,7 @@ def _start_sink(environment: Environment) -> EmbeddedSink:
         bind = str(getattr(options, "master_bind_host", "*") or "*")
         host, port = ("0.0.0.0" if bind in ("*", "") else bind), int(getattr(options, "otel_sink_port", 4318))
     try:
-        return EmbeddedSink(host=host, port=port, extra_args=options.otel_sink_args)
+        return EmbeddedSink(host=host, port=port, extra_args=options.otel_sink_args, protocol=protocol)
     except ValueError as exc:
         if "cannot listen" in str(exc):
             _fail_config(ConfigError(f"--otel-sink-port: {exc.args[0].split(': ', 1)[-1]}"))
@@ -261,7 +263,7 @@ def _point_worker_at_sink(environment: Environment) -> None:
     port = getattr(options, "otel_sink_remote_port", 0)
     if isinstance(environment.runner, WorkerRunner) and port and not getattr(options, "otel_endpoint", ""):
         host = str(getattr(options, "master_host", "127.0.0.1"))
-        options.otel_sink_url = f"http://{host}:{port}/v1/traces"
+        options.otel_sink_url = f"http://{host}:{port}{getattr(options, 'otel_sink_remote_path', '/v1/traces')}"
 
 
 def _refuse_test(environment: Environment, runtime: Runtime, exc: ConfigError) -> None:

@@ -9,6 +9,8 @@ Secrets are never in the web UI form: Locust ships form defaults in the page sou
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from otel_locust.export.batch import BatchSettings
 from otel_locust.export.readback import default_sample
 from otel_locust.platforms import MB, PLATFORMS, Platform, PresetError
 
+PROTOCOLS = ("http/protobuf", "http/json", "grpc")  # as OTEL_EXPORTER_OTLP_PROTOCOL
 DEFAULT_IN_FLIGHT = {"trace": 256, "batch": 10_000}  # exports in flight / traces unfolding, per process
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
@@ -41,7 +44,14 @@ def add_arguments(parser: Any) -> None:
                             is_secret=secret, **kw)
 
     opt("--otel-platform", "sink", "where traces go", choices=sorted(PLATFORMS))
-    opt("--otel-endpoint", "", "OTLP/HTTP traces URL; default depends on the platform")
+    opt("--otel-endpoint", "", "OTLP/HTTP traces URL, or for gRPC scheme://host:port; default depends on the "
+                               "platform")
+    opt("--otel-protocol", "http/protobuf", "OTLP protocol, as OTEL_EXPORTER_OTLP_PROTOCOL",
+        choices=list(PROTOCOLS), ui=False)  # not in the form: the embedded sink's listeners are chosen at start
+    opt("--otel-certificate", "", "CA certificate (PEM file) trusted for https endpoints, as "
+                                  "OTEL_EXPORTER_OTLP_CERTIFICATE; default: the system's", ui=False)
+    opt("--otel-insecure", False, "gRPC: plaintext to an endpoint given as host:port without a scheme, as "
+                                  "OTEL_EXPORTER_OTLP_INSECURE (default: TLS)", ui=False, action="store_true")
     opt("--otel-headers", "", "extra request headers, k=v,k2=v2 (values may be URL-encoded)", ui=False,
         secret=True)
     opt("--otel-api-key", "", "API key for the platform preset (Langfuse: public:secret); also read from the "
@@ -151,6 +161,8 @@ class Settings:
     turns: tuple[int, int] = (1, 5)
     think_seconds: float = 20.0
     error_rate: float = 0.03
+    protocol: str = "http/protobuf"
+    certificate: str = ""  #: CA file for TLS; empty: the system's trust store
 
     @property
     def connections(self) -> int:
@@ -168,9 +180,12 @@ def settings_from(options: argparse.Namespace) -> Settings:
         raise ConfigError(str(exc)) from None
     max_mb = _number("--otel-max-request-mb", options.otel_max_request_mb, float, minimum=0.0)
     tier = parse_tier(getattr(options, "otel_payload", "realistic"))
+    protocol = _protocol(getattr(options, "otel_protocol", "http/protobuf"), platform)
+    insecure = _flag(getattr(options, "otel_insecure", False))
     return Settings(
         platform=platform,
-        endpoint=_endpoint(options.otel_endpoint, platform, getattr(options, "otel_sink_url", "")),
+        endpoint=_endpoint(options.otel_endpoint, platform, getattr(options, "otel_sink_url", ""), protocol,
+                           insecure),
         headers={**preset_headers, **parse_headers(options.otel_headers)},
         dialects=parse_dialects(options.otel_dialects, platform),
         max_request_bytes=int(max_mb * MB) if max_mb else platform.max_request_bytes,
@@ -200,7 +215,40 @@ def settings_from(options: argparse.Namespace) -> Settings:
         error_rate=_number("--otel-error-rate", getattr(options, "otel_error_rate", 0.03), float, minimum=0.0,
                            maximum=1.0),
         **_readback(options, platform),
+        protocol=protocol,
+        certificate=_certificate(getattr(options, "otel_certificate", "")),
     )
+
+
+def _protocol(value: Any, platform: Platform) -> str:
+    """The OTLP protocol; a preset whose platform does not take it refuses it before the test starts."""
+    protocol = _choice("--otel-protocol", value, PROTOCOLS)
+    if protocol not in platform.protocols:
+        raise ConfigError(f"--otel-protocol: the {platform.name} platform takes {', '.join(platform.protocols)}, "
+                          f"not {protocol}")
+    if protocol == "grpc" and platform.transport == "otlp" and importlib.util.find_spec("grpc") is None:
+        raise ConfigError("--otel-protocol: grpc needs grpcio; install it with: pip install 'otel-locust[grpc]'")
+    return protocol
+
+
+def _flag(value: Any) -> bool:
+    """A store_true option, also as LOCUST_OTEL_* text or a web UI value."""
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _certificate(value: Any) -> str:
+    """A readable PEM file, checked before the test starts (a TLS handshake error mid-run says much less)."""
+    path = str(value or "").strip()
+    if not path:
+        return ""
+    try:
+        with open(os.path.expanduser(path), "rb") as handle:
+            pem = handle.read()
+    except OSError as exc:
+        raise ConfigError(f"--otel-certificate: cannot read {path!r}: {exc.strerror}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise ConfigError(f"--otel-certificate: {path!r} holds no PEM certificate")
+    return os.path.expanduser(path)
 
 
 def _logs_endpoint(value: str) -> str:
@@ -297,10 +345,14 @@ def pack_from(spec: str) -> Pack:
         raise ConfigError(f"--otel-scenarios: {exc}") from None
 
 
-def _endpoint(value: str, platform: Platform, sink_url: str) -> str:
-    url = str(value).strip() or (sink_url if platform.embedded_sink else platform.endpoint)
+def _endpoint(value: str, platform: Platform, sink_url: str, protocol: str = "http/protobuf",
+              insecure: bool = False) -> str:
+    default = platform.grpc_endpoint if protocol == "grpc" else platform.endpoint
+    url = str(value).strip() or (sink_url if platform.embedded_sink else default)
     if platform.transport != "otlp" or (platform.embedded_sink and not url):
         return url  # console needs none; the sink's URL is known once it has started
+    if protocol == "grpc":
+        return _grpc_endpoint(url, insecure)
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigError(f"--otel-endpoint: {url!r} is not an http(s) URL with a host")
@@ -308,6 +360,27 @@ def _endpoint(value: str, platform: Platform, sink_url: str) -> str:
         parsed.port  # noqa: B018 - raises on a malformed port
     except ValueError:
         raise ConfigError(f"--otel-endpoint: {url!r} has an invalid port") from None
+    return url
+
+
+def _grpc_endpoint(url: str, insecure: bool) -> str:
+    """``scheme://host:port`` for gRPC; without a scheme TLS is used unless ``--otel-insecure`` (as the OTel
+    SDKs do); the scheme, when given, decides."""
+    if "://" not in url:
+        url = ("http://" if insecure else "https://") + url
+    elif insecure and url.lower().startswith("https://"):
+        raise ConfigError("--otel-insecure: the endpoint's https:// scheme asks for TLS; give http:// (or no "
+                          "scheme) for plaintext")
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"--otel-endpoint: {url!r} is not a gRPC endpoint scheme://host:port")
+    try:
+        parsed.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise ConfigError(f"--otel-endpoint: {url!r} has an invalid port") from None
+    if parsed.path not in ("", "/"):
+        raise ConfigError(f"--otel-endpoint: a gRPC endpoint has no path (got {parsed.path!r}); give "
+                          "scheme://host:port, e.g. http://localhost:4317")
     return url
 
 

@@ -34,7 +34,7 @@ from otel_locust.export.accounting import TraceStats, TraceTicket
 from otel_locust.export.batch import BatchSpanQueue, RealTimeScheduler
 from otel_locust.export.console import ConsoleTransport
 from otel_locust.export.exporter import Exporter, LogShipment, Portion, Shipment
-from otel_locust.export.http import OtlpHttpTransport
+from otel_locust.export.http import OtlpHttpTransport, OtlpJsonTransport
 from otel_locust.export.readback import ReadbackPoller, ReadbackStats, poller_for, stop_wait
 from otel_locust.export.readback.stats import loss_verdict
 from otel_locust.export.readback.stats import public as readback_public
@@ -93,8 +93,14 @@ def transport_for(settings: Settings) -> Transport:
     """The transport the platform and options ask for (one per process, shared by its users)."""
     if settings.platform.transport == "console":
         return ConsoleTransport()
-    return OtlpHttpTransport(settings.endpoint, settings.headers, settings.compression, settings.timeout,
-                             connections=settings.connections)
+    if settings.protocol == "grpc":
+        from otel_locust.export.grpc import OtlpGrpcTransport  # only now: it switches grpcio to gevent mode
+
+        return OtlpGrpcTransport(settings.endpoint, settings.headers, settings.compression, settings.timeout,
+                                 ca_file=settings.certificate)
+    http = OtlpJsonTransport if settings.protocol == "http/json" else OtlpHttpTransport
+    return http(settings.endpoint, settings.headers, settings.compression, settings.timeout,
+                connections=settings.connections, ca_file=settings.certificate)
 
 
 def logs_transport_for(settings: Settings, sends_logs: bool) -> Transport | None:

@@ -16,8 +16,10 @@ The sink keeps a bounded LRU record of recent traces for this (``--record-traces
 are ``records_evicted`` in ``/stats``); an evicted or unknown trace answers 404.
 
 It runs in its own process (plain threads, no gevent): embedded, started by the plugin for ``--otel-platform
-sink``, or standalone as ``otel-locust-sink``. ``GET /stats`` returns the counts as JSON. With ``--parent-pid``
-it exits when that process goes away (the embedded sink never outlives Locust, even a SIGKILLed one).
+sink``, or standalone as ``otel-locust-sink``. ``GET /stats`` returns the counts as JSON. It takes OTLP/HTTP
+protobuf and JSON (by Content-Type), and OTLP/gRPC with ``--grpc-port`` (:mod:`otel_locust.sink.grpc`); with
+``--tls-cert``/``--tls-key`` both listeners serve TLS. With ``--parent-pid`` it exits when that process goes
+away (the embedded sink never outlives Locust, even a SIGKILLed one).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import random
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -38,12 +41,14 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 
+from otel_locust.encoding import otlp_json
 from otel_locust.sink import logs
 from otel_locust.sink.logs import LOGS_PATH
 
@@ -54,6 +59,7 @@ RECORD_TRACES = 200_000  # traces remembered for GET /traces/{id} (LRU)
 PROBE_KEY = "gen_ai.input.messages"  # read-back checks the largest value of this attribute per trace
 DRAIN_LIMIT = 256 * 1024 * 1024  # read and discard up to this much of a refused body so the client sees the 413
 PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
+JSON_TYPE = "application/json"
 
 
 class _Pending:
@@ -283,6 +289,8 @@ class SinkHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging: at hundreds of requests a second it would dominate the sink's CPU."""
 
+    json_request = False  # this request is OTLP/JSON: answer in JSON
+
     def _reply(self, status: int, body: bytes = b"", content_type: str = "application/x-protobuf") -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -352,15 +360,15 @@ class SinkHandler(BaseHTTPRequestHandler):
             self._inject(503 if action == "outage" else self.server.faults.fail_status)
             return
         try:
-            request = ExportTraceServiceRequest.FromString(body)
-        except DecodeError as exc:
-            self._fail(400, f"malformed protobuf: {exc}")
+            request = decode_json(body) if self.json_request else ExportTraceServiceRequest.FromString(body)
+        except (DecodeError, json_format.ParseError, ValueError) as exc:
+            self._fail(400, f"malformed {'JSON' if self.json_request else 'protobuf'}: {exc}")
             return
         if action == "partial":
             self._partial(request)
             return
         self.server.verifier.ingest(request, int(self.headers.get("Content-Length", 0)))
-        self._reply(200)  # an empty ExportTraceServiceResponse: full success
+        self._answer(ExportTraceServiceResponse())  # empty: full success
 
     def _reset(self) -> None:
         """Drop the connection with a TCP reset and no answer."""
@@ -387,14 +395,23 @@ class SinkHandler(BaseHTTPRequestHandler):
         response = ExportTraceServiceResponse()
         response.partial_success.rejected_spans = spans
         response.partial_success.error_message = "injected partial rejection"
-        self._reply(200, response.SerializeToString())
+        self._answer(response)
+
+    def _answer(self, response: ExportTraceServiceResponse) -> None:
+        """A 200 with ``response`` in the request's encoding."""
+        if self.json_request:
+            self._reply(200, json_format.MessageToJson(response, indent=None).encode(), JSON_TYPE)
+        else:
+            self._reply(200, response.SerializeToString())
 
     def _read_body(self) -> bytes | None:
         """The decompressed body, or None after replying with the reason it was refused."""
         content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         length = int(self.headers.get("Content-Length") or 0)
-        if content_type not in PROTOBUF_TYPES:
-            self._fail(415, f"unsupported content type {content_type!r}; send application/x-protobuf", length)
+        self.json_request = content_type == JSON_TYPE
+        if content_type not in PROTOBUF_TYPES and not self.json_request:
+            self._fail(415, f"unsupported content type {content_type!r}; send application/x-protobuf or "
+                            f"{JSON_TYPE}", length)
             return None
         limit = self.server.max_body
         if length > limit:
@@ -424,17 +441,46 @@ class SinkServer(ThreadingHTTPServer):
     request_queue_size = 256
 
     def __init__(self, host: str, port: int, max_body: int = MAX_BODY_BYTES, faults: Faults | None = None,
-                 record_traces: int = RECORD_TRACES) -> None:
+                 record_traces: int = RECORD_TRACES, tls: ssl.SSLContext | None = None) -> None:
         self.verifier = TraceVerifier(record_traces)
         self.logs = logs.LogVerifier()  # /v1/logs (sink/logs.py)
         self.max_body = max_body
         self.faults = faults or Faults()
+        self.tls = tls
         super().__init__((host, port), SinkHandler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """With TLS, the handshake happens here, in the connection's thread (not in the accepting loop)."""
+        if self.tls is not None:
+            try:
+                request = self.tls.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                self.verifier.count("tls_handshake_failures")
+                return
+        super().finish_request(request, client_address)
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}{TRACES_PATH}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}{TRACES_PATH}"
+
+
+def decode_json(body: bytes) -> ExportTraceServiceRequest:
+    """An OTLP/JSON request: hex ids made base64 for the proto3 JSON parser, unknown fields ignored (as the
+    OTLP specification asks of receivers)."""
+    document = json.loads(body)
+    try:
+        otlp_json.ids_to_base64(document)
+    except (AttributeError, TypeError):
+        raise ValueError("not an OTLP/JSON ExportTraceServiceRequest (an object of resourceSpans)") from None
+    return json_format.ParseDict(document, ExportTraceServiceRequest(), ignore_unknown_fields=True)
+
+
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """A server context for ``--tls-cert``/``--tls-key`` (PEM files)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def _format(snapshot: dict[str, Any]) -> str:
@@ -495,18 +541,32 @@ def main(argv: list[str] | None = None) -> int:
     faults.add_argument("--partial-rate", type=_fraction, default=0.0,
                         help="share of requests answered 200 with partial_success rejecting all their spans")
     faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
+    parser.add_argument("--grpc-port", type=int, default=None,
+                        help="also receive OTLP/gRPC on this port (0: any free port); default: off")
+    parser.add_argument("--tls-cert", default="", help="serve TLS with this certificate chain (PEM file)")
+    parser.add_argument("--tls-key", default="", help="the private key of --tls-cert (PEM file)")
     args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     if args.fail_rate + args.reset_rate + args.partial_rate > 1:
         parser.error("--fail-rate + --reset-rate + --partial-rate must not exceed 1")
     fault_plan = Faults(args.fail_rate, args.fail_status, args.retry_after, args.latency_ms, args.outage,
                         args.reset_rate, args.partial_rate, args.fault_seed)
     try:
+        tls = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
         server = SinkServer(args.host, args.port, int(args.max_body_mb * 1024 * 1024), fault_plan,
-                            max(1, args.record_traces))
+                            max(1, args.record_traces), tls)
+    except ssl.SSLError as exc:
+        print(f"otel-locust-sink: --tls-cert/--tls-key: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"otel-locust-sink: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
     print(f"otel-locust-sink listening on {server.url}", flush=True)
+    grpc_server = _start_grpc(args, server) if args.grpc_port is not None else None
+    if args.grpc_port is not None and grpc_server is None:
+        server.server_close()
+        return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -516,9 +576,28 @@ def main(argv: list[str] | None = None) -> int:
     while not stop.wait(args.interval or None):
         print(_format(server.verifier.snapshot()), flush=True)
     server.shutdown()
+    if grpc_server:
+        grpc_server.stop(grace=1).wait()
     final = server.verifier.snapshot()
     print(json.dumps(final) if args.json else f"final: {_format(final)}", flush=True)
     return 0
+
+
+def _start_grpc(args: argparse.Namespace, server: SinkServer) -> Any:
+    """The gRPC listener beside the HTTP one (same verifier and faults); None after printing why it failed."""
+    from otel_locust.sink.grpc import serve
+
+    tls = None
+    if args.tls_cert:
+        with open(args.tls_cert, "rb") as cert, open(args.tls_key, "rb") as key:
+            tls = (cert.read(), key.read())
+    try:
+        grpc_server, url = serve(args.host, args.grpc_port, server.verifier, server.faults, server.max_body, tls)
+    except RuntimeError as exc:
+        print(f"otel-locust-sink: gRPC: {exc}", file=sys.stderr)
+        return None
+    print(f"otel-locust-sink gRPC listening on {url}", flush=True)
+    return grpc_server
 
 
 if __name__ == "__main__":
