@@ -92,3 +92,38 @@ def test_the_sink_never_outlives_a_killed_locust(tmp_path):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_a_second_ctrl_c_cuts_the_drain_short_and_the_summary_is_still_written(tmp_path):
+    proc, log = _start(tmp_path, "--otel-sink-args", "--latency-ms 4000")  # exports stay in flight for 4 s
+    try:
+        _running(proc, log)
+        time.sleep(1)
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)  # impatient: the drain of the slow exports is cut short
+        proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    data = summary(tmp_path / "summary.json")
+    traces = data["total"]["traces"]
+    assert traces["generated"] == sum(traces[k] for k in ("delivered", "failed", "dropped", "unconfirmed"))
+    assert traces["generated"] > traces["delivered"], "exports were still in flight when the drain was cut"
+    assert traces["unconfirmed"] + traces["dropped"] > 0 and data["total"]["dropped_loss"] == 0
+    assert "sink" in data and data["sink"]["traces_complete"] >= traces["delivered"]
+
+
+def test_one_ctrl_c_waits_for_the_exports_in_flight_before_the_summary(tmp_path):
+    proc, log = _start(tmp_path, "--otel-sink-args", "--latency-ms 2000")  # every export is in flight for 2 s
+    try:
+        _running(proc, log)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    data = summary(tmp_path / "summary.json")
+    traces = data["total"]["traces"]
+    assert traces["generated"] == traces["delivered"] > 0, "Locust fires quitting before it stops: drained first"
+    assert data["sink"]["traces_complete"] == traces["delivered"]

@@ -135,9 +135,11 @@ class Exporter:
     def drain(self, timeout: float) -> int:
         """Let in-flight exports finish for up to ``timeout`` s; the rest are killed and settled. Returns how many
         exports were cut short."""
-        self.in_flight.join(timeout=timeout)
-        left = len(self.in_flight)
-        self.in_flight.kill(block=True, timeout=2)
+        try:
+            self.in_flight.join(timeout=timeout)
+        finally:  # also when the wait is interrupted (a second Ctrl-C): what is cut short is settled, not lost
+            left = len(self.in_flight)
+            self.in_flight.kill(block=True, timeout=2)
         return left
 
     def _ship(self, shipments: Sequence[Shipment], logs: LogShipment | None = None) -> None:

@@ -288,8 +288,17 @@ def _refuse_test(environment: Environment, runtime: Runtime, exc: ConfigError) -
 @events.test_stop.add_listener
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     runtime = _runtime(environment)
-    if runtime.settings is None:
+    if runtime.settings is None or runtime.drained:
         return
+    try:
+        _drain(environment, runtime)
+    finally:
+        runtime.drained = True
+
+
+def _drain(environment: Environment, runtime: Runtime) -> None:
+    """Finish this test's exports (master: the workers'), or settle what cannot finish."""
+    assert runtime.settings is not None
     runner = environment.runner
     unfold = _unfold_timeout(environment) if runtime.settings.delivery == "batch" else 0.0
     if isinstance(runner, MasterRunner):
@@ -304,6 +313,17 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
         runtime.drain_exports(runtime.settings.timeout + 1, unfold)
 
 
+def _drain_before_the_summary(environment: Environment, runtime: Runtime) -> None:
+    """Locust fires ``quitting`` before it stops a still-running test (Ctrl-C, SIGTERM): drain first, so the summary
+    has every trace. A second Ctrl-C cuts the drain short: what was in flight is settled, the summary still written."""
+    try:
+        _on_test_stop(environment)
+        runtime.finish_readback()
+    except KeyboardInterrupt:
+        logger.warning("otel-locust: interrupted again: exports still in flight were cut short (on the wire: "
+                       "unconfirmed; not sent: dropped, reason stop)")
+
+
 @events.quitting.add_listener
 def _on_quitting(environment: Environment, **_: Any) -> None:
     runtime = getattr(environment, "otel_runtime", None)
@@ -311,7 +331,7 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
         return
     try:
         if runtime.settings is not None:
-            runtime.finish_readback()
+            _drain_before_the_summary(environment, runtime)
             summary = runtime.finish(report_html(runtime.charts))
             if loss(summary) > runtime.settings.max_loss:
                 logger.error("otel-locust: %.2f%% of traces were lost (failed, dropped or unconfirmed%s), above "

@@ -156,6 +156,7 @@ class Runtime:
         self._user_numbers = itertools.count()
         self._tasksets: dict[str, type] = {}
         self.closing = False  # set when the test stops: users start no new trace
+        self.drained = False  # this test's exports were drained (or settled): the account is final
         self.reporting_workers: set[str] = set()  # master: workers that sent trace counts this test
         #: master: per worker, (first report, last report, traces generated) on the monotonic clock
         self.worker_pace: dict[str, tuple[float, float, int]] = {}
@@ -387,16 +388,19 @@ class Runtime:
         self.window.stop()
         if self.exporter is None:
             return
-        if self.scheduler is not None and self.batch is not None:
-            self.scheduler.wait_idle(unfold_timeout)
-            cut = self.scheduler.close()
-            if cut:
-                logger.warning("otel-locust: %d span(s) had not ended when the test stopped: dropped (reason stop)",
-                               cut)
-            flush = gevent.spawn(self.batch.flush)
-            flush.join(timeout)
-        left = self.exporter.drain(timeout)
-        self._close_batching()
+        try:
+            if self.scheduler is not None and self.batch is not None:
+                self.scheduler.wait_idle(unfold_timeout)
+                cut = self.scheduler.close()
+                if cut:
+                    logger.warning("otel-locust: %d span(s) had not ended when the test stopped: dropped (reason "
+                                   "stop)", cut)
+                flush = gevent.spawn(self.batch.flush)
+                flush.join(timeout)
+            left = self.exporter.drain(timeout)
+        finally:  # interrupted or not, nothing is left unsettled
+            self._close_batching()
+            self.exporter.in_flight.kill(block=True, timeout=2)
         if left:
             logger.warning("otel-locust: %d export(s) still in flight at stop were cut short: spans on the wire count "
                            "unconfirmed, the others dropped (reason stop)", left)
