@@ -127,3 +127,54 @@ def test_one_ctrl_c_waits_for_the_exports_in_flight_before_the_summary(tmp_path)
     traces = data["total"]["traces"]
     assert traces["generated"] == traces["delivered"] > 0, "Locust fires quitting before it stops: drained first"
     assert data["sink"]["traces_complete"] == traces["delivered"]
+
+
+def test_the_web_uis_stop_then_a_new_test_accounts_each_test_on_its_own(tmp_path):
+    """Stop in the web UI, start again, stop, then SIGTERM: the summary and the sink hold the second test only."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    from .backends import free_port, wait_until
+
+    port = free_port()
+    proc, _ = _start_web(tmp_path, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: urllib.request.urlopen(base, timeout=2).status == 200, 60, what="the web UI")
+        for round_ in range(2):
+            form = urllib.parse.urlencode({"user_count": "2", "spawn_rate": "2", "host": ""}).encode()
+            urllib.request.urlopen(urllib.request.Request(f"{base}/swarm", data=form), timeout=10).close()
+            wait_until(lambda: _traces(base) >= 3, 60, what=f"traces in test {round_ + 1}")
+            urllib.request.urlopen(urllib.request.Request(f"{base}/stop", data=b""), timeout=30).close()
+            wait_until(lambda: json.loads(urllib.request.urlopen(f"{base}/stats/requests", timeout=5).read())
+                       ["state"] == "stopped", 60, what="the test to stop")
+        first = _traces(base)
+        os.killpg(proc.pid, signal.SIGTERM)  # the web UI has no quit button: stop the process as an operator would
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    data = summary(tmp_path / "summary.json")
+    traces = data["total"]["traces"]
+    assert traces["generated"] == traces["delivered"] == first, "the second test's account, final at stop"
+    assert data["sink"]["traces_complete"] == traces["delivered"], "the sink was reset when the test restarted"
+
+
+def _start_web(tmp_path: Path, port: int) -> tuple[subprocess.Popen, Path]:
+    log = tmp_path / "locust.log"
+    proc = subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--web-host", "127.0.0.1",
+                             "--web-port", str(port), "--otel-pace", "0.2", "--otel-summary", "summary.json"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=open(log, "w"),  # noqa: SIM115
+                            start_new_session=True)
+    return proc, log
+
+
+def _traces(base: str) -> int:
+    """Traces generated in the current test, from the Traces tab's Total row."""
+    import json
+    import urllib.request
+
+    body = json.loads(urllib.request.urlopen(f"{base}/stats/requests", timeout=5).read())
+    rows = next(t["data"] for t in body.get("extended_stats", []) if t["key"] == "otel_traces")
+    return int(next(r["generated"] for r in rows if r["scenario"] == "Total"))
