@@ -171,6 +171,7 @@ class Runtime:
         self.peak_users = 0  # open model: the declared peak user count (the master's, sent to workers)
         self.peak_follower: gevent.Greenlet | None = None
         self._generated_here = 0
+        self.peak_in_flight = 0  # this process: most exports in flight / traces unfolding at once, this test
         self.charts: Any = None  # master/local: the charts' SeriesSampler (plugin/charts.py sets it)
         self.readback: ReadbackPoller | None = None  # this process's poller (not on the master)
         self.readback_stats = ReadbackStats()  # on the master: the sum of the workers' read-back counters
@@ -181,6 +182,7 @@ class Runtime:
         """Apply validated settings for a test: pools, instrumentation, transport and the weighted tasks."""
         self.settings = settings
         self._generated_here = 0
+        self.peak_in_flight = 0
         self.prepare_pools(settings)
         dialects = [DIALECTS[name]() for name in settings.dialects]
         self.instrumentation = instrumentation_for(settings.framework, dialects, settings.service_name)
@@ -283,8 +285,10 @@ class Runtime:
                              self.on_trace_done)
         if self.readback is not None:
             self.readback.expect(encoded, encoded.count)
-        return self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests],
-                                    self._logs(encoded.logs, scenario.name)).join
+        export = self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests],
+                                      self._logs(encoded.logs, scenario.name))
+        self.peak_in_flight = max(self.peak_in_flight, len(self.exporter.in_flight))
+        return export.join
 
     def _logs(self, records: list[bytes], name: str) -> LogShipment | None:
         """The trace's log records as one logs request, when they are sent at all."""
@@ -307,6 +311,7 @@ class Runtime:
         ends = encoded.ends or [span.end for span in trace.spans]
         self.scheduler.add(encoded, ends, ticket, started)
         self.unfolding += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.unfolding)
         duration = max(ends) / 1e9
         gevent.spawn_later(duration, self._unfolded, self._logs(encoded.logs, scenario.name))
         return lambda: gevent.sleep(max(0.0, started + duration - time.monotonic()))
@@ -481,6 +486,7 @@ class Runtime:
         target = self.settings.rate if self.settings is not None else 0.0
         return {"model": "open" if target > 0 else "closed", "target_per_s": target or None,
                 "peak_users": self.peak_users, "seconds": round(seconds, 3),
+                "peak_in_flight_this_process": self.peak_in_flight or None,
                 "started_per_s": round(total["generated"] / seconds, 3) if seconds else 0.0,
                 "delivered_per_s": round(total["delivered"] / seconds, 3) if seconds else 0.0}
 
