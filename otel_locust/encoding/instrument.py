@@ -130,7 +130,9 @@ class Instrumentation:
         total = sum(sizes)
         if not max_bytes or total + overhead <= max_bytes:
             return [OtlpRequest(self._body(spans, total), len(spans), self)]
-        requests, batch, batch_size = [], [], 0
+        requests: list[OtlpRequest] = []
+        batch: list[list[bytes]] = []
+        batch_size = 0
         for chunks, size in zip(spans, sizes, strict=True):
             if batch and batch_size + size + overhead > max_bytes:
                 requests.append(OtlpRequest(self._body(batch, batch_size), len(batch), self))
