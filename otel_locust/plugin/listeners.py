@@ -221,8 +221,10 @@ def _on_drain_request(environment: Environment, msg: Any, **_: Any) -> None:
     runtime = _runtime(environment)
     runtime.drain_exports(runtime.settings.timeout + 1 if runtime.settings else 1.0, _unfold_timeout(environment))
     runtime.finish_readback()
-    environment.runner.send_message(READBACK, runtime.readback_stats.take())  # type: ignore[union-attr]
-    environment.runner.send_message(DRAINED, runtime.stats.take())  # type: ignore[union-attr]
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):  # always: only a worker registers this handler
+        runner.send_message(READBACK, runtime.readback_stats.take())
+        runner.send_message(DRAINED, runtime.stats.take())
 
 
 @events.test_start.add_listener
