@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import base64
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from faker import Faker
 
 from otel_locust.engine.pools import Builder, Pools, RecordMaker
+
+_T = TypeVar("_T")
 
 AIRPORTS = [
     ("ATL", "Atlanta"), ("BOS", "Boston"), ("ORD", "Chicago"), ("DFW", "Dallas"), ("DEN", "Denver"),
@@ -144,9 +149,12 @@ class TravelContent(Pools):
                                            self.fake.iso8601(), "price_confirmed": self._price(90, 900)}),
             "result.booking": lambda: data(self._booking()),
         }
+        def system(role: str, full: bool) -> Builder:
+            return lambda: text(self._system_prompt(role, full=full))
+
         for role in SYSTEM_ROLES:
-            builders[f"system.{role}"] = lambda role=role: text(self._system_prompt(role, full=True))
-            builders[f"system.{role}.brief"] = lambda role=role: text(self._system_prompt(role, full=False))
+            builders[f"system.{role}"] = system(role, full=True)
+            builders[f"system.{role}.brief"] = system(role, full=False)
         return builders
 
     def _token(self, n: int) -> str:
@@ -407,19 +415,19 @@ class TravelContent(Pools):
 class _Fields:
     """Field lists for large documents, made by Faker once at start; records then combine them with an RNG."""
 
-    def __init__(self, fake: object) -> None:
+    def __init__(self, fake: Faker) -> None:
         f = fake
-        self.names = [f.name() for _ in range(300)]  # type: ignore[attr-defined]
-        self.streets = [f.street_address() for _ in range(300)]  # type: ignore[attr-defined]
-        self.last = [f.last_name() for _ in range(300)]  # type: ignore[attr-defined]
-        self.companies = [f.company() for _ in range(120)]  # type: ignore[attr-defined]
-        self.jobs = [f.job() for _ in range(120)]  # type: ignore[attr-defined]
+        self.names = [f.name() for _ in range(300)]
+        self.streets = [f.street_address() for _ in range(300)]
+        self.last = [f.last_name() for _ in range(300)]
+        self.companies = [f.company() for _ in range(120)]
+        self.jobs = [f.job() for _ in range(120)]
 
 
 def _record_makers(fields: _Fields) -> dict[str, RecordMaker]:
     """Record makers for the travel pack's documents: a few microseconds each, every record different."""
 
-    def pick(r: random.Random, seq: list | tuple) -> object:
+    def pick(r: random.Random, seq: Sequence[_T]) -> _T:
         return seq[int(r.random() * len(seq))]
 
     def token(r: random.Random, n: int) -> str:

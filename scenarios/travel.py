@@ -14,6 +14,7 @@ from otel_locust.engine.scenario import (
     Model,
     Parallel,
     Route,
+    Step,
     Tool,
     ToolRound,
 )
@@ -148,7 +149,7 @@ SEARCH_BY_SERVICE = Route((
 ALL_TOOLS = (FETCH_USER, LOOKUP_POLICY, SEARCH_FLIGHTS, SEARCH_HOTELS, SEARCH_CARS, SELECT_OPTION, BOOK)
 
 
-def assistant(*steps: object) -> Agent:
+def assistant(*steps: Step) -> Agent:
     """The primary travel assistant running ``steps``."""
     return Agent("travel_assistant", "Primary travel assistant that answers, searches and delegates.", GPT,
-                 "system.travel_assistant", tools=ALL_TOOLS, steps=steps)  # type: ignore[arg-type]
+                 "system.travel_assistant", tools=ALL_TOOLS, steps=steps)

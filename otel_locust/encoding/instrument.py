@@ -130,7 +130,9 @@ class Instrumentation:
         total = sum(sizes)
         if not max_bytes or total + overhead <= max_bytes:
             return [OtlpRequest(self._body(spans, total), len(spans), self)]
-        requests, batch, batch_size = [], [], 0
+        requests: list[OtlpRequest] = []
+        batch: list[list[bytes]] = []
+        batch_size = 0
         for chunks, size in zip(spans, sizes, strict=True):
             if batch and batch_size + size + overhead > max_bytes:
                 requests.append(OtlpRequest(self._body(batch, batch_size), len(batch), self))
@@ -166,15 +168,17 @@ class Instrumentation:
         if span.kind == "agent":
             name = f"invoke_agent {span.agent.name}"
             static = b"".join(d.agent_static(span.agent) for d in self.dialects)
-        elif span.kind == "llm":
-            name = f"chat {span.model.name}"  # type: ignore[union-attr]
-            static = b"".join(d.llm_static(span.agent, span.model) for d in self.dialects)  # type: ignore[arg-type]
-        elif span.kind == "tool":
-            name = f"execute_tool {span.tool.name}"  # type: ignore[union-attr]
-            static = b"".join(d.tool_static(span.tool) for d in self.dialects)  # type: ignore[arg-type]
+        elif span.kind == "llm" and (model := span.model) is not None:
+            name = f"chat {model.name}"
+            static = b"".join(d.llm_static(span.agent, model) for d in self.dialects)
+        elif span.kind == "tool" and (tool := span.tool) is not None:
+            name = f"execute_tool {tool.name}"
+            static = b"".join(d.tool_static(tool) for d in self.dialects)
+        elif (http := span.http) is not None:
+            name = f"{http.method} {http.route}"
+            static = b"".join(d.http_static(http) for d in self.dialects)
         else:
-            name = f"{span.http.method} {span.http.route}"  # type: ignore[union-attr]
-            static = b"".join(d.http_static(span.http) for d in self.dialects)  # type: ignore[arg-type]
+            raise ValueError(f"a planned {span.kind} span without its model, tool or request")
         return otlp.span_name(name), static
 
     def _span(self, span: PlannedSpan, trace: PlannedTrace, trace_id: bytes, span_id: bytes,

@@ -43,7 +43,7 @@ from otel_locust.engine.scenario import (
     ToolRound,
 )
 from otel_locust.engine.tiers import REALISTIC, Tier
-from otel_locust.engine.trace import PlannedSpan, PlannedTrace
+from otel_locust.engine.trace import PlannedSpan, PlannedTrace, SpanKindName
 
 MS = 1_000_000  # nanoseconds per millisecond
 CHARS_PER_TOKEN = 4.0
@@ -166,8 +166,8 @@ class Planner:
 
     # -- spans ----------------------------------------------------------------------------------------------
 
-    def _new(self, kind: str, parent: int, start: int, agent: Agent) -> PlannedSpan:
-        span = PlannedSpan(kind, parent, start, agent)  # type: ignore[arg-type]
+    def _new(self, kind: SpanKindName, parent: int, start: int, agent: Agent) -> PlannedSpan:
+        span = PlannedSpan(kind, parent, start, agent)
         self._spans.append(span)
         self._depths.append(self._depths[parent] + 1 if parent >= 0 else 1)
         return span
@@ -344,7 +344,7 @@ class Planner:
             if force == "TimeoutError":
                 duration = TOOL_TIMEOUT_MS * rng.uniform(1.0, 1.01) * MS
             span.end = begin + int(duration)
-            self._http_children(span, len(self._spans) - 1, duration)
+            self._http_children(span, tool, len(self._spans) - 1, duration)
             if force or (can_fail and tool.fail_rate and rng.random() < tool.fail_rate):
                 span.error = force or rng.choice(TOOL_ERRORS)
                 span.result = f'{{"error":"{span.error}","message":"{tool.name} did not complete"}}'.encode()
@@ -371,11 +371,11 @@ class Planner:
             size = min(tier.doc_max, max(1_500, int(tier.doc_median * rng.lognormvariate(0, tier.doc_sigma))))
         return self.pools.document(tool.document, size, tier.view_limit, rng)
 
-    def _http_children(self, tool_span: PlannedSpan, index: int, duration: float) -> None:
-        for http in tool_span.tool.http:  # type: ignore[union-attr]
+    def _http_children(self, tool_span: PlannedSpan, tool: Tool, index: int, duration: float) -> None:
+        for http in tool.http:
             begin = tool_span.start + int(duration * self.rng.uniform(0.02, 0.1))
             child = self._new("http", index, begin, tool_span.agent)
-            child.http, child.tool, child.error = http, tool_span.tool, tool_span.error
+            child.http, child.tool, child.error = http, tool, tool_span.error
             child.end = min(tool_span.end - 1000, begin + int(duration * http.share))
 
     # -- delegation -----------------------------------------------------------------------------------------

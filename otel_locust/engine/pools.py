@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import random
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import lru_cache
+from typing import cast
 
 from faker import Faker
 
@@ -147,7 +148,11 @@ def _without(value: object, fields: frozenset[str]) -> object:
     return value
 
 
-@lru_cache(maxsize=4)
 def pools_for(content: type[Pools], seed: int) -> Pools:
     """The pools of ``content`` for ``seed``, built once per process (one to two seconds of CPU)."""
+    return _cached_pools(cast("Hashable", content), seed)  # classes hash; mypy disagrees (python/mypy#11470)
+
+
+@lru_cache(maxsize=4)
+def _cached_pools(content: type[Pools], seed: int) -> Pools:
     return content(seed)

@@ -57,7 +57,8 @@ class OtlpGrpcTransport:
             self._channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(roots), options, gzip)
         else:
             self._channel = grpc.insecure_channel(address, options, gzip)
-        self._export = self._channel.unary_unary(EXPORT_METHOD)  # no serializers: bytes in, bytes out
+        # no serializers: bytes in, bytes out
+        self._export: grpc.UnaryUnaryMultiCallable[bytes, bytes] = self._channel.unary_unary(EXPORT_METHOD)
         self._metadata = tuple((name.lower(), value) for name, value in headers.items())
         self._timeout = timeout
 

@@ -206,7 +206,7 @@ class SeriesSampler:
         generation_now = f"{self.generation}:{','.join(s.key for s in present)}"
         start = 0
         full = since is None or generation != generation_now
-        if not full:
+        if not full and since is not None:
             start = next((i for i, t in enumerate(self.times) if round(t * 1000) > since), len(self.times))
         return {"generation": generation_now, "full": full, "interval": self.interval * self.stride,
                 "charts": [{"title": title, "series": lines} for title, lines in charts.items()],

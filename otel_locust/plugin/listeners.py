@@ -22,6 +22,7 @@ import contextlib
 import logging
 import resource
 import sys
+from argparse import Namespace
 from typing import Any
 
 import gevent
@@ -30,7 +31,7 @@ from otel_locust.export.readback import stop_wait
 from otel_locust.plugin.charts import report_html, start_sampling
 from otel_locust.plugin.options import ConfigError, add_arguments, settings_from
 from otel_locust.plugin.report import loss
-from otel_locust.plugin.runtime import Runtime
+from otel_locust.plugin.runtime import Runtime, attach, runtime_of
 from otel_locust.plugin.webui import TracesTab
 from otel_locust.sink.embedded import EmbeddedSink
 
@@ -54,7 +55,7 @@ def _fail_config(exc: ConfigError) -> None:
 
 
 def _runtime(environment: Environment) -> Runtime:
-    return environment.otel_runtime  # type: ignore[attr-defined]
+    return runtime_of(environment)
 
 
 @events.init_command_line_parser.add_listener
@@ -65,7 +66,7 @@ def _on_parser(parser: Any, **_: Any) -> None:
 @events.init.add_listener
 def _on_init(environment: Environment, **_: Any) -> None:
     runtime = Runtime(environment)
-    environment.otel_runtime = runtime  # type: ignore[attr-defined]
+    attach(environment, runtime)
     # these events carry no environment: bind this runtime's handlers to this environment's hooks
     environment.events.report_to_master.add_listener(runtime.report_to_master)
     environment.events.worker_report.add_listener(runtime.worker_report)
@@ -97,7 +98,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         _fail_config(exc)
     runtime.prepare_pools(settings)
     if settings.platform.embedded_sink and not options.otel_endpoint:
-        runtime.sink = _start_sink(environment, settings.protocol)
+        runtime.sink = _start_sink(environment, options, settings.protocol)
         options.otel_sink_url = runtime.sink.endpoint
         # workers send to the master's address they connected to, on this port (and path)
         options.otel_sink_remote_port = int(runtime.sink.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
@@ -105,10 +106,9 @@ def _on_init(environment: Environment, **_: Any) -> None:
         logger.info("otel-locust: embedded sink listening on %s", runtime.sink.endpoint)
 
 
-def _start_sink(environment: Environment, protocol: str) -> EmbeddedSink:
+def _start_sink(environment: Environment, options: Namespace, protocol: str) -> EmbeddedSink:
     """The embedded sink: on 127.0.0.1 for a local run; for a master, where the master listens
     (``--master-bind-host``) on ``--otel-sink-port``, so workers on other hosts can reach it."""
-    options = environment.parsed_options
     host, port = "127.0.0.1", 0
     if isinstance(environment.runner, MasterRunner):
         bind = str(getattr(options, "master_bind_host", "*") or "*")
@@ -129,7 +129,7 @@ def _on_drained(environment: Environment, msg: Any, **_: Any) -> None:
 
 def _on_peak(environment: Environment, msg: Any, **_: Any) -> None:
     """Worker: the master restated the peak user count (open model: per-user rate = rate / peak)."""
-    _runtime(environment).peak_users = int(msg.data)
+    _runtime(environment).peak_users = int(msg.data["users"])
 
 
 def declared_peak(environment: Environment) -> int:
@@ -158,7 +158,7 @@ def _follow_peak(environment: Environment) -> None:
             if environment.parsed_options is not None:
                 environment.parsed_options.otel_peak_users = peak  # spawn messages carry it to new workers
             if isinstance(environment.runner, MasterRunner):
-                environment.runner.send_message(PEAK, peak)
+                environment.runner.send_message(PEAK, {"users": peak})
         gevent.sleep(PEAK_POLL_S)
 
 
@@ -221,8 +221,10 @@ def _on_drain_request(environment: Environment, msg: Any, **_: Any) -> None:
     runtime = _runtime(environment)
     runtime.drain_exports(runtime.settings.timeout + 1 if runtime.settings else 1.0, _unfold_timeout(environment))
     runtime.finish_readback()
-    environment.runner.send_message(READBACK, runtime.readback_stats.take())  # type: ignore[union-attr]
-    environment.runner.send_message(DRAINED, runtime.stats.take())  # type: ignore[union-attr]
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):  # always: only a worker registers this handler
+        runner.send_message(READBACK, runtime.readback_stats.take())
+        runner.send_message(DRAINED, runtime.stats.take())
 
 
 @events.test_start.add_listener
@@ -232,8 +234,11 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     runtime.readback_stats.clear()
     runtime.reporting_workers.clear()
     runtime.closing = False
+    options = environment.parsed_options
+    if options is None:  # an Environment made without Locust's parser (library use): nothing configured
+        return
     try:
-        settings = settings_from(environment.parsed_options)
+        settings = settings_from(options)
     except ConfigError as exc:
         _refuse_test(environment, runtime, exc)
         return
@@ -244,7 +249,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         runtime.peak_users = int(getattr(environment.parsed_options, "otel_peak_users", 0) or 0) or 1
     else:
         runtime.peak_users = declared_peak(environment)
-        environment.parsed_options.otel_peak_users = runtime.peak_users  # sent to workers with the spawn messages
+        options.otel_peak_users = runtime.peak_users  # sent to workers with the spawn messages
         if runtime.peak_follower is not None:
             runtime.peak_follower.kill(block=False)
         if settings.rate > 0:
@@ -261,7 +266,8 @@ def _point_worker_at_sink(environment: Environment) -> None:
     """Worker: the master's embedded sink is at the address this worker reached the master on."""
     options = environment.parsed_options
     port = getattr(options, "otel_sink_remote_port", 0)
-    if isinstance(environment.runner, WorkerRunner) and port and not getattr(options, "otel_endpoint", ""):
+    if options is not None and isinstance(environment.runner, WorkerRunner) and port \
+            and not getattr(options, "otel_endpoint", ""):
         host = str(getattr(options, "master_host", "127.0.0.1"))
         options.otel_sink_url = f"http://{host}:{port}{getattr(options, 'otel_sink_remote_path', '/v1/traces')}"
 

@@ -15,7 +15,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 from math import gcd
-from typing import Any
+from typing import Any, TypeVar
 
 from otel_locust.encoding.dialects import DIALECTS
 from otel_locust.encoding.profiles import FRAMEWORKS
@@ -29,6 +29,7 @@ from otel_locust.platforms import MB, PLATFORMS, Platform, PresetError
 PROTOCOLS = ("http/protobuf", "http/json", "grpc")  # as OTEL_EXPORTER_OTLP_PROTOCOL
 DEFAULT_IN_FLIGHT = {"trace": 256, "batch": 10_000}  # exports in flight / traces unfolding, per process
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_N = TypeVar("_N", int, float)  # what _number parses: an int option stays an int
 
 
 class ConfigError(ValueError):
@@ -430,13 +431,13 @@ def parse_mix(value: str, scenarios: dict[str, Scenario], tier: str = "realistic
             raise ConfigError("--otel-mix: no scenario given")
     scaled = {name: max(1, round(w * 1000)) for name, w in raw.items()}
     divisor = 0
-    for weight in scaled.values():
-        divisor = gcd(divisor, weight)
+    for scale in scaled.values():
+        divisor = gcd(divisor, scale)
     return {name: weight // divisor for name, weight in scaled.items()}
 
 
-def _number(option: str, value: Any, kind: type, minimum: float | None = None, maximum: float | None = None,
-            what: str = "") -> Any:
+def _number(option: str, value: Any, kind: type[_N], minimum: float | None = None, maximum: float | None = None,
+            what: str = "") -> _N:
     label = what or "value"
     try:
         number = kind(str(value).strip()) if not isinstance(value, kind) else value

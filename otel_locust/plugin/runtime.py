@@ -6,6 +6,7 @@ can coexist in tests. The Locust event wiring that drives it is in :mod:`otel_lo
 
 from __future__ import annotations
 
+from locust import TaskSet
 from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import STATE_MISSING, MasterRunner
@@ -198,8 +199,8 @@ class Runtime:
             self.batch = BatchSpanQueue(self.exporter, self.instrumentation, settings.batch,
                                         settings.max_request_bytes)
             self.scheduler = RealTimeScheduler(self.batch, settings.time_scale)
-        tasks = [self._taskset(settings.pack.scenarios[name]) for name, weight in settings.mix.items()
-                 for _ in range(weight)]
+        tasks: list[TaskSet | Callable[..., Any]] = [self._taskset(settings.pack.scenarios[name])
+                                                     for name, weight in settings.mix.items() for _ in range(weight)]
         for user_class in self.environment.user_classes:
             if getattr(user_class, "otel_locust_user", False):
                 user_class.tasks = tasks
@@ -366,7 +367,7 @@ class Runtime:
             self.stats.merge(delta)
             self.reporting_workers.add(client_id)
             generated = sum(entry["traces"]["generated"] for entry in delta.values())
-            first, _, total = self.worker_pace.get(client_id, (time.monotonic(), 0.0, 0))
+            first, _last, total = self.worker_pace.get(client_id, (time.monotonic(), 0.0, 0))
             self.worker_pace[client_id] = (first, time.monotonic(), total + generated)
         if data.get("otel_locust_readback"):
             self.readback_stats.merge(data["otel_locust_readback"])
@@ -520,3 +521,17 @@ class Runtime:
         if csv_prefix:
             with open(f"{csv_prefix}_traces.csv", "w", encoding="utf-8", newline="") as handle:
                 handle.write(rows_csv(rows))
+
+
+RUNTIME_ATTRIBUTE = "otel_runtime"  # Locust's Environment has no slot for plugins: the Runtime rides on this attribute
+
+
+def attach(environment: Environment, runtime: Runtime) -> None:
+    """Give ``environment`` its Runtime (the init listener does, once per environment)."""
+    setattr(environment, RUNTIME_ATTRIBUTE, runtime)
+
+
+def runtime_of(environment: Environment) -> Runtime:
+    """The Runtime :func:`attach` gave ``environment``, typed (Environment does not declare the attribute)."""
+    runtime: Runtime = getattr(environment, RUNTIME_ATTRIBUTE)
+    return runtime

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from locust import TaskSet
 
+from typing import Protocol, cast
+
 from otel_locust.engine.scenario import Scenario
+
+
+class _Emitter(Protocol):
+    def emit(self, scenario: Scenario) -> None: ...
 
 
 def scenario_taskset(scenario: Scenario) -> type[TaskSet]:
     """A TaskSet that runs ``scenario`` once per entry and hands control back to the user."""
 
     def run_scenario(taskset: TaskSet) -> None:
-        taskset.user.emit(scenario)
+        cast("_Emitter", taskset.user).emit(scenario)  # the user is an AgentTraceUser (importing it here: a cycle)
         taskset.interrupt(reschedule=False)  # back to the user, which waits (pacing) and picks the next scenario
 
     run_scenario.__name__ = scenario.name

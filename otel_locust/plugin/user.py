@@ -25,6 +25,7 @@ import gevent
 
 from otel_locust.engine.scenario import Scenario
 from otel_locust.plugin import listeners  # noqa: F401 - registers the options and listeners with Locust
+from otel_locust.plugin.runtime import runtime_of
 
 MAX_LAG_S = 1.0  # an open-model schedule that falls further behind than this slides (the process is saturated)
 
@@ -46,7 +47,7 @@ class AgentTraceUser(User):
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
-        self._runtime = environment.otel_runtime  # type: ignore[attr-defined]
+        self._runtime = runtime_of(environment)
         configured = self._runtime.settings is not None  # not when the test's options were refused
         self.session = self._runtime.new_session() if configured else None
         self._last_start = 0.0
@@ -87,6 +88,8 @@ class AgentTraceUser(User):
 
     def emit(self, scenario: Scenario) -> None:
         """Plan, encode and deliver one trace of ``scenario``; the closed model waits for its delivery."""
+        if self.session is None:  # made while the test's options were refused
+            raise StopUser()
         self._last_start = time.monotonic()
         wait = self._runtime.emit(self.session, scenario)
         if self._runtime.settings is not None and self._runtime.settings.rate <= 0:

@@ -116,7 +116,7 @@ class TracesTab:
         now = time.monotonic()
         current = {name: (e["traces"]["generated"], e["spans"]["generated"], e["bytes_sent"])
                    for name, e in self.runtime.stats.scenarios.items()}
-        current["Total"] = tuple(sum(v[i] for v in current.values()) for i in range(3))  # type: ignore[assignment]
+        current["Total"] = tuple(sum(v[i] for v in current.values()) for i in range(3))
         self._history.append((now, current))
         while len(self._history) > 2 and now - self._history[1][0] >= RATE_WINDOW_S:
             self._history.popleft()

@@ -39,7 +39,7 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
@@ -461,7 +461,7 @@ class SinkServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = cast("tuple[str, int]", self.server_address[:2])  # AF_INET/AF_INET6: the host is a str
         return f"{'https' if self.tls else 'http'}://{host}:{port}{TRACES_PATH}"
 
 

@@ -201,11 +201,13 @@ class ProfileInstrumentation(Instrumentation):
         span = node.span
         if kind == "agent":
             return dialect.agent_static(span.agent)
-        if kind == "llm":
-            return dialect.llm_static(span.agent, span.model)  # type: ignore[arg-type]
-        if kind == "tool":
-            return dialect.tool_static(span.tool)  # type: ignore[arg-type]
-        return dialect.http_static(span.http)  # type: ignore[arg-type]
+        if kind == "llm" and span.model is not None:
+            return dialect.llm_static(span.agent, span.model)
+        if kind == "tool" and span.tool is not None:
+            return dialect.tool_static(span.tool)
+        if span.http is not None:
+            return dialect.http_static(span.http)
+        raise ValueError(f"a planned {kind} span without its model, tool or request")
 
 
 def _is_root_agent(node: Node) -> bool:

@@ -304,7 +304,8 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "cost": _cost,
     "crew_usage": _crew_usage,
     "logfire_agent_msg": lambda c, n: f"{n.agent.name} run",
-    "logfire_tool_msg": lambda c, n: f"running tool: {n.span.tool.name if n.span.tool else n.target.name}",
+    "logfire_tool_msg": lambda c, n: "running tool: "
+                                     f"{n.span.tool.name if n.span.tool else n.target.name if n.target else ''}",
     "handoff_from": lambda c, n: _DUMPS(n.agent.name),
     "handoff_to": lambda c, n: _DUMPS({"assistant": n.target.name if n.target else ""}),
     "message_count_in": lambda c, n: len(n.span.history) + 1,

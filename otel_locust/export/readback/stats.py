@@ -27,6 +27,7 @@ def _blank() -> dict[str, Any]:
 
 def bucket(ms: float) -> str:
     """Locust's response-time rounding: exact below 100 ms, then 2 significant digits, 3 above 10 s."""
+    value: float
     if ms < 100:
         value = round(ms)
     elif ms < 1000:
