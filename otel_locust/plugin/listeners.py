@@ -233,10 +233,13 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     runtime.stats.clear()
     runtime.readback_stats.clear()
     runtime.reporting_workers.clear()
+    runtime.worker_pace.clear()
     runtime.closing = False
+    runtime.account_final = False
     options = environment.parsed_options
     if options is None:  # an Environment made without Locust's parser (library use): nothing configured
         return
+    _point_worker_at_sink(environment)
     try:
         settings = settings_from(options)
     except ConfigError as exc:
@@ -294,12 +297,12 @@ def _refuse_test(environment: Environment, runtime: Runtime, exc: ConfigError) -
 @events.test_stop.add_listener
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     runtime = _runtime(environment)
-    if runtime.settings is None or runtime.drained:
+    if runtime.settings is None or runtime.account_final:
         return
     try:
         _drain(environment, runtime)
     finally:
-        runtime.drained = True
+        runtime.account_final = True
 
 
 def _drain(environment: Environment, runtime: Runtime) -> None:

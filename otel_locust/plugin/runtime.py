@@ -157,7 +157,7 @@ class Runtime:
         self._user_numbers = itertools.count()
         self._tasksets: dict[str, type] = {}
         self.closing = False  # set when the test stops: users start no new trace
-        self.drained = False  # this test's exports were drained (or settled): the account is final
+        self.account_final = False  # this test's exports were drained (or settled): the account is final
         self.reporting_workers: set[str] = set()  # master: workers that sent trace counts this test
         #: master: per worker, (first report, last report, traces generated) on the monotonic clock
         self.worker_pace: dict[str, tuple[float, float, int]] = {}
