@@ -78,6 +78,10 @@ class Conversation:
         while self.history_bytes > self.limit and len(self.history) - drop > 2:
             self.history_bytes -= len(self.history[drop])
             drop += 1
+        # never start with tool results whose call was dropped: a model API refuses such a history
+        while drop and len(self.history) - drop > 2 and self.history[drop].startswith(b'{"role":"tool"'):
+            self.history_bytes -= len(self.history[drop])
+            drop += 1
         if drop:
             del self.history[:drop]
 

@@ -298,7 +298,11 @@ class Planner:
         summary = b'"' + b" ".join(pieces) + b'"'
         part = _compaction_part(f"cmp_{rng.getrandbits(64):016x}", summary)
         self._call(run, part, "compaction")
-        tail = [m for m in run.history[-2:] if m is not run.task_message]
+        # the latest exchange: the last assistant message and the tool results answering it (never a result
+        # without the call it answers: model APIs refuse such a history)
+        start = max((i for i, m in enumerate(run.history) if m.startswith(b'{"role":"assistant"')),
+                    default=len(run.history) - 1)
+        tail = [m for m in run.history[start:] if m is not run.task_message]
         run.history = [b'{"role":"assistant","parts":[' + part + b"]}", run.task_message, *tail]
         run.history_bytes = sum(map(len, run.history))
         run.compacted = True

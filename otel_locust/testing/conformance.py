@@ -178,10 +178,15 @@ def _check_chat(name: str, attrs: dict[str, Any], seen_calls: dict[str, str], an
         for part in message.get("parts", []):
             if part.get("type") == "tool_call":
                 seen_calls[part["id"]] = part["name"]
+    asked: set[str] = set()  # a model API refuses a tool result whose call is not earlier in the same input
     for message in inputs:
         for part in message.get("parts", []):
-            if part.get("type") == "tool_call_response":
+            if part.get("type") == "tool_call":
+                asked.add(part["id"])
+            elif part.get("type") == "tool_call_response":
                 answered.add(part["id"])
+                if part["id"] not in asked:
+                    problems.append(f"{name}: a tool result answers call {part['id']}, which the input never made")
     in_chars = len(attrs["gen_ai.input.messages"]) + len(attrs["gen_ai.system_instructions"])
     out_chars = len(attrs["gen_ai.output.messages"])
     for label, tokens, chars in (("input", attrs["gen_ai.usage.input_tokens"], in_chars),
