@@ -156,7 +156,8 @@ def scope(name: str, version: str) -> bytes:
     return length_delimited(0x0A, length_delimited(0x0A, name.encode()) + length_delimited(0x12, version.encode()))
 
 
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+def read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """The varint at ``pos`` and the position after it."""
     value = shift = 0
     while True:
         byte = data[pos]
@@ -172,7 +173,7 @@ def _fields(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]
     found, pos = [], start
     while pos < end:
         field_start, tag = pos, data[pos]
-        length, payload = _read_varint(data, pos + 1)
+        length, payload = read_varint(data, pos + 1)
         found.append((tag, field_start, payload, payload + length))
         pos = payload + length
     return found
@@ -190,14 +191,14 @@ def rejected_spans(body: bytes) -> int:
                 continue
             pos = payload
             while pos < end:
-                key, pos = _read_varint(body, pos)
+                key, pos = read_varint(body, pos)
                 field, wire_type = key >> 3, key & 7
                 if wire_type == 0:
-                    value, pos = _read_varint(body, pos)
+                    value, pos = read_varint(body, pos)
                     if field == 1:  # PartialSuccess.rejected_spans
                         return max(0, value if value < 1 << 63 else 0)
                 elif wire_type == 2:
-                    length, pos = _read_varint(body, pos)
+                    length, pos = read_varint(body, pos)
                     pos += length
                 else:
                     return 0

@@ -23,6 +23,8 @@ import math
 import struct
 from typing import Any
 
+from otel_locust.encoding.otlp import read_varint
+
 # field kinds
 MSG, STR, HEX, B64, U64, I64, U32, ENUM, F32, DBL, BOOL = range(11)
 
@@ -71,17 +73,6 @@ class JsonMappingError(ValueError):
     """The body is not a well-formed protobuf message of the expected type."""
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-
-
 def _double(value: float) -> float | str:
     if math.isfinite(value):
         return value
@@ -107,14 +98,14 @@ def _message(data: bytes, pos: int, end: int, schema: dict[int, Field]) -> dict[
         if key < 0x80:
             pos += 1
         else:
-            key, pos = _varint(data, pos)
+            key, pos = read_varint(data, pos)
         wire_type, spec = key & 7, schema.get(key >> 3)
         if wire_type == 2:
             length = data[pos]
             if length < 0x80:
                 pos += 1
             else:
-                length, pos = _varint(data, pos)
+                length, pos = read_varint(data, pos)
             stop = pos + length
             if stop > end:
                 raise JsonMappingError("a length runs past the end of its message")
@@ -134,7 +125,7 @@ def _message(data: bytes, pos: int, end: int, schema: dict[int, Field]) -> dict[
                     out[name] = value
             pos = stop
         elif wire_type == 0:
-            raw, pos = _varint(data, pos)
+            raw, pos = read_varint(data, pos)
             if spec is not None:
                 out[spec[0]] = _scalar(spec[1], raw)
         elif wire_type == 1:

@@ -257,7 +257,7 @@ def _entries(body: bytes) -> list[tuple[str, bytes]]:
     found = []
     for _, start, payload, end in otlp._fields(body, 0, len(body)):
         # KeyValue.key is the first field: tag 0x0a, a varint length, then the key
-        length, pos = otlp._read_varint(body, payload + 1)
+        length, pos = otlp.read_varint(body, payload + 1)
         found.append((body[pos:pos + length].decode(), body[start:end]))
     return found
 

@@ -65,6 +65,11 @@ class _Client:
         return self.fetch("POST", self.base + path, self.headers, json.dumps(body).encode())
 
 
+def _trouble(response: Any) -> Lookup | None:
+    """Missing on 404; throttled or an error as ``classify`` says; None when the answer can be read."""
+    return Lookup(State.MISSING) if response.status == 404 else classify(response)
+
+
 class SinkClient(_Client):
     """The embedded or standalone sink: ``GET /traces/{hex}`` (its bounded record of recent traces)."""
 
@@ -72,9 +77,7 @@ class SinkClient(_Client):
 
     def _lookup(self, probe: Probe) -> Lookup:
         response = self._get(f"/traces/{probe.trace_id}")
-        if response.status == 404:
-            return Lookup(State.MISSING)
-        trouble = classify(response)
+        trouble = _trouble(response)
         if trouble:
             return trouble
         data = response.json()
@@ -119,9 +122,7 @@ class MlflowClient(_Client):
 
     def _lookup(self, probe: Probe) -> Lookup:
         response = self._get(f"/api/3.0/mlflow/traces/batchGet?trace_ids=tr-{probe.trace_id}")
-        if response.status == 404:
-            return Lookup(State.MISSING)
-        trouble = classify(response)
+        trouble = _trouble(response)
         if trouble:
             return trouble
         traces = response.json().get("traces") or []
@@ -180,9 +181,7 @@ class JaegerTempoClient(_Client):
 
     def _lookup(self, probe: Probe) -> Lookup:
         response = self._get(f"/api/traces/{probe.trace_id}")
-        if response.status == 404:
-            return Lookup(State.MISSING)
-        trouble = classify(response)
+        trouble = _trouble(response)
         if trouble:
             return trouble
         spans = list(_jaeger_or_otlp_spans(response.json()))
@@ -216,9 +215,7 @@ class LangfuseClient(_Client):
 
     def _lookup(self, probe: Probe) -> Lookup:
         response = self._get(f"/api/public/traces/{probe.trace_id}")
-        if response.status == 404:
-            return Lookup(State.MISSING)
-        trouble = classify(response)
+        trouble = _trouble(response)
         if trouble:
             return trouble
         return _found(len(response.json().get("observations") or []), None)
