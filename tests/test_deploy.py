@@ -137,13 +137,55 @@ def test_the_image_steps_run_here(tmp_path):
                                 cwd=empty, env=env, capture_output=True, text=True, timeout=120)
     finally:
         receiver.shutdown()
-    if result.returncode != 0 and not wheel_has_scenarios and "--otel-scenarios: cannot load scenarios" in (
-            result.stderr + result.stdout):
-        pytest.xfail("the wheel does not ship scenarios/ yet (packages = ['otel_locust']): the installed plugin "
-                     "looks for them next to site-packages; passes once the restructured package ships them")
+    assert wheel_has_scenarios, "the travel pack ships inside the wheel"
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "s.json")
     assert len(receiver.traces()) == data["total"]["traces"]["delivered"] >= 1
+    _a_user_pack_runs_from_an_empty_folder(empty, env, tmp_path)
+
+
+USER_LOCUSTFILE = """from otel_locust import AgentTraceUser
+
+
+class Agents(AgentTraceUser):
+    \"\"\"A user's own locustfile, anywhere: five lines.\"\"\"
+"""
+USER_PACK = {
+    "__init__.py": """from otel_locust.engine.pools import Pools
+
+
+class Content(Pools):
+    def builders(self):
+        return {"q": lambda: self.text(self.fake.sentence()), "s": lambda: self.text("You are a helpful agent."),
+                "a": lambda: self.text(self.fake.paragraph()), "t": lambda: self.text("help")}
+
+
+CONTENT = Content
+""",
+    "helpdesk.py": """from otel_locust.engine.scenario import Agent, Answer, Model, Scenario
+
+MODEL = Model("gpt-4.1-mini", "openai", "gpt-4.1-mini-2025-04-14", "api.openai.com")
+SCENARIO = Scenario("helpdesk", "one answer", Agent("helpdesk", "answers", MODEL, "s", (Answer("a"),), task="t"),
+                    "q")
+""",
+}
+
+
+def _a_user_pack_runs_from_an_empty_folder(empty: Path, env: dict[str, str], tmp_path: Path) -> None:
+    """The installed plugin, a five-line locustfile and a pack of the user's own (not installed), embedded sink."""
+    (empty / "locustfile.py").write_text(USER_LOCUSTFILE)
+    for name, text in USER_PACK.items():
+        (empty / "my_pack" / name).parent.mkdir(exist_ok=True)
+        (empty / "my_pack" / name).write_text(text)
+    result = subprocess.run([shutil.which("locust", path=env["PATH"]) or "locust", "-f", "locustfile.py",
+                             "--headless", "-u", "2", "-r", "2", "-t", "3s", "--otel-pace", "0.2", "--otel-scenarios",
+                             "./my_pack", "--otel-summary", str(tmp_path / "pack.json")], cwd=empty, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = summary(tmp_path / "pack.json")
+    assert set(data["scenarios"]) == {"helpdesk"}
+    assert data["sink"]["traces_complete"] == data["total"]["traces"]["delivered"] == data["total"]["traces"][
+        "generated"] >= 1
 
 
 # --- Kubernetes ---------------------------------------------------------------------------------------------------

@@ -105,7 +105,10 @@ def test_otel_mix_changes_the_mix(tmp_path):
     (["--otel-platform", "otlp", "--otel-endpoint", "localhost:4318"], "--otel-endpoint"),
     (["--otel-headers", "broken"], "--otel-headers"),
     (["--otel-pace", "-1"], "--otel-pace"),
-], ids=["mix", "endpoint", "headers", "pace"])
+    (["--otel-rate", "-1"], "--otel-rate"),
+    (["--otel-time-scale", "0"], "--otel-time-scale"),
+    (["--otel-bsp-max-export-batch-size", "9999"], "--otel-bsp-max-export-batch-size"),
+], ids=["mix", "endpoint", "headers", "pace", "rate", "time-scale", "bsp"])
 def test_bad_configuration_fails_fast_with_one_line(tmp_path, args, option):
     receiver = Receiver()
     if option != "--otel-endpoint":

@@ -11,9 +11,9 @@ import sys
 from collections import defaultdict
 from typing import Any, TextIO
 
+from otel_locust.engine.planner import MS
 from otel_locust.export.transport import Reply, Verdict
 
-MS = 1_000_000  # nanoseconds per millisecond
 STATUS_ERROR = 2
 
 

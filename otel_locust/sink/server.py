@@ -53,7 +53,7 @@ from otel_locust.sink import logs
 from otel_locust.sink.logs import LOGS_PATH
 
 TRACES_PATH = "/v1/traces"
-MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_BODY_BYTES = 64_000_000  # 64 MB (10^6 bytes, as every MB in this project)
 MAX_PENDING_TRACES = 100_000
 RECORD_TRACES = 200_000  # traces remembered for GET /traces/{id} (LRU)
 PROBE_KEY = "gen_ai.input.messages"  # read-back checks the largest value of this attribute per trace
@@ -522,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="otel-locust-sink", description=main.__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=4318, help="port to bind, 0 for any free port (default 4318)")
-    parser.add_argument("--max-body-mb", type=float, default=MAX_BODY_BYTES / 1024 / 1024,
+    parser.add_argument("--max-body-mb", type=float, default=MAX_BODY_BYTES / 1e6,
                         help="largest accepted body, after decompression (default 64)")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between progress lines; 0 for none")
     parser.add_argument("--json", action="store_true", help="print the final counts as JSON")
@@ -554,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
                         args.reset_rate, args.partial_rate, args.fault_seed)
     try:
         tls = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
-        server = SinkServer(args.host, args.port, int(args.max_body_mb * 1024 * 1024), fault_plan,
+        server = SinkServer(args.host, args.port, int(args.max_body_mb * 1e6), fault_plan,
                             max(1, args.record_traces), tls)
     except ssl.SSLError as exc:
         print(f"otel-locust-sink: --tls-cert/--tls-key: {exc}", file=sys.stderr)
