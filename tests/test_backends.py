@@ -170,3 +170,29 @@ def test_phoenix_stores_what_each_traffic_model_delivered(phoenix, tmp_path, mod
     assert traces == data["total"]["traces"]["generated"] > 0
     wait_until(lambda: phoenix.counts(project) == (traces, spans), 180, 1.0, "Phoenix to store every span")
     print(f"phoenix {mode}: {traces} traces / {spans} spans stored = delivered")
+
+
+def test_mlflow_stores_every_delivered_production_tier_trace(mlflow, tmp_path):
+    """The heavy tail (MB traces, long contexts, hundreds of spans) into a real backend: nothing lost on the way."""
+    experiment = mlflow.experiment("production")
+    data = _run(tmp_path, ["-u", "2", "-t", "8s", "--otel-pace", "1", "--otel-payload", "production",
+                           "--otel-seed", "3", "--otel-timeout", "120", "--otel-platform", "mlflow",
+                           "--otel-endpoint", mlflow.traces_url, "--otel-project", experiment])
+    traces, spans = data["total"]["traces"], data["total"]["spans"]
+    assert traces["delivered"] == traces["generated"] > 0
+    wait_until(lambda: mlflow.count(experiment, "SPANS") == spans["delivered"], 180, 1.0, "MLflow to store the spans")
+    assert mlflow.count(experiment, "TRACES") == traces["delivered"]
+    print(f"mlflow production: {traces['delivered']} traces / {spans['delivered']} spans / "
+          f"{data['total']['bytes_sent'] / 1e6:.1f} MB stored = delivered")
+
+
+def test_phoenix_stores_every_delivered_production_tier_trace(phoenix, tmp_path):
+    project = "otel-locust-production"
+    data = _run(tmp_path, ["-u", "2", "-t", "6s", "--otel-pace", "2", "--otel-payload", "production",
+                           "--otel-seed", "3", "--otel-timeout", "120", "--otel-mix",
+                           "simple_query=1,single_service_search=1,delegated_booking=1", "--otel-platform", "phoenix",
+                           "--otel-endpoint", phoenix.traces_url, "--otel-project", project])
+    traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
+    assert traces == data["total"]["traces"]["generated"] > 0
+    wait_until(lambda: phoenix.counts(project) == (traces, spans), 300, 2.0, "Phoenix to store every span")
+    print(f"phoenix production: {traces} traces / {spans} spans / {data['total']['bytes_sent'] / 1e6:.1f} MB stored")
