@@ -91,7 +91,7 @@ def test_a_grpc_endpoint_that_never_answers_does_not_stall_a_worker(tmp_path, bl
     assert result.returncode in (0, 1), result.stderr[-3000:]  # 1: Locust saw failed requests
     assert "missing" not in result.stderr.lower(), result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
-    assert data["workers"] == {"reported": 1, "lost": []}
+    assert data["workers"]["reported"] == 1 and data["workers"]["lost"] == []
     check_exact(data)
     traces = data["total"]["traces"]
     assert traces["delivered"] == 0 and traces["unconfirmed"] > 0, traces
