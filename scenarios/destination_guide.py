@@ -13,7 +13,7 @@ from .travel import EMBEDDER, FETCH_USER, LOOKUP_POLICY, RERANKER, assistant
 
 GUIDES = Retrieve("destination_guides", "vectors.internal.example", EMBEDDER, "guide.document", reranker=RERANKER,
                   guardian="prompt-shield", top_k=(8, 16), keep=(3, 5))
-ADVISORIES = Retrieve("travel_advisories", "vectors.internal.example", EMBEDDER, "guide.document",
+ADVISORIES = Retrieve("travel_advisories", "vectors.internal.example", EMBEDDER, "advisory.document",
                       top_k=(4, 8), keep=(2, 3), latency_ms=30.0)
 
 SCENARIO = Scenario(

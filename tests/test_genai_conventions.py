@@ -20,6 +20,7 @@ from otel_locust.engine.pools import pools_for
 from otel_locust.engine.scenario import Scenario
 from otel_locust.plugin.options import parse_mix
 from otel_locust.scenarios import CONTENT as TRAVEL
+from otel_locust.scenarios.content import AIRPORTS
 from otel_locust.testing.conformance import MODALITIES, attributes, check_trace, shape
 
 from .conftest import decode
@@ -238,3 +239,16 @@ def test_output_messages_carry_no_finish_reason(scenarios, encode_trace):
         if kv.key == "gen_ai.output.messages":
             kv.value.string_value = kv.value.string_value[:-2] + ',"finish_reason":"stop"}]'
     assert any("finish_reason inside output messages" in p for p in check_trace(spans))
+
+
+def test_retrieval_finds_passages_about_the_city_asked_about(scenarios):
+    planner = Planner(pools_for(TRAVEL, 11), random.Random(12))
+    shares = []
+    for _ in range(40):
+        trace = planner.plan(scenarios["destination_guide"], "conv_c", "user_c")
+        search = next(s for s in trace.spans if s.kind == "retrieval")
+        city = next(city for _, city in AIRPORTS if city in json.loads(search.query))
+        about = [d for d in search.documents if json.loads(d.content).startswith(f"{city} ")]
+        shares.append(len(about) / len(search.documents))
+        assert len({d.id for d in search.documents}) == len(search.documents), "a document is returned once"
+    assert 0.5 < statistics.mean(shares) < 0.95, statistics.mean(shares)

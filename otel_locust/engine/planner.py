@@ -158,6 +158,7 @@ class Planner:
         self._root: _AgentRun | None = None
         self._huge = False  # this trace's first document is a limit probe (stress tier)
         self._rpc = 0  # JSON-RPC request ids of this trace's MCP calls
+        self._query = b""  # the query of the retrieval being planned
 
     def plan(self, scenario: Scenario, conversation_id: str = "", user_id: str = "",
              conversation: Conversation | None = None) -> PlannedTrace:
@@ -304,6 +305,7 @@ class Planner:
         embed.input_tokens = max(1, int(len(run.task) / CHARS_PER_TOKEN * rng.uniform(0.9, 1.1)))
         embed.arguments = b'{"input":' + run.task + b"}"
         embed.result = b'{"dimensions":%d}' % step.dimensions
+        self._query = run.task
         found = self._rag_span("retrieval", run, step, step.latency_ms, self._search(step))
         kept = found.documents
         if step.reranker is not None:
@@ -323,7 +325,7 @@ class Planner:
     def _search(self, step: Retrieve) -> tuple[Document, ...]:
         """``top_k`` distinct documents of the step's pool with falling similarity scores."""
         rng, pools = self.rng, self.pools
-        contents = {pools.pick(step.documents, rng) for _ in range(rng.randint(*step.top_k))}
+        contents = dict.fromkeys(pools.related(step.documents, self._query, rng.randint(*step.top_k), rng))
         score, found = rng.uniform(0.78, 0.93), []
         for content in contents:
             found.append(Document(f"{step.source}:{zlib.crc32(content):08x}", round(score, 4), content))
