@@ -101,6 +101,31 @@ GUIDELINES = [
 ]
 
 
+GUIDE_TOPICS = ("getting around", "neighbourhoods", "food and drink", "safety", "money and tipping", "weather",
+                "business etiquette", "airport transfer", "day trips", "opening hours")
+TRANSIT = ("metro", "tram", "bus rapid transit", "suburban rail", "river ferry", "bike share", "funicular")
+DISHES = ("grilled sardines", "pho", "pastel de nata", "ramen", "mole negro", "pierogi", "tapas", "dim sum",
+          "ceviche", "schnitzel", "mezze", "arepas")
+ATTACHMENTS = (("image", "image/jpeg", "boarding-pass.jpg"), ("image", "image/png", "passport-page.png"),
+               ("image", "image/heic", "hotel-receipt.heic"), ("document", "application/pdf", "visa-letter.pdf"),
+               ("document", "application/pdf", "itinerary.pdf"), ("image", "image/jpeg", "taxi-receipt.jpg"))
+# what an online evaluator (an LLM judge) writes for each label
+VERDICTS = {
+    "relevant": ("The answer addresses the traveller's question about {topic} directly and names {detail}.",
+                 "Every point in the answer relates to {topic}; it cites {detail} as asked."),
+    "irrelevant": ("The answer drifts to {topic} instead of what was asked, and omits {detail}.",
+                   "The question was about {detail}; the answer discusses {topic} in general terms."),
+    "helpful": ("Gives concrete next steps ({detail}) the traveller can act on; tone is clear.",
+                "Complete and actionable: it covers {topic} and confirms {detail}."),
+    "unhelpful": ("Too vague to act on: no times, prices or names for {topic}, and {detail} is missing.",
+                  "Asks the traveller to check {topic} themselves rather than answering; {detail} unresolved."),
+    "grounded": ("Every claim about {topic} is supported by the retrieved passages, including {detail}.",
+                 "Claims match passages; {detail} is quoted from the guide on {topic}."),
+    "ungrounded": ("States {detail} for {topic}, which none of the retrieved passages support.",
+                   "Mixes retrieved facts with unsupported claims about {topic} ({detail})."),
+}
+
+
 TOKEN_FIELDS = frozenset({"offer_token", "rate_key", "quote_token", "token", "booking_reference"})
 
 
@@ -108,9 +133,11 @@ class TravelContent(Pools):
     """Pools of travel questions, answers, system prompts, tool arguments and supplier API results."""
 
     token_fields = TOKEN_FIELDS
+    small = ("system.", "evaluation.")
 
     def prepare(self) -> None:
         self._fields = _Fields(self.fake)
+        self._by_city: dict[str, dict[bytes, list[bytes]]] = {}  # documents by the city they are about
 
     def record_makers(self) -> dict[str, RecordMaker]:
         return _record_makers(self._fields)
@@ -123,6 +150,10 @@ class TravelContent(Pools):
             "question.booking": lambda: text(self._question_booking()),
             "question.complex": lambda: text(self._question_complex()),
             "question.replan": lambda: text(self._question_replan()),
+            "question.guide": lambda: text(self._question_guide()),
+            "guide.document": lambda: text(self._guide_passage()),
+            "advisory.document": lambda: text(self._advisory()),
+            "attachment": lambda: data(self._attachment()),
             "answer.short": lambda: text(self._answer(2, 4)),
             "answer.medium": lambda: text(self._answer(4, 7)),
             "answer.long": lambda: text(self._answer(7, 12)),
@@ -152,6 +183,11 @@ class TravelContent(Pools):
         def system(role: str, full: bool) -> Builder:
             return lambda: text(self._system_prompt(role, full=full))
 
+        def verdict(label: str) -> Builder:
+            return lambda: text(self._verdict(label))
+
+        for label in VERDICTS:
+            builders[f"evaluation.{label}"] = verdict(label)
         for role in SYSTEM_ROLES:
             builders[f"system.{role}"] = system(role, full=True)
             builders[f"system.{role}.brief"] = system(role, full=False)
@@ -221,6 +257,108 @@ class TravelContent(Pools):
                 f"{cities[1]} meeting moved to {self._date()} and {r.choice(CARRIERS)[1]} cancelled a connection. "
                 f"Re-plan every affected leg, re-check prices and policy for each, keep {r.choice(PREFERENCES)}, and "
                 f"rebook what needs rebooking. Trip id {f.bothify('T-######')}.")
+
+    def _question_guide(self) -> str:
+        r, f = self.rng, self.fake
+        (_, city) = r.choice(AIRPORTS)
+        return r.choice((  # lazily: only the chosen question calls Faker
+            lambda: (f"I land in {city} on {self._date()} for {r.choice(PURPOSES)}. What's the best way from the "
+                     f"airport to {f.street_address()}, and how late does public transport run?"),
+            lambda: (f"Which neighbourhoods in {city} are good to stay in for a {r.randint(2, 6)}-night business "
+                     "trip, and which should I avoid at night?"),
+            lambda: f"Any etiquette tips for meetings in {city}? I'm meeting {f.name()} from {f.company()}.",
+            lambda: f"What's the weather like in {city} around {self._date()}, and what should I pack?",
+            lambda: (f"Where can I get good {r.choice(DISHES)} near {f.street_address()} in {city}? Budget about "
+                     f"${r.randint(20, 90)} per person."),
+            lambda: f"Is tipping expected in {city}, and can I pay by card in taxis?",
+        ))()
+
+    def _guide_passage(self) -> str:
+        """One chunk of a destination guide (a few sentences about one city), as a RAG store returns it."""
+        r, f = self.rng, self.fake
+        code, city = r.choice(AIRPORTS)
+        facts: tuple[Callable[[], str], ...] = (  # lazily: only the sampled facts call Faker
+            lambda: (f"The {r.choice(TRANSIT)} runs from {code} to the centre every {r.randint(5, 20)} minutes "
+                     f"between {r.randint(5, 6)}:{r.choice(['00', '30'])} and {r.randint(22, 23)}:"
+                     f"{r.choice(['15', '45'])}; a single ticket costs {r.uniform(1.5, 12):.2f} "
+                     f"{r.choice(['EUR', 'USD', 'GBP'])}."),
+            lambda: (f"A taxi from {code} to {f.street_name()} takes {r.randint(20, 55)} minutes and costs about "
+                     f"{r.randint(25, 80)} {r.choice(['EUR', 'USD'])}; use the official rank outside arrivals."),
+            lambda: (f"{f.last_name()} Quarter, around {f.street_name()}, is quiet and walkable, with business "
+                     f"hotels within {r.randint(5, 15)} minutes of the {r.choice(TRANSIT)}."),
+            lambda: (f"Try {r.choice(DISHES)} at {f.last_name()}'s on {f.street_address()}; mains cost "
+                     f"{r.randint(12, 40)} and it is open until {r.randint(21, 23)}:00 except on "
+                     f"{f.day_of_week()}s."),
+            lambda: (f"Average highs in {f.month_name()} are {r.randint(8, 32)} °C with {r.randint(2, 14)} rainy "
+                     "days; pack a light rain jacket."),
+            lambda: (f"Meetings start on time; business cards are exchanged with both hands, and lunch is often "
+                     f"at {r.randint(12, 14)}:00."),
+            lambda: (f"Service is {'included' if r.random() < 0.5 else 'not included'}; rounding up by "
+                     f"{r.randint(5, 15)} % is customary. Cards are accepted in most taxis since "
+                     f"{r.randint(2016, 2024)}."),
+            lambda: (f"Pickpocketing is common on line {r.randint(1, 12)} and around {f.street_name()} station; "
+                     "keep phones out of back pockets."),
+            lambda: (f"Most shops open {r.randint(8, 10)}:00-{r.randint(18, 21)}:00; pharmacies on "
+                     f"{f.street_name()} are open around the clock."),
+            lambda: (f"A day trip to {f.city()} takes {r.randint(40, 120)} minutes by {r.choice(TRANSIT)}; book "
+                     f"the {r.randint(7, 10)}:{r.choice(['05', '35'])} departure ahead at weekends."),
+        )
+        body = " ".join(fact() for fact in r.sample(facts, r.randint(3, 5)))
+        return f"{city} guide, {r.choice(GUIDE_TOPICS)} (updated {f.date_this_year().isoformat()}). {body}"
+
+    def _advisory(self) -> str:
+        """A travel advisory notice for one city (strikes, works, weather, events), as an advisories feed has."""
+        r, f = self.rng, self.fake
+        code, city = r.choice(AIRPORTS)
+        notices: tuple[Callable[[], str], ...] = (
+            lambda: (f"Transit workers plan a {r.randint(1, 3)}-day strike from {self._date()}; the "
+                     f"{r.choice(TRANSIT)} will run a reduced service and taxis at {code} may have "
+                     f"{r.randint(20, 90)}-minute queues."),
+            lambda: (f"Road works on {f.street_name()} close two lanes until {self._date()}; allow "
+                     f"{r.randint(10, 30)} extra minutes for airport transfers."),
+            lambda: (f"A {r.choice(['heat', 'storm', 'snow', 'flood'])} warning (level {r.randint(1, 3)}) is in "
+                     f"force from {self._date()}; {r.choice(CARRIERS)[1]} allows free rebooking on affected dates."),
+            lambda: (f"The {f.last_name()} trade fair on {self._date()} fills central hotels; book at least "
+                     f"{r.randint(2, 6)} weeks ahead and expect rates {r.randint(20, 80)} % above normal."),
+            lambda: (f"Demonstrations are expected around {f.street_name()} on {f.day_of_week()}s; avoid the area "
+                     f"after {r.randint(15, 19)}:00."),
+            lambda: (f"Entry rules changed on {self._date()}: travellers from {f.country()} need an electronic "
+                     f"travel authorisation costing {r.randint(7, 40)} {r.choice(['EUR', 'USD', 'GBP'])}."),
+        )
+        body = " ".join(notice() for notice in r.sample(notices, r.randint(2, 3)))
+        return (f"{city} travel advisory, level {r.randint(1, 3)} (issued {f.date_this_year().isoformat()}, "
+                f"ref {f.bothify('ADV-####')}). {body}")
+
+    def related(self, name: str, query: bytes, count: int, rng: random.Random) -> list[bytes]:
+        """Guide passages and advisories about the city the question names (about 3 in 4 of the hits; the rest
+        are near misses about other cities, as vector searches return)."""
+        by_city = self._by_city.get(name)
+        if by_city is None:
+            by_city = self._by_city[name] = {}
+            for entry in self.entries[name]:
+                by_city.setdefault(entry[1:entry.index(b" ", 1)], []).append(entry)
+        text = query.decode(errors="replace")
+        matches = next((by_city.get(city.encode().split(b" ")[0], []) for _, city in AIRPORTS if city in text), [])
+        found = [rng.choice(matches) for _ in range(count * 3 // 4)] if matches else []
+        return found + [self.pick(name, rng) for _ in range(count - len(found))]
+
+    def _attachment(self) -> dict:
+        """An image or document the user attaches, by reference (``uri`` or ``file`` part of the GenAI parts)."""
+        r, f = self.rng, self.fake
+        modality, mime, name = r.choice(ATTACHMENTS)
+        if r.random() < 0.5:
+            return {"type": "file", "modality": modality, "mime_type": mime,
+                    "file_id": f"file-{self._token(18)}"}
+        return {"type": "uri", "modality": modality, "mime_type": mime,
+                "uri": f"https://uploads.travel.example/{f.uuid4()}/{name}"}
+
+    def _verdict(self, label: str) -> str:
+        r, f = self.rng, self.fake
+        detail = r.choice((lambda: f"the {r.choice(TRANSIT)} timetable", lambda: f"the fare of ${r.randint(20, 900)}",
+                           lambda: f"the {r.choice(HOTEL_BRANDS)} {f.last_name()} hotel",
+                           lambda: f"the {self._date()} departure", lambda: f"the approval by {f.name()}",
+                           lambda: f"the {r.choice(CABINS)} cabin rule"))()
+        return r.choice(VERDICTS[label]).format(topic=r.choice(GUIDE_TOPICS + tuple(POLICY_TOPICS)), detail=detail)
 
     def _itinerary(self) -> dict:
         r, f = self.rng, self.fake

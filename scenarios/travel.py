@@ -32,6 +32,8 @@ def _schema(**props: str) -> str:
 
 GPT = Model("gpt-4.1", "openai", "gpt-4.1-2025-04-14", "api.openai.com", ttft_ms=520, tokens_per_s=85)
 MINI = Model("gpt-4.1-mini", "openai", "gpt-4.1-mini-2025-04-14", "api.openai.com", ttft_ms=320, tokens_per_s=140)
+EMBEDDER = Model("text-embedding-3-small", "openai", "text-embedding-3-small", "api.openai.com", ttft_ms=60)
+RERANKER = Model("rerank-v3.5", "cohere", "rerank-v3.5", "api.cohere.com", ttft_ms=120)
 CLAUDE = Model("claude-sonnet-4-5", "anthropic", "claude-sonnet-4-5-20250929", "api.anthropic.com",
                ttft_ms=700, tokens_per_s=70)
 
@@ -42,8 +44,8 @@ FETCH_USER = Tool(
     parameters=_schema(user_id="string: the traveller's id", fields="array: sections of the profile to return"))
 LOOKUP_POLICY = Tool(
     "lookup_policy", "Look up corporate travel policy sections and fare rules by topic.",
-    "args.policy", "result.policy", latency_ms=90, sigma=0.5, document="policy",
-    http=(Http("GET", "/v1/policies/{topic}", "policy.internal.example"),),
+    "args.policy", "result.policy", latency_ms=90, sigma=0.5, document="policy", mcp="travel-policy",
+    http=(Http("POST", "/mcp", "policy-mcp.internal.example"),),
     parameters=_schema(topic="string: policy topic", traveller_tier="string: the traveller's approval tier"))
 SEARCH_FLIGHTS = Tool(
     "search_flights", "Search flight offers between two airports for given dates, cabin and passengers.",
@@ -61,8 +63,8 @@ SEARCH_HOTELS = Tool(
                        amenities="array: required amenities"))
 SEARCH_CARS = Tool(
     "search_cars", "Search rental cars at an airport or city location.",
-    "args.cars", "result.cars", latency_ms=500, sigma=0.5, fail_rate=0.04, document="cars",
-    http=(Http("GET", "/v1/rentals/search", "api.cars.example", share=0.85),),
+    "args.cars", "result.cars", latency_ms=500, sigma=0.5, fail_rate=0.04, document="cars", mcp="car-rentals",
+    http=(Http("POST", "/mcp", "mcp.cars.example", share=0.85),),
     parameters=_schema(pickup_location="string: IATA code or address", pickup_date="string: ISO date",
                        days="integer: rental days", vehicle_class="string: class", driver_age="integer: years"))
 SELECT_OPTION = Tool(

@@ -8,6 +8,9 @@ A dialect contributes *static* attributes per scenario step (encoded once, cache
 and *dynamic* ones per span, appended to ``out`` (returning the bytes appended). Message arrays are encoded once
 per span (:func:`messages`) and shared by every dialect that repeats them.
 
+Retrieval spans (embeddings, retrieval, rerank, guardrail of a ``Retrieve`` step) and MCP client spans have hooks
+of their own (:meth:`Dialect.rag_static`/:meth:`Dialect.rag`, :meth:`Dialect.mcp_static`/:meth:`Dialect.mcp`).
+
 Duplicated content, decided consciously: where a backend only shows inputs and outputs from its own keys
 (OpenInference ``input.value``/``output.value``, Braintrust's ``*_json`` on tool and agent spans) the dialect
 repeats the message JSON under those keys, which is what that backend's own instrumentations send. Where a
@@ -19,20 +22,26 @@ repeated. OpenInference's flattened ``llm.input_messages.N.*`` form is not emitt
 from __future__ import annotations
 
 import json
+import uuid
+import zlib
 
 from otel_locust.encoding import otlp
 from otel_locust.encoding.usage import time_to_first_chunk, usage_extras
-from otel_locust.engine.scenario import Agent, Http, Model, Tool
-from otel_locust.engine.trace import PlannedSpan, PlannedTrace
+from otel_locust.engine.scenario import Agent, Http, Model, Retrieve, Tool
+from otel_locust.engine.trace import Document, PlannedSpan, PlannedTrace
 
 _FINISH_REASONS = {reason: otlp.attr_str_array("gen_ai.response.finish_reasons", [reason])
                    for reason in ("stop", "tool_call", "length", "error", "content_filter", "compaction")}
 _COMPACTED = otlp.attr_bool("gen_ai.conversation.compacted", True)
 
 
-def _json_message(role: str, parts: bytes, finish_reason: str | None = None) -> bytes:
-    tail = b"]" if finish_reason is None else b'],"finish_reason":"' + finish_reason.encode() + b'"'
-    return b'{"role":"' + role.encode() + b'","parts":[' + parts + tail + b"}"
+MCP_PROTOCOL = "2025-06-18"
+
+
+def _json_message(role: str, parts: bytes) -> bytes:
+    """A message of the parts format. Output messages carry no ``finish_reason``: deprecated there by the GenAI
+    conventions, it is reported in ``gen_ai.response.finish_reasons`` only."""
+    return b'{"role":"' + role.encode() + b'","parts":[' + parts + b"]}"
 
 
 def _text_part(text: bytes) -> bytes:
@@ -48,10 +57,10 @@ def messages(span: PlannedSpan) -> tuple[bytes, bytes]:
         if span.kind == "llm":
             span.input_json = b",".join(span.history)
             # a failed call has no response: an empty output array
-            span.output_json = b"" if span.error else _json_message("assistant", span.output, span.finish_reason)
+            span.output_json = b"" if span.error else _json_message("assistant", span.output)
         else:
             span.input_json = _json_message("user", _text_part(span.task))
-            span.output_json = _json_message("assistant", _text_part(span.answer), "stop")
+            span.output_json = _json_message("assistant", _text_part(span.answer))
     return span.input_json, span.output_json
 
 
@@ -98,6 +107,40 @@ def _usage_details(span: PlannedSpan) -> bytes:
     return out
 
 
+def documents_json(documents: tuple[Document, ...]) -> bytes:
+    """``gen_ai.retrieval.documents``: ``[{"id":...,"score":...}]``, best first (ids and scores, no content)."""
+    return b"[" + b",".join(b'{"id":"%s","score":%s}' % (d.id.encode(), repr(d.score).encode())
+                            for d in documents) + b"]"
+
+
+_TEXTS: dict[bytes, str] = {}
+
+
+def text_of(literal: bytes) -> str:
+    """The text of a JSON string literal (pool entries repeat: decoded once, bounded cache)."""
+    found = _TEXTS.get(literal)
+    if found is None:
+        if len(_TEXTS) > 4096:
+            _TEXTS.clear()
+        found = _TEXTS[literal] = json.loads(literal)
+    return found
+
+
+_SESSIONS: dict[tuple[str, str], str] = {}
+
+
+def mcp_session(conversation_id: str, server: str) -> str:
+    """The MCP session of a conversation with one server: a stable UUID (one session per conversation)."""
+    key = (conversation_id, server)
+    found = _SESSIONS.get(key)
+    if found is None:
+        if len(_SESSIONS) > 10_000:
+            _SESSIONS.clear()
+        seed = zlib.crc32(server.encode(), zlib.crc32(conversation_id.encode()))
+        found = _SESSIONS[key] = str(uuid.UUID(int=(seed << 96) | zlib.crc32(conversation_id.encode()[::-1])))
+    return found
+
+
 class Dialect:
     """Base dialect: contributes nothing. Subclasses override the parts they need."""
 
@@ -115,6 +158,14 @@ class Dialect:
     def http_static(self, http: Http) -> bytes:
         return b""
 
+    def rag_static(self, kind: str, step: Retrieve, model: Model | None) -> bytes:
+        """Static attributes of one span of a Retrieve step (``kind``: embedding, retrieval, rerank, guardrail)."""
+        return b""
+
+    def mcp_static(self, tool: Tool) -> bytes:
+        """Static attributes of the MCP ``tools/call`` client span under an MCP tool's span."""
+        return b""
+
     def root(self, trace: PlannedTrace) -> bytes:
         """Extra attributes of the root span (trace-level fields)."""
         return b""
@@ -126,6 +177,12 @@ class Dialect:
         return 0
 
     def tool(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        return 0
+
+    def rag(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        return 0
+
+    def mcp(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         return 0
 
 
@@ -177,10 +234,61 @@ class GenAI(Dialect):
                 + otlp.attr_str("gen_ai.output.type", "text"))
 
     def tool_static(self, tool: Tool) -> bytes:
+        mcp = (otlp.attr_str("mcp.method.name", "tools/call") + otlp.attr_str("mcp.protocol.version", MCP_PROTOCOL)
+               if tool.mcp else b"")
         return (otlp.attr_str("gen_ai.operation.name", "execute_tool")
                 + otlp.attr_str("gen_ai.tool.name", tool.name)
                 + otlp.attr_str("gen_ai.tool.description", tool.description)
-                + otlp.attr_str("gen_ai.tool.type", "function"))
+                + otlp.attr_str("gen_ai.tool.type", "function") + mcp)
+
+    def mcp_static(self, tool: Tool) -> bytes:
+        http = tool.http[0]
+        return (otlp.attr_str("mcp.method.name", "tools/call") + otlp.attr_str("gen_ai.tool.name", tool.name)
+                + otlp.attr_str("mcp.protocol.version", MCP_PROTOCOL)
+                + otlp.attr_str("server.address", http.host) + otlp.attr_int("server.port", 443)
+                + otlp.attr_str("network.transport", "tcp") + otlp.attr_str("network.protocol.name", "http"))
+
+    def mcp(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        return _append(out, self._rpc(span, trace))
+
+    @staticmethod
+    def _rpc(span: PlannedSpan, trace: PlannedTrace) -> bytes:
+        """The MCP session (one per conversation and server) and the JSON-RPC id of the ``tools/call``."""
+        server = span.tool.mcp if span.tool else ""
+        return (otlp.attr_str("mcp.session.id", mcp_session(trace.conversation_id, server))
+                + otlp.attr_str("jsonrpc.request.id", str((trace.turn - 1) * 1000 + span.rpc_id)))
+
+    def rag_static(self, kind: str, step: Retrieve, model: Model | None) -> bytes:
+        if kind == "guardrail":
+            return (otlp.attr_str("gen_ai.operation.name", "apply_guardrail")
+                    + otlp.attr_str("gen_ai.guardian.name", step.guardian)
+                    + otlp.attr_str("gen_ai.security.target.type", "knowledge_result"))
+        if kind == "retrieval":
+            return (otlp.attr_str("gen_ai.operation.name", "retrieval")
+                    + otlp.attr_str("gen_ai.data_source.id", step.source)
+                    + otlp.attr_str("server.address", step.store) + otlp.attr_int("server.port", 443))
+        assert model is not None
+        common = (otlp.attr_str("gen_ai.provider.name", model.provider)
+                  + otlp.attr_str("gen_ai.request.model", model.name)
+                  + otlp.attr_str("gen_ai.response.model", model.response_model)
+                  + otlp.attr_str("server.address", model.host) + otlp.attr_int("server.port", 443))
+        if kind == "embedding":
+            return (otlp.attr_str("gen_ai.operation.name", "embeddings") + common
+                    + otlp.attr_int("gen_ai.embeddings.dimension.count", step.dimensions)
+                    + otlp.attr_str_array("gen_ai.request.encoding_formats", ["float"]))
+        return (otlp.attr_str("gen_ai.operation.name", "rerank") + common
+                + otlp.attr_str("gen_ai.data_source.id", step.source))
+
+    def rag(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        kind = span.kind
+        if kind == "embedding":
+            return _append(out, otlp.attr_int("gen_ai.usage.input_tokens", span.input_tokens))
+        if kind == "guardrail":
+            return _append(out, self._conversation(trace)
+                           + otlp.attr_str("gen_ai.security.decision.type", span.decision))
+        return _append(out, otlp.attr_str("gen_ai.retrieval.query.text", text_of(span.query))
+                       + otlp.attr_int("gen_ai.retrieval.top_k", len(span.documents))
+                       + otlp.attr_str("gen_ai.retrieval.documents", documents_json(span.documents)))
 
     def http_static(self, http: Http) -> bytes:
         return (otlp.attr_str("http.request.method", http.method) + otlp.attr_str("url.template", http.route)
@@ -211,7 +319,8 @@ class GenAI(Dialect):
             out, "gen_ai.output.messages", outputs)
 
     def tool(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
-        return (_append(out, otlp.attr_str("gen_ai.tool.call.id", span.call_id))
+        mcp = self._rpc(span, trace) if span.rpc_id else b""
+        return (_append(out, otlp.attr_str("gen_ai.tool.call.id", span.call_id) + mcp)
                 + _big(out, "gen_ai.tool.call.arguments", span.arguments)
                 + _big(out, "gen_ai.tool.call.result", span.result))
 
@@ -254,6 +363,37 @@ class OpenInference(Dialect):
         return (_append(out, self._session(trace) + otlp.attr_str("tool.id", span.call_id))
                 + _big(out, "input.value", span.arguments) + _big(out, "output.value", span.result))
 
+    _RAG_KINDS = {"embedding": "EMBEDDING", "retrieval": "RETRIEVER", "rerank": "RERANKER", "guardrail": "GUARDRAIL"}
+
+    def rag_static(self, kind: str, step: Retrieve, model: Model | None) -> bytes:
+        static = otlp.attr_str("openinference.span.kind", self._RAG_KINDS[kind])
+        if kind == "embedding" and model is not None:
+            static += otlp.attr_str("embedding.model_name", model.name)
+        elif kind == "rerank" and model is not None:
+            static += otlp.attr_str("reranker.model_name", model.name)
+        return static
+
+    def rag(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
+        """EMBEDDING: the text embedded; RETRIEVER and RERANKER: the query and the documents (id, score, content)
+        flattened as OpenInference does; GUARDRAIL: the decision. Vectors are not sent (1,536 floats each)."""
+        query = text_of(span.query)
+        small = self._session(trace) + otlp.attr_str("input.value", query)
+        kind = span.kind
+        if kind == "embedding":
+            return _append(out, small + otlp.attr_str("embedding.embeddings.0.embedding.text", query))
+        if kind == "guardrail":
+            return _append(out, small + otlp.attr_str("output.value", span.decision))
+        prefix = "retrieval.documents"
+        if kind == "rerank":
+            small += otlp.attr_str("reranker.query", query) + otlp.attr_int("reranker.top_k", len(span.documents))
+            prefix = "reranker.output_documents"
+        size = _append(out, small)
+        for n, doc in enumerate(span.documents):
+            base = f"{prefix}.{n}.document."
+            size += _append(out, otlp.attr_str(base + "id", doc.id) + otlp.attr_double(base + "score", doc.score))
+            size += _append(out, otlp.attr_str(base + "content", text_of(doc.content)))
+        return size
+
 
 class _TypedSpans(Dialect):
     """A backend that types spans with one key per span kind and reads session and user on every span."""
@@ -275,11 +415,15 @@ class _TypedSpans(Dialect):
     def tool_static(self, tool: Tool) -> bytes:
         return otlp.attr_str(self.kind_key, self.kinds["tool"])
 
+    def rag_static(self, kind: str, step: Retrieve, model: Model | None) -> bytes:
+        return otlp.attr_str(self.kind_key, self.kinds[kind])
+
     def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         return _append(out, self._session(trace))
 
     llm = agent
     tool = agent
+    rag = agent
 
 
 class LangSmith(_TypedSpans):
@@ -287,7 +431,8 @@ class LangSmith(_TypedSpans):
 
     name = "langsmith"
     kind_key = "langsmith.span.kind"
-    kinds = {"agent": "chain", "llm": "llm", "tool": "tool"}
+    kinds = {"agent": "chain", "llm": "llm", "tool": "tool", "embedding": "embedding", "retrieval": "retriever",
+             "rerank": "retriever", "guardrail": "chain"}
     session_keys = ("langsmith.metadata.session_id",)
     user_keys = ("langsmith.metadata.user_id",)
 
@@ -317,6 +462,9 @@ class Braintrust(Dialect):
     def tool_static(self, tool: Tool) -> bytes:
         return self._type("tool", f"execute_tool {tool.name}")
 
+    def rag_static(self, kind: str, step: Retrieve, model: Model | None) -> bytes:
+        return self._type("function", f"{kind} {step.source}")
+
     def root(self, trace: PlannedTrace) -> bytes:
         return (otlp.attr_str("braintrust.metadata", json.dumps(
             {"conversation_id": trace.conversation_id, "user_id": trace.user_id, "scenario": trace.scenario.name}))
@@ -335,7 +483,8 @@ class Langfuse(_TypedSpans):
 
     name = "langfuse"
     kind_key = "langfuse.observation.type"
-    kinds = {"agent": "agent", "llm": "generation", "tool": "tool"}
+    kinds = {"agent": "agent", "llm": "generation", "tool": "tool", "embedding": "embedding",
+             "retrieval": "retriever", "rerank": "retriever", "guardrail": "guardrail"}
     session_keys = ("session.id",)
     user_keys = ("user.id",)
 

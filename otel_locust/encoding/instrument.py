@@ -1,7 +1,10 @@
 """The one shared instrumentation layer: a planned trace becomes OTel spans, encoded as OTLP protobuf.
 
 Span names and kinds follow the GenAI conventions (``invoke_agent {agent}`` INTERNAL, ``chat {model}`` CLIENT,
-``execute_tool {tool}`` INTERNAL) and HTTP conventions for the calls tools make (``{method} {route}`` CLIENT).
+``execute_tool {tool}`` INTERNAL; for retrieval ``embeddings {model}``, ``retrieval {data source}`` and
+``rerank {model}`` CLIENT, ``apply_guardrail {guardian}`` INTERNAL), the MCP conventions for the calls MCP tools
+make (``tools/call {tool}`` CLIENT) and HTTP conventions for the calls other tools make (``{method} {route}``
+CLIENT). Online evaluations of answers are ``gen_ai.evaluation.result`` events on the evaluated model span.
 Attributes come from the configured dialects. Each trace gets fresh random ids (ids are not part of the seeded
 content) and timestamps that end "now", so backends see traces that just finished.
 
@@ -21,9 +24,13 @@ from otel_locust import __version__
 from otel_locust.encoding import logs as otlp_logs
 from otel_locust.encoding import otlp
 from otel_locust.encoding.dialects import Dialect
-from otel_locust.engine.trace import PlannedSpan, PlannedTrace
+from otel_locust.engine.trace import RAG_KINDS, PlannedSpan, PlannedTrace
 
-_KINDS = {"agent": otlp.KIND_INTERNAL, "llm": otlp.KIND_CLIENT, "tool": otlp.KIND_INTERNAL, "http": otlp.KIND_CLIENT}
+_KINDS = {"agent": otlp.KIND_INTERNAL, "llm": otlp.KIND_CLIENT, "tool": otlp.KIND_INTERNAL, "http": otlp.KIND_CLIENT,
+          "embedding": otlp.KIND_CLIENT, "retrieval": otlp.KIND_CLIENT, "rerank": otlp.KIND_CLIENT,
+          "guardrail": otlp.KIND_INTERNAL}
+_RAG_NAMES = {"embedding": "embeddings {model}", "retrieval": "retrieval {source}", "rerank": "rerank {model}",
+              "guardrail": "apply_guardrail {guardian}"}
 
 
 @dataclass(slots=True)
@@ -78,7 +85,8 @@ class Instrumentation:
         self.dialects = tuple(dialects)
         # per span kind, the dialects' methods that add dynamic attributes (looked up once, not per span)
         self._dynamic = {"agent": [d.agent for d in dialects], "llm": [d.llm for d in dialects],
-                         "tool": [d.tool for d in dialects], "http": []}
+                         "tool": [d.tool for d in dialects], "http": [], "mcp": [d.mcp for d in dialects],
+                         **{kind: [d.rag for d in dialects] for kind in RAG_KINDS}}
         self._ids = ids or random.Random()
         self._static: dict[tuple[str, int, int], tuple[bytes, bytes]] = {}
         attrs = {"service.name": service_name, "service.version": __version__,
@@ -165,7 +173,15 @@ class Instrumentation:
         return cached
 
     def _make_static(self, span: PlannedSpan) -> tuple[bytes, bytes]:
-        if span.kind == "agent":
+        if (step := span.retrieve) is not None:
+            model = span.model
+            name = _RAG_NAMES[span.kind].format(model=model.name if model else "", source=step.source,
+                                                guardian=step.guardian)
+            static = b"".join(d.rag_static(span.kind, step, model) for d in self.dialects)
+        elif span.kind == "http" and span.tool is not None and span.tool.mcp:
+            name = f"tools/call {span.tool.name}"
+            static = b"".join(d.mcp_static(span.tool) for d in self.dialects)
+        elif span.kind == "agent":
             name = f"invoke_agent {span.agent.name}"
             static = b"".join(d.agent_static(span.agent) for d in self.dialects)
         elif span.kind == "llm" and (model := span.model) is not None:
@@ -188,8 +204,13 @@ class Instrumentation:
                               base + span.end)
         out = [head, static]
         size = len(head) + len(static)
-        for add in self._dynamic[span.kind]:
+        mcp = span.kind == "http" and span.tool is not None and bool(span.tool.mcp)
+        for add in self._dynamic["mcp" if mcp else span.kind]:
             size += add(span, trace, out)
+        if span.evaluations:
+            events = self._evaluations(span, base + span.end)
+            out.append(events)
+            size += len(events)
         if is_root:
             root = (otlp.attr_str("otel_locust.scenario", trace.scenario.name)
                     + otlp.attr_int("otel_locust.trace.span_count", len(trace.spans))
@@ -197,7 +218,11 @@ class Instrumentation:
                     + b"".join(dialect.root(trace) for dialect in self.dialects))
             out.append(root)
             size += len(root)
-        if span.kind == "http":
+        if mcp:
+            tail = self._mcp_outcome(span)
+            out.append(tail)
+            size += len(tail)
+        elif span.kind == "http":
             tail = self._http_outcome(span)
             out.append(tail)
             size += len(tail)
@@ -206,6 +231,28 @@ class Instrumentation:
             out.append(tail)
             size += len(tail)
         return out, size
+
+    @staticmethod
+    def _evaluations(span: PlannedSpan, time_ns: int) -> bytes:
+        """A ``gen_ai.evaluation.result`` event per online evaluation, on the evaluated span (as the conventions
+        ask), stamped at its end: the evaluator judged the finished answer."""
+        events = b""
+        for ev in span.evaluations:
+            attrs = (otlp.attr_str("gen_ai.evaluation.name", ev.name, b"\x1a")
+                     + otlp.attr_double("gen_ai.evaluation.score.value", ev.score, b"\x1a")
+                     + otlp.attr_str("gen_ai.evaluation.score.label", ev.label, b"\x1a")
+                     + otlp.attr_str("gen_ai.evaluation.explanation", ev.explanation, b"\x1a")
+                     + otlp.attr_str("gen_ai.response.id", span.response_id, b"\x1a"))
+            events += otlp.span_event("gen_ai.evaluation.result", time_ns, attrs)
+        return events
+
+    @staticmethod
+    def _mcp_outcome(span: PlannedSpan) -> bytes:
+        """An MCP call that failed: the JSON-RPC error code, ``error.type`` and status ERROR."""
+        if span.error is None:
+            return b""
+        return (otlp.attr_str("rpc.response.status_code", "-32603") + otlp.attr_str("error.type", span.error)
+                + otlp.span_status(otlp.STATUS_ERROR, f"{span.error} from the MCP server"))
 
     @staticmethod
     def _http_outcome(span: PlannedSpan) -> bytes:

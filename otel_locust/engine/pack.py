@@ -20,7 +20,19 @@ from pathlib import Path
 from types import ModuleType
 
 from otel_locust.engine.pools import Pools
-from otel_locust.engine.scenario import Agent, Answer, Delegate, Loop, Maybe, Parallel, Route, Scenario, Step, ToolRound
+from otel_locust.engine.scenario import (
+    Agent,
+    Answer,
+    Delegate,
+    Loop,
+    Maybe,
+    Parallel,
+    Retrieve,
+    Route,
+    Scenario,
+    Step,
+    ToolRound,
+)
 
 DEFAULT_PACK = "otel_locust.scenarios"
 
@@ -117,3 +129,5 @@ def _step_pools(step: Step) -> Iterator[str]:
             yield from _step_pools(inner)
     elif isinstance(step, Delegate):
         yield from _agent_pools(step.agent)
+    elif isinstance(step, Retrieve):
+        yield step.documents

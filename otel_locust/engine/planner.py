@@ -21,11 +21,19 @@ Failures inside traces (``error_rate``: the share of traces that get one, on top
 * ``guardrail``: the first model call is blocked (finish reason ``content_filter``), the turn ends there and the
   agent span records the guardrail's exception;
 * ``subagent``: a sub-agent's tool fails twice, the sub-agent gives up with an error, and its parent reports it.
+
+Beside the planned work: a share of the root agent's answers is scored by online evaluators (``Evaluation``,
+reported as ``gen_ai.evaluation.result`` events), a share of user turns attach an image or a document by
+reference (``uri``/``file`` parts, from the pack's ``attachment`` pool), and MCP tools get JSON-RPC request ids.
+A :class:`~otel_locust.engine.scenario.Retrieve` step plans embeddings, retrieval, rerank and guardrail spans.
 """
 
 from __future__ import annotations
 
+import json
 import random
+import zlib
+from functools import lru_cache
 
 from otel_locust.engine.conversation import Conversation
 from otel_locust.engine.pools import Pools
@@ -36,6 +44,7 @@ from otel_locust.engine.scenario import (
     Loop,
     Maybe,
     Parallel,
+    Retrieve,
     Route,
     Scenario,
     Step,
@@ -43,7 +52,7 @@ from otel_locust.engine.scenario import (
     ToolRound,
 )
 from otel_locust.engine.tiers import REALISTIC, Tier
-from otel_locust.engine.trace import PlannedSpan, PlannedTrace, SpanKindName
+from otel_locust.engine.trace import Document, Evaluation, PlannedSpan, PlannedTrace, SpanKindName
 
 MS = 1_000_000  # nanoseconds per millisecond
 CHARS_PER_TOKEN = 4.0
@@ -59,12 +68,34 @@ REFUSALS = (
     b'"This request was blocked by the content policy of the travel assistant. Please rephrase it without '
     b'payment card numbers or passwords, and I will be glad to continue."',
 )
-# the output message around its parts: [{"role":"assistant","parts":[...],"finish_reason":"..."}]
-_OUTPUT_WRAPPER = len(b'[{"role":"assistant","parts":[],"finish_reason":""}]')
+# the output message around its parts: [{"role":"assistant","parts":[...]}] (the finish reason is reported in
+# gen_ai.response.finish_reasons only: inside output messages it is deprecated)
+_OUTPUT_WRAPPER = len(b'[{"role":"assistant","parts":[]}]')
+EVALUATED_SHARE = 0.25  # root answers scored by online evaluators
+ATTACHMENT_SHARE = 0.12  # user turns that attach an image or a document
+# evaluator -> (score above which the label is the first, labels); groundedness only where documents were retrieved
+EVALUATORS = {"relevance": (0.6, ("relevant", "irrelevant")), "helpfulness": (0.5, ("helpful", "unhelpful")),
+              "groundedness": (0.7, ("grounded", "ungrounded"))}
+RAG_LATENCY_MS = {"embedding": 70.0, "rerank": 140.0, "guardrail": 35.0}
+GUARD_DECISIONS = (("allow", 0.92), ("warn", 0.08))
 
 
-def _user_message(text: bytes) -> bytes:
-    return b'{"role":"user","parts":[{"type":"text","content":' + text + b"}]}"
+def _user_message(text: bytes, attachment: bytes = b"") -> bytes:
+    extra = b"," + attachment if attachment else b""
+    return b'{"role":"user","parts":[{"type":"text","content":' + text + b"}" + extra + b"]}"
+
+
+@lru_cache(maxsize=256)
+def rag_tool(step: Retrieve, kind: str) -> Tool:
+    """The tool a framework profile shows for one span of a Retrieve step (frameworks run retrieval as a tool
+    call or a chain step; OpenInference and the GenAI conventions have span types of their own for it)."""
+    name, description = {
+        "embedding": ("embed_query", f"Embed the search query with {step.embedder.name}."),
+        "retrieval": (f"search_{step.source}", f"Search {step.source} for passages relevant to the query."),
+        "rerank": ("rerank_documents", "Re-rank retrieved passages by relevance to the query."),
+        "guardrail": ("screen_documents", "Screen retrieved passages for prompt injection."),
+    }[kind]
+    return Tool(name, description, "", "", parameters='{"type":"object","properties":{"query":{"type":"string"}}}')
 
 
 def _tool_message(call_id: str, response: bytes) -> bytes:
@@ -89,14 +120,16 @@ class _AgentRun:
     """The mutable state of one agent while it is being planned: its span, history and cursor."""
 
     __slots__ = ("agent", "answer", "compacted", "cursor", "doomed", "error", "history", "history_bytes", "index",
-                 "stopped", "system", "task_message")
+                 "retrieved", "stopped", "system", "task", "task_message")
 
     def __init__(self, agent: Agent, index: int, system: bytes, task: bytes, start: int,
-                 carried: tuple[bytes, ...] = (), compacted: bool = False) -> None:
+                 carried: tuple[bytes, ...] = (), compacted: bool = False, attachment: bytes = b"") -> None:
         self.agent = agent
         self.index = index
         self.system = system
-        self.task_message = _user_message(task)
+        self.task = task
+        self.retrieved = False  # a Retrieve step ran: the answer can be judged for groundedness
+        self.task_message = _user_message(task, attachment)
         self.history: list[bytes] = [*carried, self.task_message]
         self.history_bytes = sum(map(len, self.history))
         self.cursor = start
@@ -124,6 +157,8 @@ class Planner:
         self._fault: str | None = None
         self._root: _AgentRun | None = None
         self._huge = False  # this trace's first document is a limit probe (stress tier)
+        self._rpc = 0  # JSON-RPC request ids of this trace's MCP calls
+        self._query = b""  # the query of the retrieval being planned
 
     def plan(self, scenario: Scenario, conversation_id: str = "", user_id: str = "",
              conversation: Conversation | None = None) -> PlannedTrace:
@@ -132,18 +167,27 @@ class Planner:
         With a ``conversation`` the trace is its next turn: it starts from the carried history, and what it adds
         is carried on (the conversation's ids win over the arguments).
         """
-        self._spans, self._depths, self._root = [], [], None
+        self._spans, self._depths, self._root, self._rpc = [], [], None, 0
         self._fault = self._pick_fault(scenario)
         self._huge = bool(self.tier.huge_p) and self.rng.random() < self.tier.huge_p
         question = self.pools.pick(scenario.question, self.rng)
+        attachment = self._attachment()
         turn = 1
         if conversation is not None:
             conversation_id, user_id, turn = conversation.id, conversation.user_id, conversation.turn
-            self._run_agent(scenario.agent, -1, 0, question, tuple(conversation.history), conversation.compacted)
+            self._run_agent(scenario.agent, -1, 0, question, tuple(conversation.history), conversation.compacted,
+                            attachment=attachment)
             self._carry(conversation)
         else:
-            self._run_agent(scenario.agent, -1, 0, question)
+            self._run_agent(scenario.agent, -1, 0, question, attachment=attachment)
         return PlannedTrace(scenario, self._spans, max(self._depths), conversation_id, user_id, turn)
+
+    def _attachment(self) -> bytes:
+        """An image or document part (by reference) the user attaches to this turn, on a share of turns; none
+        when the pack has no ``attachment`` pool."""
+        if "attachment" not in self.pools.entries or self.rng.random() >= ATTACHMENT_SHARE:
+            return b""
+        return self.pools.pick("attachment", self.rng)
 
     def _pick_fault(self, scenario: Scenario) -> str | None:
         """One of the injected failures for this trace (with ``error_rate``), among those its scenario allows."""
@@ -177,14 +221,15 @@ class Planner:
         return int(self.rng.uniform(low_ms, high_ms) * MS)
 
     def _run_agent(self, agent: Agent, parent: int, start: int, task: bytes, carried: tuple[bytes, ...] = (),
-                   compacted: bool = False, doomed: bool = False) -> _AgentRun:
+                   compacted: bool = False, doomed: bool = False, attachment: bytes = b"") -> _AgentRun:
         """Plan an ``invoke_agent`` span and its workflow; returns the finished run (end cursor, answer)."""
         span = self._new("agent", parent, start, agent)
         span.task = task
         system = self.pools.pick(agent.system, self.rng)
         if self.tier.system_extra and not agent.system.endswith(".brief"):
             system = self.pools.handbook(system, self.tier.system_extra)
-        run = _AgentRun(agent, len(self._spans) - 1, system, task, start + self._gap(1, 8), carried, compacted)
+        run = _AgentRun(agent, len(self._spans) - 1, system, task, start + self._gap(1, 8), carried, compacted,
+                        attachment)
         run.doomed = doomed
         if parent < 0:
             self._root = run
@@ -207,9 +252,13 @@ class Planner:
             self._tool_round(run, step)
         elif isinstance(step, Answer):
             text = self.pools.pick(step.text, rng)
-            self._llm(run, _text_part(text), "stop")
+            span = self._llm(run, _text_part(text), "stop")
             if not run.stopped:
                 run.answer = text
+                if run.index == 0 and rng.random() < EVALUATED_SHARE:
+                    span.evaluations = self._evaluations(run.retrieved)
+        elif isinstance(step, Retrieve):
+            self._retrieve(run, step)
         elif isinstance(step, Loop):
             count = rng.randint(step.low, step.high)
             if step.grows:
@@ -229,6 +278,72 @@ class Planner:
             self._parallel(run, step)
         else:  # pragma: no cover - guarded by the Step union
             raise TypeError(f"unknown step {step!r}")
+
+    def _evaluations(self, retrieved: bool) -> tuple[Evaluation, ...]:
+        """One or two online evaluations of an answer (groundedness only where documents were retrieved)."""
+        rng, pools = self.rng, self.pools
+        names = ["relevance", "helpfulness", *(["groundedness"] if retrieved else [])]
+        chosen = rng.sample(names, 2 if rng.random() < 0.4 else 1)
+        found = []
+        for name in chosen:
+            threshold, (good, bad) = EVALUATORS[name]
+            score = round(min(1.0, max(0.0, rng.betavariate(6, 1.6))), 3)
+            label = good if score >= threshold else bad
+            pool = f"evaluation.{label}"
+            explanation = json.loads(pools.pick(pool, rng)) if pool in pools.entries else f"Judged {label}."
+            found.append(Evaluation(name, score, label, explanation))
+        return tuple(found)
+
+    # -- retrieval ------------------------------------------------------------------------------------------
+
+    def _retrieve(self, run: _AgentRun, step: Retrieve) -> None:
+        """Embed the question, search the data source, rerank and screen the hits; the kept documents join the
+        history as context for the next model call."""
+        rng = self.rng
+        embed = self._rag_span("embedding", run, step, RAG_LATENCY_MS["embedding"])
+        embed.model = step.embedder
+        embed.input_tokens = max(1, int(len(run.task) / CHARS_PER_TOKEN * rng.uniform(0.9, 1.1)))
+        embed.arguments = b'{"input":' + run.task + b"}"
+        embed.result = b'{"dimensions":%d}' % step.dimensions
+        self._query = run.task
+        found = self._rag_span("retrieval", run, step, step.latency_ms, self._search(step))
+        kept = found.documents
+        if step.reranker is not None:
+            rescored = sorted((Document(d.id, round(rng.uniform(0.05, 0.99), 4), d.content) for d in kept),
+                              key=lambda d: -d.score)
+            rerank = self._rag_span("rerank", run, step, RAG_LATENCY_MS["rerank"],
+                                    tuple(rescored[:rng.randint(*step.keep)]))
+            rerank.model = step.reranker
+            kept = rerank.documents
+        if step.guardian:
+            guard = self._rag_span("guardrail", run, step, RAG_LATENCY_MS["guardrail"], kept)
+            guard.decision = rng.choices([d for d, _ in GUARD_DECISIONS], [w for _, w in GUARD_DECISIONS])[0]
+        context = b"\\n\\n".join(b"[" + d.id.encode() + b"] " + d.content[1:-1] for d in kept)
+        run.add(_user_message(b'"Passages from ' + step.source.encode() + b":\\n\\n" + context + b'"'))
+        run.retrieved = True
+
+    def _search(self, step: Retrieve) -> tuple[Document, ...]:
+        """``top_k`` distinct documents of the step's pool with falling similarity scores."""
+        rng, pools = self.rng, self.pools
+        contents = dict.fromkeys(pools.related(step.documents, self._query, rng.randint(*step.top_k), rng))
+        score, found = rng.uniform(0.78, 0.93), []
+        for content in contents:
+            found.append(Document(f"{step.source}:{zlib.crc32(content):08x}", round(score, 4), content))
+            score -= rng.uniform(0.004, 0.035)
+        return tuple(found)
+
+    def _rag_span(self, kind: SpanKindName, run: _AgentRun, step: Retrieve, median_ms: float,
+                  documents: tuple[Document, ...] = ()) -> PlannedSpan:
+        """One span of a Retrieve step, after the previous one; advances the cursor."""
+        span = self._new(kind, run.index, run.cursor + self._gap(0.1, 1.5), run.agent)
+        span.retrieve, span.tool, span.query, span.documents = step, rag_tool(step, kind), run.task, documents
+        span.arguments = b'{"query":' + run.task + b"}"
+        if documents:
+            span.result = b"[" + b",".join(b'{"id":"%s","score":%s,"content":%s}' % (
+                d.id.encode(), repr(d.score).encode(), d.content) for d in documents) + b"]"
+        span.end = span.start + int(median_ms * self.rng.lognormvariate(0, 0.4) * MS)
+        run.cursor = span.end
+        return span
 
     # -- model calls ----------------------------------------------------------------------------------------
 
@@ -264,7 +379,7 @@ class Planner:
         span.output = parts
         span.finish_reason = finish_reason
         span.input_tokens = int((run.history_bytes + len(run.system)) / CHARS_PER_TOKEN * rng.uniform(0.9, 1.1))
-        output_chars = len(parts) + _OUTPUT_WRAPPER + len(finish_reason)
+        output_chars = len(parts) + _OUTPUT_WRAPPER
         span.output_tokens = max(1, int(output_chars / CHARS_PER_TOKEN * rng.uniform(0.9, 1.1)))
         span.response_id = f"chatcmpl-{rng.getrandbits(96):024x}"
         ttft = model.ttft_ms * rng.lognormvariate(0, 0.35) * (1 + span.input_tokens / 30000)
@@ -344,6 +459,9 @@ class Planner:
             begin = (start if parallel else end) + self._gap(0.1, 2)
             span = self._new("tool", run.index, begin, run.agent)
             span.tool, span.call_id, span.arguments = tool, call_id, args
+            if tool.mcp:
+                self._rpc += 1
+                span.rpc_id = self._rpc
             duration = tool.latency_ms * rng.lognormvariate(0, tool.sigma) * MS
             if force == "TimeoutError":
                 duration = TOOL_TIMEOUT_MS * rng.uniform(1.0, 1.01) * MS
@@ -380,6 +498,7 @@ class Planner:
             begin = tool_span.start + int(duration * self.rng.uniform(0.02, 0.1))
             child = self._new("http", index, begin, tool_span.agent)
             child.http, child.tool, child.error = http, tool, tool_span.error
+            child.rpc_id = tool_span.rpc_id
             child.end = min(tool_span.end - 1000, begin + int(duration * http.share))
 
     # -- delegation -----------------------------------------------------------------------------------------

@@ -116,6 +116,11 @@ class Pools:
         tokens (agents strip those before they spend context on them). Unknown values are shown as they are."""
         return self._model_views.get(result, result)
 
+    def related(self, name: str, query: bytes, count: int, rng: random.Random) -> list[bytes]:
+        """``count`` entries of pool ``name`` a search for ``query`` returns (retrieval steps); a pack whose
+        documents are about something (a city, a product) overrides this to return mostly matching ones."""
+        return [self.pick(name, rng) for _ in range(count)]
+
     def pick(self, name: str, rng: random.Random) -> bytes:
         """One entry of pool ``name``; raises KeyError naming the pool when it does not exist."""
         entries = self.entries[name]

@@ -14,6 +14,8 @@ Step kinds:
 * :class:`Maybe`: a step that happens only with some probability.
 * :class:`Delegate`: hand work to a sub-agent, which runs its own workflow and conversation.
 * :class:`Parallel`: run several steps at the same time (e.g. three specialists at once).
+* :class:`Retrieve`: retrieval-augmented context: embed the question, search a data source, rerank the hits,
+  screen them with a guardrail, and put the best documents in front of the model (a RAG step).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Tool:
     fail_rate: float = 0.0  # chance a call fails; the model then retries it once
     parameters: str = '{"type":"object"}'  # JSON schema of the arguments, sent in tool definitions
     document: str = ""  # record kind of the large document this tool returns in the production/stress tiers
+    mcp: str = ""  # the MCP server that serves the tool (its HTTP call is then an MCP ``tools/call``)
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,7 +107,29 @@ class Parallel:
     steps: tuple[Step, ...]
 
 
-Step = ToolRound | Answer | Loop | Route | Maybe | Delegate | Parallel
+@dataclass(frozen=True, eq=False)
+class Retrieve:
+    """Retrieval-augmented context from data source ``source`` (``gen_ai.data_source.id``).
+
+    The question is embedded by ``embedder``, the store at ``store`` returns ``top_k`` documents of pool
+    ``documents`` with similarity scores, ``reranker`` (if any) keeps ``keep`` of them with new scores, a
+    ``guardian`` (if any) screens them for prompt injection, and the kept documents join the conversation as
+    context the next model call reads.
+    """
+
+    source: str
+    store: str
+    embedder: Model
+    documents: str
+    reranker: Model | None = None
+    guardian: str = ""
+    top_k: tuple[int, int] = (8, 16)
+    keep: tuple[int, int] = (3, 5)
+    dimensions: int = 1536
+    latency_ms: float = 45.0  # median of the vector search
+
+
+Step = ToolRound | Answer | Loop | Route | Maybe | Delegate | Parallel | Retrieve
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from otel_locust.engine.scenario import Agent, Http, Model, Scenario, Tool
+from otel_locust.engine.scenario import Agent, Http, Model, Retrieve, Scenario, Tool
 
-SpanKindName = Literal["agent", "llm", "tool", "http"]
+SpanKindName = Literal["agent", "llm", "tool", "http", "embedding", "retrieval", "rerank", "guardrail"]
+RAG_KINDS = ("embedding", "retrieval", "rerank", "guardrail")  # the spans of a Retrieve step
 
 
 class PlannedSpan:
@@ -24,8 +25,11 @@ class PlannedSpan:
         "arguments",
         "call_id",
         "compacted",
+        "decision",
+        "documents",
         "end",
         "error",
+        "evaluations",
         "finish_reason",
         "history",
         "history_bytes",
@@ -38,8 +42,11 @@ class PlannedSpan:
         "output_json",
         "output_tokens",
         "parent",
+        "query",
         "response_id",
         "result",
+        "retrieve",
+        "rpc_id",
         "start",
         "system",
         "task",
@@ -66,16 +73,42 @@ class PlannedSpan:
         self.input_tokens = 0
         self.output_tokens = 0
         self.response_id = ""
+        self.evaluations: tuple[Evaluation, ...] = ()  # online evaluations of this answer (gen_ai.evaluation.result)
         # tool
         self.call_id = ""
         self.arguments = b""  # JSON document
         self.result = b""  # JSON document (or string literal for errors)
+        self.rpc_id = 0  # MCP tools: the JSON-RPC request id of the ``tools/call``
+        # retrieval (embedding, retrieval, rerank, guardrail spans of a Retrieve step)
+        self.retrieve: Retrieve | None = None
+        self.query = b""  # JSON string literal: the search query
+        self.documents: tuple[Document, ...] = ()  # retrieved (or reranked, screened) documents, best first
+        self.decision = ""  # guardrail: gen_ai.security.decision.type
         # agent
         self.task = b""  # JSON string literal: what the agent was asked
         self.answer = b""  # JSON string literal: what it answered
         # encoded message arrays, built once by the first dialect that needs them (see dialects.messages)
         self.input_json = b""
         self.output_json = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A retrieved document: its id, relevance score and text (a JSON string literal)."""
+
+    id: str
+    score: float
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """An online evaluation of a model answer, as ``gen_ai.evaluation.result`` reports it."""
+
+    name: str
+    score: float
+    label: str
+    explanation: str
 
 
 @dataclass(slots=True)

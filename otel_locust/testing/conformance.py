@@ -23,12 +23,29 @@ REQUIRED = {
                      "gen_ai.tool.call.arguments", "gen_ai.tool.call.result"),
     "invoke_agent": ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.agent.name",
                      "gen_ai.conversation.id"),
+    "embeddings": ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model",
+                   "gen_ai.usage.input_tokens", "gen_ai.embeddings.dimension.count"),
+    "retrieval": ("gen_ai.operation.name", "gen_ai.data_source.id", "gen_ai.retrieval.top_k",
+                  "gen_ai.retrieval.query.text", "gen_ai.retrieval.documents"),
+    "rerank": ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model", "gen_ai.retrieval.top_k",
+               "gen_ai.retrieval.documents"),
+    "apply_guardrail": ("gen_ai.operation.name", "gen_ai.guardian.name", "gen_ai.security.target.type",
+                        "gen_ai.security.decision.type"),
+    "tools/call": ("mcp.method.name", "gen_ai.tool.name", "mcp.session.id", "jsonrpc.request.id", "server.address"),
 }
+KINDS = {"chat": KIND_CLIENT, "execute_tool": KIND_INTERNAL, "invoke_agent": KIND_INTERNAL, "embeddings": KIND_CLIENT,
+         "retrieval": KIND_CLIENT, "rerank": KIND_CLIENT, "apply_guardrail": KIND_INTERNAL}
+MCP_KEYS = ("mcp.method.name", "mcp.session.id", "jsonrpc.request.id")
+DECISIONS = ("allow", "deny", "modify", "warn", "audit")
+EVALUATION_KEYS = ("gen_ai.evaluation.name", "gen_ai.evaluation.score.value", "gen_ai.evaluation.score.label",
+                   "gen_ai.evaluation.explanation", "gen_ai.response.id")
 # a failed model call has no response: what was sent, and the error
 FAILED_CHAT = ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model", "gen_ai.input.messages",
                "gen_ai.conversation.id", "error.type")
 PART_FIELDS = {"text": ("content",), "tool_call": ("id", "name", "arguments"), "tool_call_response": ("id", "response"),
-               "compaction": ("content",)}
+               "compaction": ("content",), "uri": ("modality", "uri"), "file": ("modality", "file_id"),
+               "blob": ("modality", "content"), "reasoning": ("content",)}
+MODALITIES = ("image", "video", "audio", "document")
 
 
 def attributes(span: Any) -> dict[str, Any]:
@@ -78,6 +95,7 @@ def check_trace(spans: Sequence[Any]) -> list[str]:
                       <= parent.end_time_unix_nano):
                 problems.append(f"{span.name} not inside its parent {parent.name}")
         problems += _check_span(span, seen_calls, answered)
+    problems += check_mcp(spans)
     tool_ids = {attributes(s).get("gen_ai.tool.call.id") for s in spans if s.name.startswith("execute_tool ")}
     missing = tool_ids - set(seen_calls)
     if missing:
@@ -144,7 +162,7 @@ def _check_compaction(call: Any, attrs: dict[str, Any], later: list[Any]) -> lis
 def _check_span(span: Any, seen_calls: dict[str, str], answered: set[str]) -> list[str]:
     attrs = attributes(span)
     operation = span.name.split(" ", 1)[0]
-    expected_kind = {"chat": KIND_CLIENT, "execute_tool": KIND_INTERNAL, "invoke_agent": KIND_INTERNAL}.get(operation)
+    expected_kind = KINDS.get(operation)
     failed_chat = operation == "chat" and span.status.code == STATUS_ERROR
     required = FAILED_CHAT if failed_chat else REQUIRED.get(operation, ())
     problems = [f"{span.name}: missing {key}" for key in required if key not in attrs]
@@ -158,6 +176,71 @@ def _check_span(span: Any, seen_calls: dict[str, str], answered: set[str]) -> li
         problems.append(f"{span.name}: error without error.type and an exception event")
     if operation == "chat" and not problems and not failed_chat:
         problems += _check_chat(span.name, attrs, seen_calls, answered)
+        problems += check_evaluations(span, attrs)
+    elif operation in ("retrieval", "rerank") and not problems:
+        problems += _check_documents(span.name, attrs)
+    elif operation == "apply_guardrail" and attrs.get("gen_ai.security.decision.type") not in DECISIONS:
+        problems.append(f"{span.name}: unknown decision {attrs.get('gen_ai.security.decision.type')!r}")
+    return problems
+
+
+def _check_documents(name: str, attrs: dict[str, Any]) -> list[str]:
+    """``gen_ai.retrieval.documents``: a JSON array of ``{"id", "score"}``, best first, ``top_k`` of them."""
+    try:
+        documents = json.loads(attrs["gen_ai.retrieval.documents"])
+    except (ValueError, TypeError) as exc:
+        return [f"{name}: documents JSON does not parse: {exc}"]
+    if not all(isinstance(d.get("id"), str) and isinstance(d.get("score"), int | float) for d in documents):
+        return [f"{name}: a document without a string id and a numeric score"]
+    scores = [d["score"] for d in documents]
+    if scores != sorted(scores, reverse=True):
+        return [f"{name}: documents are not ordered best first"]
+    if len(documents) != attrs["gen_ai.retrieval.top_k"]:
+        return [f"{name}: {len(documents)} documents for top_k {attrs['gen_ai.retrieval.top_k']}"]
+    return []
+
+
+def check_evaluations(span: Any, attrs: dict[str, Any]) -> list[str]:
+    """``gen_ai.evaluation.result`` events: every key, a score in [0, 1], the evaluated response's id."""
+    problems = []
+    for event in span.events:
+        if event.name != "gen_ai.evaluation.result":
+            continue
+        found = attributes(event)
+        missing = [k for k in EVALUATION_KEYS if k not in found]
+        if missing:
+            problems.append(f"{span.name}: evaluation event lacks {missing[0]}")
+        elif not 0.0 <= found["gen_ai.evaluation.score.value"] <= 1.0:
+            problems.append(f"{span.name}: evaluation score {found['gen_ai.evaluation.score.value']} out of [0, 1]")
+        elif found["gen_ai.response.id"] != attrs.get("gen_ai.response.id"):
+            problems.append(f"{span.name}: evaluation of another response")
+    return problems
+
+
+def check_mcp(spans: Sequence[Any]) -> list[str]:
+    """MCP tools: the ``execute_tool`` span carries ``mcp.method.name``, ``mcp.session.id`` and
+    ``jsonrpc.request.id``; its ``tools/call {tool}`` CLIENT child has the same session and request id."""
+    problems = []
+    by_id = {s.span_id: s for s in spans}
+    calls = {s.parent_span_id: s for s in spans if s.name.startswith("tools/call ")}
+    for call in calls.values():
+        parent = by_id.get(call.parent_span_id)
+        if call.kind != KIND_CLIENT:
+            problems.append(f"{call.name}: kind {call.kind}, expected {KIND_CLIENT}")
+        if parent is None or parent.name != "execute_tool " + call.name.split(" ", 1)[-1]:
+            problems.append(f"{call.name}: not under the execute_tool span of its tool")
+    for span in spans:
+        attrs = attributes(span)
+        if not span.name.startswith("execute_tool ") or "mcp.method.name" not in attrs:
+            continue
+        missing = [k for k in MCP_KEYS if k not in attrs]
+        call = calls.get(span.span_id)
+        if missing:
+            problems.append(f"{span.name}: MCP tool without {missing[0]}")
+        elif call is None:
+            problems.append(f"{span.name}: MCP tool without its tools/call client span")
+        elif any(attributes(call).get(k) != attrs[k] for k in MCP_KEYS):
+            problems.append(f"{span.name}: its tools/call span names another session or request")
     return problems
 
 
@@ -171,6 +254,8 @@ def _check_chat(name: str, attrs: dict[str, Any], seen_calls: dict[str, str], an
         return [f"{name}: message JSON does not parse: {exc}"]
     for message in [*inputs, *outputs]:
         problems += _check_message(name, message)
+    if any("finish_reason" in message for message in outputs):
+        problems.append(f"{name}: finish_reason inside output messages (deprecated: gen_ai.response.finish_reasons)")
     problems += _check_usage_details(name, attrs, outputs)
     if not all(p.get("type") == "text" and "content" in p for p in system):
         problems.append(f"{name}: system instructions are not text parts")
@@ -204,6 +289,8 @@ def _check_message(name: str, message: dict[str, Any]) -> list[str]:
         fields = PART_FIELDS.get(part.get("type"))
         if fields is None or any(f not in part for f in fields):
             problems.append(f"{name}: malformed part {str(part)[:80]}")
+        elif "modality" in fields and part["modality"] not in MODALITIES:
+            problems.append(f"{name}: unknown modality {part['modality']!r}")
     return problems
 
 

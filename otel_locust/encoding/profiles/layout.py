@@ -13,8 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from otel_locust.engine.scenario import Agent
-from otel_locust.engine.trace import PlannedSpan, PlannedTrace
+from otel_locust.engine.trace import RAG_KINDS, PlannedSpan, PlannedTrace
 
+# the spans of a retrieval step are shown as tool spans (frameworks run retrieval as a tool or a chain step; the
+# planner gives each a tool named for what it does: embed_query, search_<source>, rerank_documents, ...)
+_TOOL_LIKE = ("tool", *RAG_KINDS)
 _EDGE = 40_000  # ns a framework span starts before / ends after what it wraps
 
 
@@ -112,7 +115,7 @@ class _Builder:
             parent = self.add(s.round, lead, parent, agent.agent).index
         first = len(self.nodes) - 1 if s.round else -1
         tools_parent = parent
-        tools = [m for m in members if spans[m].kind == "tool"]
+        tools = [m for m in members if spans[m].kind in _TOOL_LIKE]
         delegated = [m for m in members if spans[m].kind == "agent"]
         for member in members:
             span = spans[member]
