@@ -144,7 +144,8 @@ def test_phoenix_stores_each_profile_with_its_span_kinds(phoenix, names, tmp_pat
     assert len(stored) == spans
     kinds = check_kinds(profile, [(s["name"], s["span_kind"]) for s in stored], names)
     llm = [s for s in stored if s["span_kind"] == "LLM"]
-    # a failed model call (the planner's model_retry fault) has no completion: left out of the token check
+    # a failed model call (the planner's model_retry fault) has no completion: left out of the token check. The
+    # profiles send it with status OK and no error.type (semconv sends ERROR): printed, not asserted, until fixed
     failed = Counter(s["status_code"] for s in llm if s["attributes"].get("llm.finish_reason") == "error")
     untokened = [(s["name"], {k: v for k, v in s["attributes"].items() if k.startswith("llm.token_count")})
                  for s in llm if s["attributes"].get("llm.finish_reason") != "error" and not _tokens(s["attributes"])]
@@ -168,6 +169,8 @@ def test_mlflow_stores_each_profile_with_its_span_types(mlflow, names, tmp_path,
     kinds = check_kinds(profile, [(s["name"], s["type"]) for s in stored], names)
     usage = [_token_usage(i) for i in infos]
     assert all(u["input_tokens"] > 0 and u["output_tokens"] > 0 for u in usage), "MLflow sums each trace's tokens"
+    # MLflow 3.17 fills the span type it indexes (search filters, span-type metrics) only from an mlflow.spanType
+    # the client sent, not from its own OpenInference translation: printed, since that is MLflow's to fix
     indexed = _traces_matching(mlflow, experiment, "span.type = 'LLM'")
     print(f"mlflow {profile}: {traces} traces / {spans} spans stored = delivered; span types {_shown(kinds)}; "
           f"traces found by the search filter span.type = 'LLM': {indexed} of {traces}")
