@@ -140,8 +140,9 @@ class ProfileInstrumentation(Instrumentation):
         return out, size
 
     def _status(self, node: Node) -> bytes:
-        """ERROR with ``error.type`` on a failed tool (every framework marks it), else the framework's status."""
-        error = node.span.error if node.stype in ("tool", "http") else None
+        """ERROR with ``error.type`` on a failed tool or model call (every framework's instrumentation marks an
+        exception it sees), else the framework's status."""
+        error = node.span.error if node.stype in ("tool", "http", "llm") else None
         if error:
             return otlp.attr_str("error.type", error) + otlp.span_status(otlp.STATUS_ERROR, error)
         code = self.profile.spans[node.stype].status
