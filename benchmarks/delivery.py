@@ -33,8 +33,10 @@ def _quantiles(values: list[float]) -> str:
     def at(q: float) -> float:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
-    return (f"min {ordered[0]:g}, p10 {at(0.1):g}, median {statistics.median(ordered):g}, p90 {at(0.9):g}, "
-            f"max {ordered[-1]:g}")
+    return (
+        f"min {ordered[0]:g}, p10 {at(0.1):g}, median {statistics.median(ordered):g}, p90 {at(0.9):g}, "
+        f"max {ordered[-1]:g}"
+    )
 
 
 def analyse(bodies: list[bytes], arrivals: list[float]) -> dict[str, Any]:
@@ -56,10 +58,15 @@ def analyse(bodies: list[bytes], arrivals: list[float]) -> dict[str, Any]:
     root_last = sum(1 for tid, index in root_request.items() if last_seen[tid][1] == index)
     spread = [last_seen[tid][0] - first_seen[tid] for tid in first_seen]
     duration = (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else 0.0
-    return {"requests": len(bodies), "traces": len(first_seen),
-            "requests_per_s": len(bodies) / duration if duration else 0.0,
-            "spans_per_request": per_request, "mixed_share": mixed / len(bodies) if bodies else 0.0,
-            "root_last_share": root_last / len(root_request) if root_request else 0.0, "spread_s": spread}
+    return {
+        "requests": len(bodies),
+        "traces": len(first_seen),
+        "requests_per_s": len(bodies) / duration if duration else 0.0,
+        "spans_per_request": per_request,
+        "mixed_share": mixed / len(bodies) if bodies else 0.0,
+        "root_last_share": root_last / len(root_request) if root_request else 0.0,
+        "spread_s": spread,
+    }
 
 
 def main() -> int:
@@ -74,11 +81,33 @@ def main() -> int:
     args = parser.parse_args()
     receiver = CaptureReceiver()
     with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "locust", "-f", str(ROOT / "locustfiles" / "agent_mix.py"), "--headless",
-                   "-u", str(args.users), "-r", str(args.users), "-t", f"{args.seconds}s", "--stop-timeout",
-                   str(args.stop_timeout), "--otel-platform", "otlp", "--otel-endpoint", receiver.url,
-                   "--otel-rate", str(args.rate), "--otel-delivery", args.delivery, "--otel-time-scale",
-                   str(args.time_scale), *args.extra]
+        command = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "locustfiles" / "agent_mix.py"),
+            "--headless",
+            "-u",
+            str(args.users),
+            "-r",
+            str(args.users),
+            "-t",
+            f"{args.seconds}s",
+            "--stop-timeout",
+            str(args.stop_timeout),
+            "--otel-platform",
+            "otlp",
+            "--otel-endpoint",
+            receiver.url,
+            "--otel-rate",
+            str(args.rate),
+            "--otel-delivery",
+            args.delivery,
+            "--otel-time-scale",
+            str(args.time_scale),
+            *args.extra,
+        ]
         result = subprocess.run(command, cwd=tmp, capture_output=True, text=True, timeout=args.seconds * 3 + 300)
     receiver.shutdown()
     if result.returncode != 0:

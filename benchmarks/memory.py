@@ -29,14 +29,38 @@ def main() -> int:
     parser.add_argument("--payload", default="production")
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[],
-                        help="more locust arguments, e.g. --otel-rate 100 --otel-delivery batch")
+    parser.add_argument(
+        "--extra",
+        nargs=argparse.REMAINDER,
+        default=[],
+        help="more locust arguments, e.g. --otel-rate 100 --otel-delivery batch",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "locustfiles" / "agent_mix.py"), "--headless",
-               "-u", str(args.users), "-r", str(args.users), "-t", f"{args.seconds}s", "--otel-pace", "0",
-               "--otel-payload", args.payload, "--otel-summary", "summary.json", "--only-summary",
-               "--loglevel", "WARNING", *args.extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "locustfiles" / "agent_mix.py"),
+            "--headless",
+            "-u",
+            str(args.users),
+            "-r",
+            str(args.users),
+            "-t",
+            f"{args.seconds}s",
+            "--otel-pace",
+            "0",
+            "--otel-payload",
+            args.payload,
+            "--otel-summary",
+            "summary.json",
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            *args.extra,
+        ]
         process = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         locust = psutil.Process(process.pid)
         samples: list[tuple[float, int]] = []
@@ -52,11 +76,15 @@ def main() -> int:
     late = [rss for t, rss in samples if t > args.seconds / 2]
     traces = data["total"]["traces"]
     print(f"{args.payload} tier, {args.users} users, --otel-pace 0, {args.seconds} s, one process")
-    print(f"RSS peak {peak / 1e6:.0f} MB, median over the second half {sorted(late)[len(late) // 2] / 1e6:.0f} MB, "
-          f"last {samples[-1][1] / 1e6:.0f} MB")
-    print(f"traces generated {traces['generated']}, delivered {traces['delivered']}, "
-          f"{data['total']['bytes_sent'] / 1e6:.0f} MB sent; most in flight (exports, or traces unfolding) "
-          f"{data.get('rate', {}).get('peak_in_flight_this_process')}")
+    print(
+        f"RSS peak {peak / 1e6:.0f} MB, median over the second half {sorted(late)[len(late) // 2] / 1e6:.0f} MB, "
+        f"last {samples[-1][1] / 1e6:.0f} MB"
+    )
+    print(
+        f"traces generated {traces['generated']}, delivered {traces['delivered']}, "
+        f"{data['total']['bytes_sent'] / 1e6:.0f} MB sent; most in flight (exports, or traces unfolding) "
+        f"{data.get('rate', {}).get('peak_in_flight_this_process')}"
+    )
     return 0 if peak < 500e6 else 1
 
 

@@ -29,8 +29,10 @@ def _plan(count: int, mix: str, seed: int) -> list:
     names = [n for n, w in weights.items() for _ in range(int(w)) if int(w) > 0]
     rng = random.Random(seed)
     planner = Planner(pools_for(pack.content, seed), rng)
-    return [planner.plan(pack.scenarios[rng.choice(names)], f"conv_{rng.getrandbits(64):016x}", "user_1")
-            for _ in range(count)]
+    return [
+        planner.plan(pack.scenarios[rng.choice(names)], f"conv_{rng.getrandbits(64):016x}", "user_1")
+        for _ in range(count)
+    ]
 
 
 def measure(framework: str, sets: list[list], warm: list) -> dict[str, float]:
@@ -57,8 +59,12 @@ def measure(framework: str, sets: list[list], warm: list) -> dict[str, float]:
                 kb.append(size / 1000)
                 logs.append(records)
         best = min(best, (time.process_time() - start) / total_spans * 1e6)
-    return {"spans": statistics.median(spans), "kb": statistics.median(kb), "logs": statistics.median(logs),
-            "us_per_span": best}
+    return {
+        "spans": statistics.median(spans),
+        "kb": statistics.median(kb),
+        "logs": statistics.median(logs),
+        "us_per_span": best,
+    }
 
 
 def _encode(instrumentation, trace) -> tuple[int, int, int]:
@@ -79,8 +85,7 @@ def main() -> int:
     args = parser.parse_args()
     rounds = 3
     planned = _plan(args.traces * (rounds + 1), args.mix, args.seed)
-    warm, sets = planned[:args.traces], [planned[args.traces * (n + 1):args.traces * (n + 2)]
-                                          for n in range(rounds)]
+    warm, sets = planned[: args.traces], [planned[args.traces * (n + 1) : args.traces * (n + 2)] for n in range(rounds)]
     names = ["semconv", args.framework] if args.framework else list(FRAMEWORKS)
     base = None
     print(f"{args.traces} traces, mix: {args.mix or 'default'}")
@@ -88,8 +93,10 @@ def main() -> int:
     for name in dict.fromkeys(names):
         figures = measure(name, sets, warm)
         base = base or figures["us_per_span"]
-        print(f"{name:14} {figures['spans']:>11.0f} {figures['kb']:>9.1f} {figures['logs']:>10.0f} "
-              f"{figures['us_per_span']:>8.2f} {figures['us_per_span'] / base:>9.2f}x")
+        print(
+            f"{name:14} {figures['spans']:>11.0f} {figures['kb']:>9.1f} {figures['logs']:>10.0f} "
+            f"{figures['us_per_span']:>8.2f} {figures['us_per_span'] / base:>9.2f}x"
+        )
     return 0
 
 

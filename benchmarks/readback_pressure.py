@@ -27,13 +27,41 @@ from tests.backends import Phoenix  # noqa: E402 - the tests' own way to start t
 
 def run(phoenix: Phoenix, users: int, pace: float, seconds: int, timeout: float, project: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "locust", "-f", str(ROOT / "locustfiles" / "agent_mix.py"), "--headless",
-                   "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--otel-pace", str(pace),
-                   "--otel-platform", "phoenix", "--otel-endpoint", phoenix.traces_url, "--otel-project", project,
-                   "--otel-readback", "--otel-readback-timeout", str(timeout), "--otel-timeout", "30",
-                   "--otel-max-loss", "1", "--otel-summary", "summary.json", "--only-summary"]
-        subprocess.run(command, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=seconds + timeout + 300)
+        command = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "locustfiles" / "agent_mix.py"),
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{seconds}s",
+            "--otel-pace",
+            str(pace),
+            "--otel-platform",
+            "phoenix",
+            "--otel-endpoint",
+            phoenix.traces_url,
+            "--otel-project",
+            project,
+            "--otel-readback",
+            "--otel-readback-timeout",
+            str(timeout),
+            "--otel-timeout",
+            "30",
+            "--otel-max-loss",
+            "1",
+            "--otel-summary",
+            "summary.json",
+            "--only-summary",
+        ]
+        subprocess.run(
+            command, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + timeout + 300
+        )
         return json.loads((Path(tmp) / "summary.json").read_text())
 
 
@@ -52,12 +80,17 @@ def main() -> int:
                 traces, backend = data["total"]["traces"], data.get("backend", {})
                 total = backend.get("total", {})
                 latency = total.get("visibility_ms") or total.get("latency_ms") or {}
-                print(f"{users} users at pace {pace} for {args.seconds} s: generated {traces['generated']}, "
-                      f"delivered {traces['delivered']}, failed {traces['failed']}, "
-                      f"unconfirmed {traces['unconfirmed']}, {data['total']['spans']['delivered']} spans")
+                print(
+                    f"{users} users at pace {pace} for {args.seconds} s: generated {traces['generated']}, "
+                    f"delivered {traces['delivered']}, failed {traces['failed']}, "
+                    f"unconfirmed {traces['unconfirmed']}, {data['total']['spans']['delivered']} spans"
+                )
                 print(f"  read-back: {json.dumps({k: v for k, v in total.items() if not isinstance(v, dict)})}")
-                print(f"  visibility latency (ms): {json.dumps(latency)}; loss verdict: "
-                      f"{json.dumps(backend.get('loss'))}", flush=True)
+                print(
+                    f"  visibility latency (ms): {json.dumps(latency)}; loss verdict: "
+                    f"{json.dumps(backend.get('loss'))}",
+                    flush=True,
+                )
         finally:
             phoenix.server.stop()
     return 0

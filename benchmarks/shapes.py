@@ -79,9 +79,11 @@ class Measurer(CaptureReceiver):
             sample = sum(1 for r in self.rows if r["scenario"] == row["scenario"]) <= SAMPLE
         if sample:
             text = biggest.SerializeToString()
-            ratio = (len(text) / len(gzip.compress(text, 6)),
-                     min(len(text), XZ_SLICE) / len(lzma.compress(text[:XZ_SLICE], preset=6)),
-                     len(body) / len(gzip.compress(body, 6)))
+            ratio = (
+                len(text) / len(gzip.compress(text, 6)),
+                min(len(text), XZ_SLICE) / len(lzma.compress(text[:XZ_SLICE], preset=6)),
+                len(body) / len(gzip.compress(body, 6)),
+            )
             problems = check_trace(spans)
             with self.measure_lock:
                 self.ratios[row["scenario"]].append(ratio)
@@ -106,34 +108,46 @@ def report(m: Measurer) -> None:
     rows = m.rows
     kbs, spans = [r["kb"] for r in rows], [r["spans"] for r in rows]
     print(f"{len(rows)} traces, {sum(kbs) / 1000:.1f} MB")
-    print(f"per trace  spans: median {statistics.median(spans):.0f}  p95 {_p95(spans):.0f}  max {max(spans)}   "
-          f"KB: median {statistics.median(kbs):.1f}  p95 {_p95(kbs):.1f}  max {max(kbs):.1f}   "
-          f"depth max {max(r['depth'] for r in rows)}")
-    print(f"largest span: {m.largest[0] / 1000:.1f} KB ({m.largest[1]});  model spans >= 250 KB: {m.big_model_spans} "
-          f"(most input tokens {m.max_input_tokens});  tool results >= 1 MB: {m.big_tool_results}")
+    print(
+        f"per trace  spans: median {statistics.median(spans):.0f}  p95 {_p95(spans):.0f}  max {max(spans)}   "
+        f"KB: median {statistics.median(kbs):.1f}  p95 {_p95(kbs):.1f}  max {max(kbs):.1f}   "
+        f"depth max {max(r['depth'] for r in rows)}"
+    )
+    print(
+        f"largest span: {m.largest[0] / 1000:.1f} KB ({m.largest[1]});  model spans >= 250 KB: {m.big_model_spans} "
+        f"(most input tokens {m.max_input_tokens});  tool results >= 1 MB: {m.big_tool_results}"
+    )
     ratios = [r for values in m.ratios.values() for r in values]
     gz, xz = [g for g, _, _ in ratios], [x for _, x, _ in ratios]
-    print(f"largest span per trace, {len(ratios)} sampled: gzip ratio {_fmt(gz, 2)}  xz ratio {_fmt(xz, 2)}  "
-          f"xz/gzip {_fmt([x / g for g, x, _ in ratios], 2)};  body gzip ratio {_fmt([r[2] for r in ratios], 2)}")
+    print(
+        f"largest span per trace, {len(ratios)} sampled: gzip ratio {_fmt(gz, 2)}  xz ratio {_fmt(xz, 2)}  "
+        f"xz/gzip {_fmt([x / g for g, x, _ in ratios], 2)};  body gzip ratio {_fmt([r[2] for r in ratios], 2)}"
+    )
     turns: dict[int, list[float]] = defaultdict(list)
     for r in rows:
         turns[r["turn"]].append(r["kb"])
-    print("median KB per turn index: " + "  ".join(f"{t}: {statistics.median(v):.1f} ({len(v)})"
-                                                  for t, v in sorted(turns.items())[:8]))
+    print(
+        "median KB per turn index: "
+        + "  ".join(f"{t}: {statistics.median(v):.1f} ({len(v)})" for t, v in sorted(turns.items())[:8])
+    )
     print("failed spans: " + (", ".join(f"{k} {v}" for k, v in sorted(m.failures.items())) or "none"))
     by_scenario: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_scenario[r["scenario"]].append(r)
-    print(f"{'scenario':<24}{'share':>7}  {'spans':<18}{'depth':<12}{'KB':<26}{'gzip body':<11}"
-          f"{'gzip / xz largest span':<24}")
+    print(
+        f"{'scenario':<24}{'share':>7}  {'spans':<18}{'depth':<12}{'KB':<26}{'gzip body':<11}"
+        f"{'gzip / xz largest span':<24}"
+    )
     for name in sorted(by_scenario):
         group = by_scenario[name]
         g = [r[0] for r in m.ratios[name]] or [0.0]
         x = [r[1] for r in m.ratios[name]] or [0.0]
         body = [r[2] for r in m.ratios[name]] or [0.0]
-        print(f"{name:<24}{len(group) / len(rows):>6.1%}  {_fmt([r['spans'] for r in group]):<18}"
-              f"{_fmt([r['depth'] for r in group]):<12}{_fmt([r['kb'] for r in group], 1):<26}"
-              f"{statistics.median(body):<11.2f}{statistics.median(g):.2f} / {statistics.median(x):.2f}")
+        print(
+            f"{name:<24}{len(group) / len(rows):>6.1%}  {_fmt([r['spans'] for r in group]):<18}"
+            f"{_fmt([r['depth'] for r in group]):<12}{_fmt([r['kb'] for r in group], 1):<26}"
+            f"{statistics.median(body):<11.2f}{statistics.median(g):.2f} / {statistics.median(x):.2f}"
+        )
     print(f"conformance problems in the first {SAMPLE} traces per scenario: {len(m.problems)}")
     for problem in sorted(set(m.problems))[:20]:
         print(f"  {problem}")
@@ -147,21 +161,55 @@ def main() -> int:
     parser.add_argument("--mix", default="")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--platform", default="otlp", help="preset whose dialects to use (endpoint is overridden)")
-    parser.add_argument("--framework", default="", help="--otel-framework profile (spans, KB and log records "
-                        "per trace of every profile, in process: benchmarks/profiles.py)")
+    parser.add_argument(
+        "--framework",
+        default="",
+        help="--otel-framework profile (spans, KB and log records "
+        "per trace of every profile, in process: benchmarks/profiles.py)",
+    )
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more locust arguments")
     args = parser.parse_args()
     receiver = Measurer()
     logs_receiver = CaptureReceiver()  # log records (profiles that send them) arrive apart from the spans
-    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "locustfiles" / "agent_mix.py"), "--headless",
-           "-u", str(args.users), "-r", str(args.users), "-t", f"{args.seconds}s", "--otel-pace", "0",
-           "--otel-platform", args.platform, "--otel-endpoint", receiver.url, "--otel-payload", args.payload,
-           "--otel-seed", str(args.seed), "--otel-max-request-mb", "1000", "--only-summary", "--loglevel", "WARNING",
-           # the receiver measures each body before it answers: large stress traces take seconds
-           "--otel-timeout", "300", "--otel-max-loss", "1",
-           *(["--otel-mix", args.mix] if args.mix else []),
-           *(["--otel-framework", args.framework] if args.framework else []),
-           "--otel-logs-endpoint", logs_receiver.url.replace("/v1/traces", "/v1/logs"), *args.extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(ROOT / "locustfiles" / "agent_mix.py"),
+        "--headless",
+        "-u",
+        str(args.users),
+        "-r",
+        str(args.users),
+        "-t",
+        f"{args.seconds}s",
+        "--otel-pace",
+        "0",
+        "--otel-platform",
+        args.platform,
+        "--otel-endpoint",
+        receiver.url,
+        "--otel-payload",
+        args.payload,
+        "--otel-seed",
+        str(args.seed),
+        "--otel-max-request-mb",
+        "1000",
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        # the receiver measures each body before it answers: large stress traces take seconds
+        "--otel-timeout",
+        "300",
+        "--otel-max-loss",
+        "1",
+        *(["--otel-mix", args.mix] if args.mix else []),
+        *(["--otel-framework", args.framework] if args.framework else []),
+        "--otel-logs-endpoint",
+        logs_receiver.url.replace("/v1/traces", "/v1/logs"),
+        *args.extra,
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(cmd, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
     receiver.shutdown()
@@ -185,8 +233,10 @@ def _print_logs(receiver: CaptureReceiver, traces: int) -> None:
     if not per_trace:
         print("log records per trace: 0")
         return
-    print(f"log records per trace: {_fmt(list(per_trace.values()))} on {len(per_trace) / max(1, traces):.0%} of "
-          f"traces, {sum(per_trace.values())} records in {len(receiver.bodies)} requests")
+    print(
+        f"log records per trace: {_fmt(list(per_trace.values()))} on {len(per_trace) / max(1, traces):.0%} of "
+        f"traces, {sum(per_trace.values())} records in {len(receiver.bodies)} requests"
+    )
 
 
 if __name__ == "__main__":

@@ -64,15 +64,37 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_locust(mix: str, seconds: int, users: int, endpoint: str, platform: str, extra: list[str] | None = None
-               ) -> dict:
+def run_locust(
+    mix: str, seconds: int, users: int, endpoint: str, platform: str, extra: list[str] | None = None
+) -> dict:
     """One headless run; returns the summary plus the process's CPU seconds and peak RSS (MB)."""
     with tempfile.TemporaryDirectory() as tmp:
         summary_path = Path(tmp) / "summary.json"
-        cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "locustfiles" / "agent_mix.py"), "--headless",
-               "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--otel-pace", "0", "--otel-seed", "7",
-               "--otel-platform", platform, "--otel-summary", str(summary_path), "--only-summary",
-               "--loglevel", "WARNING"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "locustfiles" / "agent_mix.py"),
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{seconds}s",
+            "--otel-pace",
+            "0",
+            "--otel-seed",
+            "7",
+            "--otel-platform",
+            platform,
+            "--otel-summary",
+            str(summary_path),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ]
         if endpoint:
             cmd += ["--otel-endpoint", endpoint]
         if mix:
@@ -98,9 +120,16 @@ def measure(name: str, mix: str, args: argparse.Namespace, endpoint: str, platfo
     spans = t_l["spans"]["delivered"] - t_s["spans"]["delivered"]
     mbytes = (t_l["bytes_sent"] - t_s["bytes_sent"]) / 1e6
     lost = t_l["traces"]["failed"] + t_l["traces"]["dropped"] + t_l["traces"].get("unconfirmed", 0)
-    result = {"workload": name, "traces_per_cpu_s": traces / cpu, "spans_per_cpu_s": spans / cpu,
-              "mb_per_cpu_s": mbytes / cpu, "peak_rss_mb": long["rss_mb"],
-              "long_run_traces": t_l["traces"]["delivered"], "long_run_cpu_s": long["cpu_s"], "lost_traces": lost}
+    result = {
+        "workload": name,
+        "traces_per_cpu_s": traces / cpu,
+        "spans_per_cpu_s": spans / cpu,
+        "mb_per_cpu_s": mbytes / cpu,
+        "peak_rss_mb": long["rss_mb"],
+        "long_run_traces": t_l["traces"]["delivered"],
+        "long_run_cpu_s": long["cpu_s"],
+        "lost_traces": lost,
+    }
     if "sink" in long:
         result["sink_complete"] = long["sink"]["traces_complete"]
     return result
@@ -113,8 +142,12 @@ def main() -> int:
     parser.add_argument("--short", type=int, default=8, help="seconds of the short run")
     parser.add_argument("--long", type=int, default=24, help="seconds of the long run")
     parser.add_argument("--workload", choices=sorted(WORKLOADS), action="append")
-    parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[],
-                        help="more locust arguments, e.g. --otel-delivery batch --otel-time-scale 1000")
+    parser.add_argument(
+        "--extra",
+        nargs=argparse.REMAINDER,
+        default=[],
+        help="more locust arguments, e.g. --otel-delivery batch --otel-time-scale 1000",
+    )
     args = parser.parse_args()
     server = None
     platform, endpoint = "otlp", args.receiver
@@ -130,10 +163,13 @@ def main() -> int:
         for name in args.workload or list(WORKLOADS):
             r = measure(name, WORKLOADS[name], args, endpoint, platform)
             verified = f", sink verified {r['sink_complete']}" if "sink_complete" in r else ""
-            print(f"{r['workload']:<22} {r['traces_per_cpu_s']:7.0f} traces/CPU-s  "
-                  f"{r['spans_per_cpu_s']:8.0f} spans/CPU-s  {r['mb_per_cpu_s']:6.1f} MB/CPU-s  "
-                  f"peak RSS {r['peak_rss_mb']:5.0f} MB  (long run: {r['long_run_traces']} traces in "
-                  f"{r['long_run_cpu_s']:.1f} CPU-s, lost {r['lost_traces']}{verified})", flush=True)
+            print(
+                f"{r['workload']:<22} {r['traces_per_cpu_s']:7.0f} traces/CPU-s  "
+                f"{r['spans_per_cpu_s']:8.0f} spans/CPU-s  {r['mb_per_cpu_s']:6.1f} MB/CPU-s  "
+                f"peak RSS {r['peak_rss_mb']:5.0f} MB  (long run: {r['long_run_traces']} traces in "
+                f"{r['long_run_cpu_s']:.1f} CPU-s, lost {r['lost_traces']}{verified})",
+                flush=True,
+            )
     finally:
         if server is not None:
             server.terminate()

@@ -1,6 +1,6 @@
 """The default mix under a ramp-up / steady / ramp-down profile.
 
-    locust -f locustfiles/ramp.py --headless --otel-profile-users 200 --otel-profile-seconds 600
+locust -f locustfiles/ramp.py --headless --otel-profile-users 200 --otel-profile-seconds 600
 """
 
 from otel_locust import AgentTraceUser

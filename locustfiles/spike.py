@@ -1,6 +1,6 @@
 """The default mix with a traffic spike: 20% of the peak, the peak for a fifth of the run, then 20% again.
 
-    locust -f locustfiles/spike.py --headless --otel-profile-users 500 --otel-profile-seconds 300
+locust -f locustfiles/spike.py --headless --otel-profile-users 500 --otel-profile-seconds 300
 """
 
 from otel_locust import AgentTraceUser

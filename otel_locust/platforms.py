@@ -53,8 +53,9 @@ def _langsmith(key: str, project: str) -> dict[str, str]:
 def _langfuse(key: str, project: str) -> dict[str, str]:
     public, sep, secret = key.partition(":")
     if not sep or not public or not secret:
-        raise PresetError("--otel-api-key: Langfuse needs 'public_key:secret_key' (or LANGFUSE_PUBLIC_KEY and "
-                          "LANGFUSE_SECRET_KEY)")
+        raise PresetError(
+            "--otel-api-key: Langfuse needs 'public_key:secret_key' (or LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY)"
+        )
     token = base64.b64encode(f"{public}:{secret}".encode()).decode()
     return {"Authorization": f"Basic {token}", "x-langfuse-ingestion-version": "4"}
 
@@ -116,28 +117,63 @@ PLATFORMS: dict[str, Platform] = {
     p.name: p
     for p in (
         Platform("sink", embedded_sink=True),  # embedded local receiver that verifies every trace
-        Platform("otlp", endpoint=OTLP_DEFAULT_ENDPOINT,  # any OTLP receiver: collector, Jaeger, Tempo, ...
-                 grpc_endpoint=OTLP_GRPC_DEFAULT_ENDPOINT),
+        Platform(
+            "otlp",
+            endpoint=OTLP_DEFAULT_ENDPOINT,  # any OTLP receiver: collector, Jaeger, Tempo, ...
+            grpc_endpoint=OTLP_GRPC_DEFAULT_ENDPOINT,
+        ),
         Platform("console", transport="console"),  # each trace as a tree on stdout (debugging only)
-        Platform("braintrust", endpoint="https://api.braintrust.dev/otel/v1/traces",
-                 dialects=("genai", "braintrust"), max_request_bytes=10 * MB, key_env=("BRAINTRUST_API_KEY",),
-                 key_required=True, project_env=("BRAINTRUST_PROJECT",), default_project="otel-locust",
-                 make_headers=_braintrust, protocols=("http/protobuf", "http/json")),
-        Platform("langsmith", endpoint="https://api.smith.langchain.com/otel/v1/traces",
-                 dialects=("genai", "langsmith"),
-                 key_env=("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"), key_required=True,
-                 project_env=("LANGSMITH_PROJECT", "LANGCHAIN_PROJECT"), default_project="otel-locust",
-                 make_headers=_langsmith, protocols=("http/protobuf", "http/json")),
-        Platform("langfuse", endpoint="https://cloud.langfuse.com/api/public/otel/v1/traces",
-                 dialects=("genai", "langfuse"), max_request_bytes=5 * MB, key_required=True,
-                 make_headers=_langfuse, key_from_env=_langfuse_key, protocols=("http/protobuf", "http/json")),
-        Platform("phoenix", endpoint="http://localhost:6006/v1/traces",
-                 dialects=("genai", "openinference"), key_env=("PHOENIX_API_KEY",),
-                 project_env=("PHOENIX_PROJECT_NAME",), make_headers=_phoenix,
-                 grpc_endpoint=OTLP_GRPC_DEFAULT_ENDPOINT),
-        Platform("mlflow", endpoint="http://localhost:5000/v1/traces",
-                 dialects=("genai", "mlflow"), key_env=("MLFLOW_TRACKING_TOKEN",),
-                 project_env=("MLFLOW_EXPERIMENT_ID",), default_project="0", make_headers=_mlflow,
-                 protocols=("http/protobuf",)),
+        Platform(
+            "braintrust",
+            endpoint="https://api.braintrust.dev/otel/v1/traces",
+            dialects=("genai", "braintrust"),
+            max_request_bytes=10 * MB,
+            key_env=("BRAINTRUST_API_KEY",),
+            key_required=True,
+            project_env=("BRAINTRUST_PROJECT",),
+            default_project="otel-locust",
+            make_headers=_braintrust,
+            protocols=("http/protobuf", "http/json"),
+        ),
+        Platform(
+            "langsmith",
+            endpoint="https://api.smith.langchain.com/otel/v1/traces",
+            dialects=("genai", "langsmith"),
+            key_env=("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
+            key_required=True,
+            project_env=("LANGSMITH_PROJECT", "LANGCHAIN_PROJECT"),
+            default_project="otel-locust",
+            make_headers=_langsmith,
+            protocols=("http/protobuf", "http/json"),
+        ),
+        Platform(
+            "langfuse",
+            endpoint="https://cloud.langfuse.com/api/public/otel/v1/traces",
+            dialects=("genai", "langfuse"),
+            max_request_bytes=5 * MB,
+            key_required=True,
+            make_headers=_langfuse,
+            key_from_env=_langfuse_key,
+            protocols=("http/protobuf", "http/json"),
+        ),
+        Platform(
+            "phoenix",
+            endpoint="http://localhost:6006/v1/traces",
+            dialects=("genai", "openinference"),
+            key_env=("PHOENIX_API_KEY",),
+            project_env=("PHOENIX_PROJECT_NAME",),
+            make_headers=_phoenix,
+            grpc_endpoint=OTLP_GRPC_DEFAULT_ENDPOINT,
+        ),
+        Platform(
+            "mlflow",
+            endpoint="http://localhost:5000/v1/traces",
+            dialects=("genai", "mlflow"),
+            key_env=("MLFLOW_TRACKING_TOKEN",),
+            project_env=("MLFLOW_EXPERIMENT_ID",),
+            default_project="0",
+            make_headers=_mlflow,
+            protocols=("http/protobuf",),
+        ),
     )
 }

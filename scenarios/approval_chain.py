@@ -17,8 +17,14 @@ def _chain(level: int) -> Agent:
     steps: tuple = (ToolRound((LOOKUP_POLICY,)),)
     if level < LEVELS:
         steps += (Delegate(_chain(level + 1)),)
-    return Agent(f"approver_level_{level}", f"Approves travel requests at level {level} or escalates them.", MINI,
-                 "system.policy_checker.brief", tools=(LOOKUP_POLICY,), steps=(*steps, Answer("answer.short")))
+    return Agent(
+        f"approver_level_{level}",
+        f"Approves travel requests at level {level} or escalates them.",
+        MINI,
+        "system.policy_checker.brief",
+        tools=(LOOKUP_POLICY,),
+        steps=(*steps, Answer("answer.short")),
+    )
 
 
 SCENARIO = Scenario(

@@ -14,11 +14,13 @@ SCENARIO = Scenario(
     question="question.booking",
     agent=assistant(
         ToolRound((FETCH_USER, LOOKUP_POLICY), parallel=True),
-        Route((
-            (2, (Delegate(specialist("flight", SEARCH_FLIGHTS, REFINEMENTS, lead=True)),)),
-            (1, (Delegate(specialist("hotel", SEARCH_HOTELS, REFINEMENTS, lead=True)),)),
-            (1, (Delegate(specialist("car", SEARCH_CARS, REFINEMENTS, lead=True)),)),
-        )),
+        Route(
+            (
+                (2, (Delegate(specialist("flight", SEARCH_FLIGHTS, REFINEMENTS, lead=True)),)),
+                (1, (Delegate(specialist("hotel", SEARCH_HOTELS, REFINEMENTS, lead=True)),)),
+                (1, (Delegate(specialist("car", SEARCH_CARS, REFINEMENTS, lead=True)),)),
+            )
+        ),
         Answer("answer.medium"),
     ),
 )

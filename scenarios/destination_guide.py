@@ -11,10 +11,25 @@ from otel_locust.engine.scenario import Answer, Maybe, Retrieve, Route, Scenario
 
 from .travel import EMBEDDER, FETCH_USER, LOOKUP_POLICY, RERANKER, assistant
 
-GUIDES = Retrieve("destination_guides", "vectors.internal.example", EMBEDDER, "guide.document", reranker=RERANKER,
-                  guardian="prompt-shield", top_k=(8, 16), keep=(3, 5))
-ADVISORIES = Retrieve("travel_advisories", "vectors.internal.example", EMBEDDER, "advisory.document",
-                      top_k=(4, 8), keep=(2, 3), latency_ms=30.0)
+GUIDES = Retrieve(
+    "destination_guides",
+    "vectors.internal.example",
+    EMBEDDER,
+    "guide.document",
+    reranker=RERANKER,
+    guardian="prompt-shield",
+    top_k=(8, 16),
+    keep=(3, 5),
+)
+ADVISORIES = Retrieve(
+    "travel_advisories",
+    "vectors.internal.example",
+    EMBEDDER,
+    "advisory.document",
+    top_k=(4, 8),
+    keep=(2, 3),
+    latency_ms=30.0,
+)
 
 SCENARIO = Scenario(
     name="destination_guide",
@@ -23,11 +38,13 @@ SCENARIO = Scenario(
     tier_weights=(("production", 8), ("stress", 5)),
     question="question.guide",
     agent=assistant(
-        Route((
-            (5, (GUIDES,)),
-            (3, (ToolRound((FETCH_USER,)), GUIDES)),
-            (2, (GUIDES, ADVISORIES)),
-        )),
+        Route(
+            (
+                (5, (GUIDES,)),
+                (3, (ToolRound((FETCH_USER,)), GUIDES)),
+                (2, (GUIDES, ADVISORIES)),
+            )
+        ),
         Maybe(0.2, (ToolRound((LOOKUP_POLICY,), thought="thought"),)),
         Route(((2, (Answer("answer.medium"),)), (1, (Answer("answer.long"),)))),
     ),

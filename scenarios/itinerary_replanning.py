@@ -23,27 +23,39 @@ from .travel import (
 )
 
 LEG_CHECKER = Agent(
-    "leg_checker", "Re-checks one leg of an itinerary: options, fare and policy.", MINI, "system.leg_checker.brief",
+    "leg_checker",
+    "Re-checks one leg of an itinerary: options, fare and policy.",
+    MINI,
+    "system.leg_checker.brief",
     tools=(SEARCH_FLIGHTS, LOOKUP_POLICY, SEARCH_HOTELS, CHECK_FARE),
     steps=(
         ToolRound((SEARCH_FLIGHTS, LOOKUP_POLICY), parallel=True, thought="thought"),
         ToolRound((CHECK_FARE,), parallel=True, repeat=(1, 4), grows=True),
         Maybe(0.35, (ToolRound((SEARCH_HOTELS,)),)),
         Answer("answer.short"),
-    ))
+    ),
+)
 
 REPLANNER = Agent(
-    "trip_replanner", "Re-plans a changed multi-city itinerary leg by leg.", CLAUDE, "system.trip_replanner",
+    "trip_replanner",
+    "Re-plans a changed multi-city itinerary leg by leg.",
+    CLAUDE,
+    "system.trip_replanner",
     tools=(FETCH_USER, LOAD_ITINERARY, LOOKUP_POLICY, BOOK),
     steps=(
         ToolRound((FETCH_USER, LOAD_ITINERARY), parallel=True, thought="thought"),
-        Loop((
-            Parallel((Delegate(LEG_CHECKER), Delegate(LEG_CHECKER), Delegate(LEG_CHECKER))),
-            Maybe(0.25, (ToolRound((LOOKUP_POLICY,), thought="thought"),)),
-        ), 8, 24),
+        Loop(
+            (
+                Parallel((Delegate(LEG_CHECKER), Delegate(LEG_CHECKER), Delegate(LEG_CHECKER))),
+                Maybe(0.25, (ToolRound((LOOKUP_POLICY,), thought="thought"),)),
+            ),
+            8,
+            24,
+        ),
         ToolRound((BOOK,), thought="thought"),
         Answer("answer.long"),
-    ))
+    ),
+)
 
 SCENARIO = Scenario(
     name="itinerary_replanning",

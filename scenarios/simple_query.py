@@ -10,11 +10,13 @@ SCENARIO = Scenario(
     weight=40,
     question="question.simple",
     agent=assistant(
-        Route((
-            (4, (ToolRound((FETCH_USER,)),)),
-            (3, (ToolRound((FETCH_USER,)), ToolRound((LOOKUP_POLICY,), thought="thought"))),
-            (3, (ToolRound((FETCH_USER, LOOKUP_POLICY), parallel=True, thought="thought"),)),
-        )),
+        Route(
+            (
+                (4, (ToolRound((FETCH_USER,)),)),
+                (3, (ToolRound((FETCH_USER,)), ToolRound((LOOKUP_POLICY,), thought="thought"))),
+                (3, (ToolRound((FETCH_USER, LOOKUP_POLICY), parallel=True, thought="thought"),)),
+            )
+        ),
         Route(((2, (Answer("answer.short"),)), (1, (Answer("answer.medium"),)))),
     ),
 )

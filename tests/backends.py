@@ -34,8 +34,9 @@ def free_port() -> int:
 
 def http_json(url: str, body: Any = None, timeout: float = 30) -> Any:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"},
-                                     method="POST" if data is not None else "GET")
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json"}, method="POST" if data is not None else "GET"
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 
@@ -61,8 +62,14 @@ class Server:
     def __init__(self, cmd: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
         self.log = log
         self._log = open(log, "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd,
-                                     env={**os.environ, **(env or {})}, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
 
     def wait_http(self, url: str, timeout: float) -> None:
         def ready() -> bool:
@@ -89,10 +96,25 @@ class MLflow:
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.server = Server([str(executable("mlflow", "bin/mlflow")), "server", "--backend-store-uri",
-                              f"sqlite:///{workdir}/mlflow.db", "--default-artifact-root", str(workdir / "artifacts"),
-                              "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
-                             workdir / "mlflow.log", env={"MLFLOW_DISABLE_TELEMETRY": "true"}, cwd=workdir)
+        self.server = Server(
+            [
+                str(executable("mlflow", "bin/mlflow")),
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{workdir}/mlflow.db",
+                "--default-artifact-root",
+                str(workdir / "artifacts"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+            ],
+            workdir / "mlflow.log",
+            env={"MLFLOW_DISABLE_TELEMETRY": "true"},
+            cwd=workdir,
+        )
         self.server.wait_http(f"{self.base}/health", timeout=120)
 
     @property
@@ -104,18 +126,25 @@ class MLflow:
 
     def count(self, experiment: str, view: str) -> int:
         metric = {"SPANS": "span_count", "TRACES": "trace_count"}[view]
-        data = http_json(f"{self.base}/api/3.0/mlflow/traces/metrics", {
-            "experiment_ids": [experiment], "view_type": view, "metric_name": metric,
-            "aggregations": [{"aggregation_type": "COUNT"}]})
+        data = http_json(
+            f"{self.base}/api/3.0/mlflow/traces/metrics",
+            {
+                "experiment_ids": [experiment],
+                "view_type": view,
+                "metric_name": metric,
+                "aggregations": [{"aggregation_type": "COUNT"}],
+            },
+        )
         points = data.get("data_points", [])
         return int(points[0]["values"]["COUNT"]) if points else 0
 
     def trace_infos(self, experiment: str) -> list[dict[str, Any]]:
         infos, token = [], None
         while True:
-            body: dict[str, Any] = {"locations": [{"type": "MLFLOW_EXPERIMENT",
-                                                   "mlflow_experiment": {"experiment_id": experiment}}],
-                                    "max_results": 500}
+            body: dict[str, Any] = {
+                "locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment}}],
+                "max_results": 500,
+            }
             if token:
                 body["page_token"] = token
             page = http_json(f"{self.base}/api/3.0/mlflow/traces/search", body)
@@ -131,10 +160,16 @@ class Phoenix:
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {"PHOENIX_WORKING_DIR": str(workdir), "PHOENIX_HOST": "127.0.0.1", "PHOENIX_PORT": str(self.port),
-               "PHOENIX_GRPC_PORT": str(free_port()), "PHOENIX_TELEMETRY_ENABLED": "false"}
-        self.server = Server([str(executable("phoenix", "bin/phoenix")), "serve"], workdir / "phoenix.log", env=env,
-                             cwd=workdir)
+        env = {
+            "PHOENIX_WORKING_DIR": str(workdir),
+            "PHOENIX_HOST": "127.0.0.1",
+            "PHOENIX_PORT": str(self.port),
+            "PHOENIX_GRPC_PORT": str(free_port()),
+            "PHOENIX_TELEMETRY_ENABLED": "false",
+        }
+        self.server = Server(
+            [str(executable("phoenix", "bin/phoenix")), "serve"], workdir / "phoenix.log", env=env, cwd=workdir
+        )
         self.server.wait_http(f"{self.base}/healthz", timeout=180)
 
     @property

@@ -162,8 +162,9 @@ def stand_in_build(dockerfile: Path, context: Path, work: Path, venv: Path) -> I
                 command = re.sub(r"(?<!\S)/(?=\w)", f"{fs}/", step.args)
                 cwd = image.path(image.workdir)
                 cwd.mkdir(parents=True, exist_ok=True)
-                done = subprocess.run(["sh", "-c", command], cwd=cwd, env=env, capture_output=True, text=True,
-                                      timeout=600)
+                done = subprocess.run(
+                    ["sh", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+                )
                 assert done.returncode == 0, f"RUN {step.args}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
             elif step.keyword == "WORKDIR":
                 image.workdir = step.args if step.args.startswith("/") else f"{image.workdir}/{step.args}"

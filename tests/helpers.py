@@ -15,11 +15,18 @@ LOCUSTFILE = str(ROOT / "locustfiles" / "agent_mix.py")
 OUTCOMES = ("delivered", "failed", "dropped", "unconfirmed")  # every generated trace ends in exactly one
 
 
-def run_locust(args: list[str], cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
-               ) -> subprocess.CompletedProcess[str]:
+def run_locust(
+    args: list[str], cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``locust -f locustfiles/agent_mix.py ARGS`` as a subprocess, output captured."""
-    return subprocess.run([sys.executable, "-m", "locust", "-f", LOCUSTFILE, *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "locust", "-f", LOCUSTFILE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def summary(path: Path) -> dict[str, Any]:

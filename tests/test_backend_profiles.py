@@ -53,8 +53,11 @@ def mlflow(tmp_path_factory, scenarios):
     instrumentation = Instrumentation([GenAI()])
     trace = Planner(pools_for(TRAVEL, 1), random.Random(1)).plan(scenarios["simple_query"], "c", "u")
     body = instrumentation.requests(instrumentation.encode(trace))[0].body
-    request = urllib.request.Request(backend.traces_url, data=body, headers={
-        "Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": warmup})
+    request = urllib.request.Request(
+        backend.traces_url,
+        data=body,
+        headers={"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": warmup},
+    )
     urllib.request.urlopen(request, timeout=120).close()
     yield backend
     backend.server.stop()
@@ -101,11 +104,15 @@ def expected_kind(profile: str, name: str, names: tuple[frozenset[str], frozense
     return f"? ({name} is no span of {profile})"
 
 
-def check_kinds(profile: str, spans: list[tuple[str, str]], names: tuple[frozenset[str], frozenset[str]]
-                ) -> Counter[str]:
+def check_kinds(
+    profile: str, spans: list[tuple[str, str]], names: tuple[frozenset[str], frozenset[str]]
+) -> Counter[str]:
     """Every (name, kind) as the backend shows it has the expected kind; returns the per-kind counts."""
-    wrong = Counter((name, expected_kind(profile, name, names), kind) for name, kind in spans
-                    if kind != expected_kind(profile, name, names))
+    wrong = Counter(
+        (name, expected_kind(profile, name, names), kind)
+        for name, kind in spans
+        if kind != expected_kind(profile, name, names)
+    )
     assert not wrong, f"spans shown with the wrong kind (name, expected, shown): {wrong}"
     kinds = Counter(kind for _, kind in spans)
     assert set(kinds) == KINDS[profile], kinds
@@ -113,9 +120,30 @@ def check_kinds(profile: str, spans: list[tuple[str, str]], names: tuple[frozens
 
 
 def _run(tmp_path: Path, profile: str, args: list[str]) -> dict:
-    result = run_locust(["--headless", "-u", "2", "-r", "10", "-t", "6s", "--otel-pace", "0.5", "--otel-timeout",
-                         "60", "--otel-summary", "summary.json", "--otel-framework", profile, "--otel-mix", MIX, *args],
-                        tmp_path, timeout=300)
+    result = run_locust(
+        [
+            "--headless",
+            "-u",
+            "2",
+            "-r",
+            "10",
+            "-t",
+            "6s",
+            "--otel-pace",
+            "0.5",
+            "--otel-timeout",
+            "60",
+            "--otel-summary",
+            "summary.json",
+            "--otel-framework",
+            profile,
+            "--otel-mix",
+            MIX,
+            *args,
+        ],
+        tmp_path,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
     traces, spans = data["total"]["traces"], data["total"]["spans"]
@@ -134,8 +162,11 @@ def _shown(kinds: Counter[str]) -> str:
 @pytest.mark.parametrize("profile", PROFILES)
 def test_phoenix_stores_each_profile_with_its_span_kinds(phoenix, names, tmp_path, profile):
     project = f"profile-{profile}"
-    data = _run(tmp_path, profile, ["--otel-platform", "phoenix", "--otel-endpoint", phoenix.traces_url,
-                                    "--otel-project", project])
+    data = _run(
+        tmp_path,
+        profile,
+        ["--otel-platform", "phoenix", "--otel-endpoint", phoenix.traces_url, "--otel-project", project],
+    )
     traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
     started = time.monotonic()
     wait_until(lambda: phoenix.counts(project) == (traces, spans), 180, 1.0, "Phoenix to store every span")
@@ -147,18 +178,26 @@ def test_phoenix_stores_each_profile_with_its_span_kinds(phoenix, names, tmp_pat
     # a failed model call (the planner's model_retry fault) has no completion: left out of the token check. The
     # profiles send it with status OK and no error.type (semconv sends ERROR): printed, not asserted, until fixed
     failed = Counter(s["status_code"] for s in llm if s["attributes"].get("llm.finish_reason") == "error")
-    untokened = [(s["name"], {k: v for k, v in s["attributes"].items() if k.startswith("llm.token_count")})
-                 for s in llm if s["attributes"].get("llm.finish_reason") != "error" and not _tokens(s["attributes"])]
+    untokened = [
+        (s["name"], {k: v for k, v in s["attributes"].items() if k.startswith("llm.token_count")})
+        for s in llm
+        if s["attributes"].get("llm.finish_reason") != "error" and not _tokens(s["attributes"])
+    ]
     assert not untokened, f"LLM spans without token counts in Phoenix: {untokened[:5]}"
-    print(f"phoenix {profile}: {traces} traces / {spans} spans stored = delivered (settled {settled:.1f} s); "
-          f"span kinds {_shown(kinds)}; failed model calls by status: {dict(failed)}")
+    print(
+        f"phoenix {profile}: {traces} traces / {spans} spans stored = delivered (settled {settled:.1f} s); "
+        f"span kinds {_shown(kinds)}; failed model calls by status: {dict(failed)}"
+    )
 
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_mlflow_stores_each_profile_with_its_span_types(mlflow, names, tmp_path, profile):
     experiment = mlflow.experiment(f"profile-{profile}")
-    data = _run(tmp_path, profile, ["--otel-platform", "mlflow", "--otel-endpoint", mlflow.traces_url,
-                                    "--otel-project", experiment])
+    data = _run(
+        tmp_path,
+        profile,
+        ["--otel-platform", "mlflow", "--otel-endpoint", mlflow.traces_url, "--otel-project", experiment],
+    )
     traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
     wait_until(lambda: mlflow.count(experiment, "SPANS") == spans, 120, 1.0, "MLflow to store every span")
     assert mlflow.count(experiment, "TRACES") == traces
@@ -172,8 +211,10 @@ def test_mlflow_stores_each_profile_with_its_span_types(mlflow, names, tmp_path,
     # MLflow 3.17 fills the span type it indexes (search filters, span-type metrics) only from an mlflow.spanType
     # the client sent, not from its own OpenInference translation: printed, since that is MLflow's to fix
     indexed = _traces_matching(mlflow, experiment, "span.type = 'LLM'")
-    print(f"mlflow {profile}: {traces} traces / {spans} spans stored = delivered; span types {_shown(kinds)}; "
-          f"traces found by the search filter span.type = 'LLM': {indexed} of {traces}")
+    print(
+        f"mlflow {profile}: {traces} traces / {spans} spans stored = delivered; span types {_shown(kinds)}; "
+        f"traces found by the search filter span.type = 'LLM': {indexed} of {traces}"
+    )
 
 
 def _mlflow_spans(mlflow: MLflow, trace_id: str) -> list[dict[str, str]]:
@@ -183,8 +224,7 @@ def _mlflow_spans(mlflow: MLflow, trace_id: str) -> list[dict[str, str]]:
     out = []
     for span in spans:
         attributes = {a["key"]: a["value"] for a in span["attributes"]}
-        out.append({"name": span["name"],
-                    "type": attributes.get("mlflow.spanType", {}).get("string_value", "(none)")})
+        out.append({"name": span["name"], "type": attributes.get("mlflow.spanType", {}).get("string_value", "(none)")})
     return out
 
 
@@ -193,6 +233,9 @@ def _token_usage(info: dict[str, Any]) -> dict[str, Any]:
 
 
 def _traces_matching(mlflow: MLflow, experiment: str, search: str) -> int:
-    body = {"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment}}],
-            "max_results": 500, "filter": search}
+    body = {
+        "locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment}}],
+        "max_results": 500,
+        "filter": search,
+    }
     return len(http_json(f"{mlflow.base}/api/3.0/mlflow/traces/search", body).get("traces", []))

@@ -25,10 +25,25 @@ def rotel(tmp_path_factory) -> Iterator[tuple[EmbeddedSink, int, int]]:
     sink = EmbeddedSink()
     grpc_port, http_port = free_port(), free_port()
     agent = executable("rotel", "lib/python3.11/site-packages/rotel/rotel-agent")
-    server = Server([str(agent), "start", "--otlp-grpc-endpoint", f"127.0.0.1:{grpc_port}", "--otlp-http-endpoint",
-                     f"127.0.0.1:{http_port}", "--exporter", "otlp", "--otlp-exporter-protocol", "http",
-                     "--otlp-exporter-endpoint", sink.url.rsplit("/v1/traces", 1)[0],
-                     "--otlp-exporter-request-timeout", "30s"], tmp_path_factory.mktemp("rotel") / "rotel.log")
+    server = Server(
+        [
+            str(agent),
+            "start",
+            "--otlp-grpc-endpoint",
+            f"127.0.0.1:{grpc_port}",
+            "--otlp-http-endpoint",
+            f"127.0.0.1:{http_port}",
+            "--exporter",
+            "otlp",
+            "--otlp-exporter-protocol",
+            "http",
+            "--otlp-exporter-endpoint",
+            sink.url.rsplit("/v1/traces", 1)[0],
+            "--otlp-exporter-request-timeout",
+            "30s",
+        ],
+        tmp_path_factory.mktemp("rotel") / "rotel.log",
+    )
     try:
         wait_until(lambda: _listening(grpc_port) and _listening(http_port), 20, what="rotel to listen")
         yield sink, grpc_port, http_port
@@ -42,9 +57,30 @@ def test_rotel_receives_every_span_over_each_protocol(rotel, tmp_path: Path, pro
     sink, grpc_port, http_port = rotel
     sink.reset()
     endpoint = f"http://127.0.0.1:{grpc_port}" if protocol == "grpc" else f"http://127.0.0.1:{http_port}/v1/traces"
-    result = run_locust(["--headless", "-u", "3", "-r", "3", "-t", "5s", "--otel-pace", "0.2", "--otel-platform",
-                         "otlp", "--otel-protocol", protocol, "--otel-compression", compression, "--otel-endpoint",
-                         endpoint, "--otel-summary", "summary.json"], tmp_path)
+    result = run_locust(
+        [
+            "--headless",
+            "-u",
+            "3",
+            "-r",
+            "3",
+            "-t",
+            "5s",
+            "--otel-pace",
+            "0.2",
+            "--otel-platform",
+            "otlp",
+            "--otel-protocol",
+            protocol,
+            "--otel-compression",
+            compression,
+            "--otel-endpoint",
+            endpoint,
+            "--otel-summary",
+            "summary.json",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
     check_exact(data)
@@ -55,5 +91,7 @@ def test_rotel_receives_every_span_over_each_protocol(rotel, tmp_path: Path, pro
     received = sink.stats()
     assert received["traces_complete"] == received["traces_received"] == traces["delivered"]
     assert received["orphan_spans"] == 0
-    print(f"rotel {protocol} ({compression}): {traces['delivered']} traces / {spans['delivered']} spans delivered "
-          f"= received, forwarded within {time.monotonic() - started:.1f} s")
+    print(
+        f"rotel {protocol} ({compression}): {traces['delivered']} traces / {spans['delivered']} spans delivered "
+        f"= received, forwarded within {time.monotonic() - started:.1f} s"
+    )

@@ -35,16 +35,22 @@ def mlflow(tmp_path_factory, scenarios):
     instrumentation = Instrumentation([GenAI()])
     trace = Planner(pools_for(TRAVEL, 1), random.Random(1)).plan(scenarios["simple_query"], "c", "u")
     body = instrumentation.requests(instrumentation.encode(trace))[0].body
-    request = urllib.request.Request(backend.traces_url, data=body, headers={
-        "Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": warmup})
+    request = urllib.request.Request(
+        backend.traces_url,
+        data=body,
+        headers={"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": warmup},
+    )
     urllib.request.urlopen(request, timeout=120).close()
     yield backend
     backend.server.stop()
 
 
 def _run(tmp_path: Path, args: list[str]) -> dict:
-    result = run_locust(["--headless", "-r", "10", "--otel-timeout", "60", "--otel-summary", "summary.json",
-                         *args], tmp_path, timeout=300)
+    result = run_locust(
+        ["--headless", "-r", "10", "--otel-timeout", "60", "--otel-summary", "summary.json", *args],
+        tmp_path,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return summary(tmp_path / "summary.json")
 
@@ -52,14 +58,31 @@ def _run(tmp_path: Path, args: list[str]) -> dict:
 def test_mlflow_stores_every_delivered_span_with_usage_and_sessions(mlflow, tmp_path):
     experiment = mlflow.experiment("load")
     started = time.monotonic()
-    data = _run(tmp_path, ["-u", "4", "-t", "8s", "--otel-pace", "0.3", "--otel-platform", "mlflow",
-                           "--otel-endpoint", mlflow.traces_url, "--otel-project", experiment])
+    data = _run(
+        tmp_path,
+        [
+            "-u",
+            "4",
+            "-t",
+            "8s",
+            "--otel-pace",
+            "0.3",
+            "--otel-platform",
+            "mlflow",
+            "--otel-endpoint",
+            mlflow.traces_url,
+            "--otel-project",
+            experiment,
+        ],
+    )
     traces, spans = data["total"]["traces"], data["total"]["spans"]
     assert traces["delivered"] == traces["generated"] >= 20 and spans["failed"] == spans["dropped"] == 0
     assert mlflow.count(experiment, "SPANS") == spans["delivered"]
     assert mlflow.count(experiment, "TRACES") == traces["delivered"]
-    print(f"mlflow: {traces['delivered']} traces / {spans['delivered']} spans stored, "
-          f"{time.monotonic() - started:.1f} s including the run")
+    print(
+        f"mlflow: {traces['delivered']} traces / {spans['delivered']} spans stored, "
+        f"{time.monotonic() - started:.1f} s including the run"
+    )
     infos = mlflow.trace_infos(experiment)
     assert len(infos) == traces["delivered"]
     usage = [json.loads(i["trace_metadata"]["mlflow.trace.tokenUsage"]) for i in infos]
@@ -71,10 +94,27 @@ def test_mlflow_stores_every_delivered_span_with_usage_and_sessions(mlflow, tmp_
 
 def test_mlflow_accepts_traces_split_under_a_request_limit(mlflow, tmp_path):
     experiment = mlflow.experiment("split")
-    data = _run(tmp_path, ["-u", "2", "-t", "5s", "--otel-pace", "0.5", "--otel-platform", "mlflow",
-                           "--otel-endpoint", mlflow.traces_url, "--otel-project", experiment,
-                           "--otel-mix", "delegated_booking=1,multi_service_complex=1",
-                           "--otel-max-request-mb", "0.05"])
+    data = _run(
+        tmp_path,
+        [
+            "-u",
+            "2",
+            "-t",
+            "5s",
+            "--otel-pace",
+            "0.5",
+            "--otel-platform",
+            "mlflow",
+            "--otel-endpoint",
+            mlflow.traces_url,
+            "--otel-project",
+            experiment,
+            "--otel-mix",
+            "delegated_booking=1,multi_service_complex=1",
+            "--otel-max-request-mb",
+            "0.05",
+        ],
+    )
     total = data["total"]
     assert total["requests"] > 2 * total["traces"]["delivered"] > 0, "traces were split over several requests"
     assert total["traces"]["delivered"] == total["traces"]["generated"], "yet each trace is counted once"
@@ -86,16 +126,46 @@ def test_rotel_collector_hop_to_mlflow_loses_nothing(mlflow, tmp_path):
     experiment = mlflow.experiment("via-rotel")
     port = free_port()
     agent = executable("rotel", "lib/python3.11/site-packages/rotel/rotel-agent")
-    rotel = Server([str(agent), "start", "--otlp-http-endpoint", f"127.0.0.1:{port}", "--otlp-grpc-endpoint",
-                    f"127.0.0.1:{free_port()}", "--exporter", "otlp", "--otlp-exporter-protocol", "http",
-                    "--otlp-exporter-endpoint", mlflow.base, "--otlp-exporter-custom-headers",
-                    f"x-mlflow-experiment-id={experiment}", "--otlp-exporter-request-timeout", "30s"],
-                   tmp_path / "rotel.log")
+    rotel = Server(
+        [
+            str(agent),
+            "start",
+            "--otlp-http-endpoint",
+            f"127.0.0.1:{port}",
+            "--otlp-grpc-endpoint",
+            f"127.0.0.1:{free_port()}",
+            "--exporter",
+            "otlp",
+            "--otlp-exporter-protocol",
+            "http",
+            "--otlp-exporter-endpoint",
+            mlflow.base,
+            "--otlp-exporter-custom-headers",
+            f"x-mlflow-experiment-id={experiment}",
+            "--otlp-exporter-request-timeout",
+            "30s",
+        ],
+        tmp_path / "rotel.log",
+    )
     try:
         wait_until(lambda: _listening(port), 20, what="rotel to listen")
-        data = _run(tmp_path, ["-u", "4", "-t", "6s", "--otel-pace", "0.2", "--otel-platform", "otlp",
-                               "--otel-endpoint", f"http://127.0.0.1:{port}/v1/traces",
-                               "--otel-dialects", "genai,mlflow"])
+        data = _run(
+            tmp_path,
+            [
+                "-u",
+                "4",
+                "-t",
+                "6s",
+                "--otel-pace",
+                "0.2",
+                "--otel-platform",
+                "otlp",
+                "--otel-endpoint",
+                f"http://127.0.0.1:{port}/v1/traces",
+                "--otel-dialects",
+                "genai,mlflow",
+            ],
+        )
         spans = data["total"]["spans"]["delivered"]
         assert spans > 200 and data["total"]["traces"]["failed"] == 0
         started = time.monotonic()
@@ -122,9 +192,25 @@ def phoenix(tmp_path_factory):
 
 def test_phoenix_stores_every_span_with_kinds_and_sessions(phoenix, tmp_path):
     project = "otel-locust-e2e"
-    data = _run(tmp_path, ["-u", "3", "-t", "6s", "--otel-pace", "0.5", "--otel-platform", "phoenix",
-                           "--otel-endpoint", phoenix.traces_url, "--otel-project", project,
-                           "--otel-mix", "simple_query=2,single_service_search=1"])
+    data = _run(
+        tmp_path,
+        [
+            "-u",
+            "3",
+            "-t",
+            "6s",
+            "--otel-pace",
+            "0.5",
+            "--otel-platform",
+            "phoenix",
+            "--otel-endpoint",
+            phoenix.traces_url,
+            "--otel-project",
+            project,
+            "--otel-mix",
+            "simple_query=2,single_service_search=1",
+        ],
+    )
     traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
     assert traces == data["total"]["traces"]["generated"] >= 10
     started = time.monotonic()
@@ -142,8 +228,18 @@ def test_phoenix_stores_every_span_with_kinds_and_sessions(phoenix, tmp_path):
 
 
 TRAFFIC = {  # the open model with SDK-style batches, sped up; and the open model with one request per trace
-    "batch": ["--otel-rate", "4", "--otel-delivery", "batch", "--otel-time-scale", "10", "--stop-timeout", "60",
-              "--otel-bsp-schedule-delay", "500"],
+    "batch": [
+        "--otel-rate",
+        "4",
+        "--otel-delivery",
+        "batch",
+        "--otel-time-scale",
+        "10",
+        "--stop-timeout",
+        "60",
+        "--otel-bsp-schedule-delay",
+        "500",
+    ],
     "rate": ["--otel-rate", "4"],
 }
 
@@ -151,8 +247,22 @@ TRAFFIC = {  # the open model with SDK-style batches, sped up; and the open mode
 @pytest.mark.parametrize("mode", sorted(TRAFFIC))
 def test_mlflow_stores_what_each_traffic_model_delivered(mlflow, tmp_path, mode):
     experiment = mlflow.experiment(f"traffic-{mode}")
-    data = _run(tmp_path, ["-u", "4", "-t", "8s", "--otel-platform", "mlflow", "--otel-endpoint", mlflow.traces_url,
-                           "--otel-project", experiment, *TRAFFIC[mode]])
+    data = _run(
+        tmp_path,
+        [
+            "-u",
+            "4",
+            "-t",
+            "8s",
+            "--otel-platform",
+            "mlflow",
+            "--otel-endpoint",
+            mlflow.traces_url,
+            "--otel-project",
+            experiment,
+            *TRAFFIC[mode],
+        ],
+    )
     traces, spans = data["total"]["traces"], data["total"]["spans"]
     assert traces["delivered"] == traces["generated"] > 0 and spans["delivered"] == spans["generated"]
     wait_until(lambda: mlflow.count(experiment, "SPANS") == spans["delivered"], 120, 1.0, "MLflow to store the spans")
@@ -163,9 +273,24 @@ def test_mlflow_stores_what_each_traffic_model_delivered(mlflow, tmp_path, mode)
 @pytest.mark.parametrize("mode", sorted(TRAFFIC))
 def test_phoenix_stores_what_each_traffic_model_delivered(phoenix, tmp_path, mode):
     project = f"otel-locust-{mode}"
-    data = _run(tmp_path, ["-u", "3", "-t", "6s", "--otel-platform", "phoenix", "--otel-endpoint",
-                           phoenix.traces_url, "--otel-project", project,
-                           "--otel-mix", "simple_query=2,single_service_search=1", *TRAFFIC[mode]])
+    data = _run(
+        tmp_path,
+        [
+            "-u",
+            "3",
+            "-t",
+            "6s",
+            "--otel-platform",
+            "phoenix",
+            "--otel-endpoint",
+            phoenix.traces_url,
+            "--otel-project",
+            project,
+            "--otel-mix",
+            "simple_query=2,single_service_search=1",
+            *TRAFFIC[mode],
+        ],
+    )
     traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
     assert traces == data["total"]["traces"]["generated"] > 0
     wait_until(lambda: phoenix.counts(project) == (traces, spans), 180, 1.0, "Phoenix to store every span")
@@ -175,23 +300,66 @@ def test_phoenix_stores_what_each_traffic_model_delivered(phoenix, tmp_path, mod
 def test_mlflow_stores_every_delivered_production_tier_trace(mlflow, tmp_path):
     """The heavy tail (MB traces, long contexts, hundreds of spans) into a real backend: nothing lost on the way."""
     experiment = mlflow.experiment("production")
-    data = _run(tmp_path, ["-u", "2", "-t", "8s", "--otel-pace", "1", "--otel-payload", "production",
-                           "--otel-seed", "3", "--otel-timeout", "120", "--otel-platform", "mlflow",
-                           "--otel-endpoint", mlflow.traces_url, "--otel-project", experiment])
+    data = _run(
+        tmp_path,
+        [
+            "-u",
+            "2",
+            "-t",
+            "8s",
+            "--otel-pace",
+            "1",
+            "--otel-payload",
+            "production",
+            "--otel-seed",
+            "3",
+            "--otel-timeout",
+            "120",
+            "--otel-platform",
+            "mlflow",
+            "--otel-endpoint",
+            mlflow.traces_url,
+            "--otel-project",
+            experiment,
+        ],
+    )
     traces, spans = data["total"]["traces"], data["total"]["spans"]
     assert traces["delivered"] == traces["generated"] > 0
     wait_until(lambda: mlflow.count(experiment, "SPANS") == spans["delivered"], 180, 1.0, "MLflow to store the spans")
     assert mlflow.count(experiment, "TRACES") == traces["delivered"]
-    print(f"mlflow production: {traces['delivered']} traces / {spans['delivered']} spans / "
-          f"{data['total']['bytes_sent'] / 1e6:.1f} MB stored = delivered")
+    print(
+        f"mlflow production: {traces['delivered']} traces / {spans['delivered']} spans / "
+        f"{data['total']['bytes_sent'] / 1e6:.1f} MB stored = delivered"
+    )
 
 
 def test_phoenix_stores_every_delivered_production_tier_trace(phoenix, tmp_path):
     project = "otel-locust-production"
-    data = _run(tmp_path, ["-u", "2", "-t", "6s", "--otel-pace", "2", "--otel-payload", "production",
-                           "--otel-seed", "3", "--otel-timeout", "120", "--otel-mix",
-                           "simple_query=1,single_service_search=1,delegated_booking=1", "--otel-platform", "phoenix",
-                           "--otel-endpoint", phoenix.traces_url, "--otel-project", project])
+    data = _run(
+        tmp_path,
+        [
+            "-u",
+            "2",
+            "-t",
+            "6s",
+            "--otel-pace",
+            "2",
+            "--otel-payload",
+            "production",
+            "--otel-seed",
+            "3",
+            "--otel-timeout",
+            "120",
+            "--otel-mix",
+            "simple_query=1,single_service_search=1,delegated_booking=1",
+            "--otel-platform",
+            "phoenix",
+            "--otel-endpoint",
+            phoenix.traces_url,
+            "--otel-project",
+            project,
+        ],
+    )
     traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
     assert traces == data["total"]["traces"]["generated"] > 0
     wait_until(lambda: phoenix.counts(project) == (traces, spans), 300, 2.0, "Phoenix to store every span")

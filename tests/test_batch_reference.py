@@ -38,6 +38,7 @@ FOREVER_MS = 3_600_000.0
 
 # -- the SDK side ------------------------------------------------------------------------------------------
 
+
 class RecordingExporter(SpanExporter):
     """Keeps each batch as the list of span names; the first export may be held back."""
 
@@ -60,9 +61,12 @@ class RecordingExporter(SpanExporter):
 
 def _sdk(settings: BatchSettings, hold_first: bool) -> tuple[Callable[[int], None], RecordingExporter, Any]:
     exporter = RecordingExporter(hold_first)
-    processor = BatchSpanProcessor(exporter, max_queue_size=settings.max_queue_size,
-                                   schedule_delay_millis=settings.schedule_delay_ms,
-                                   max_export_batch_size=settings.max_export_batch_size)
+    processor = BatchSpanProcessor(
+        exporter,
+        max_queue_size=settings.max_queue_size,
+        schedule_delay_millis=settings.schedule_delay_ms,
+        max_export_batch_size=settings.max_export_batch_size,
+    )
     provider = TracerProvider()  # private: the global provider is never touched
     provider.add_span_processor(processor)
     tracer = provider.get_tracer("reference")
@@ -77,6 +81,7 @@ def _wait(condition: Callable[[], bool], what: str, sleep: Callable[[float], Non
 
 
 # -- the plugin side ---------------------------------------------------------------------------------------
+
 
 class RecordingTransport:
     """Accepts every request and keeps its spans' names; the first post may be held back."""
@@ -102,8 +107,9 @@ class RecordingTransport:
         """Nothing to release."""
 
 
-def _plugin(settings: BatchSettings, hold_first: bool, planner: Any, scenarios: dict[str, Any]
-            ) -> tuple[Callable[[int], None], RecordingTransport, BatchSpanQueue, TraceTicket]:
+def _plugin(
+    settings: BatchSettings, hold_first: bool, planner: Any, scenarios: dict[str, Any]
+) -> tuple[Callable[[int], None], RecordingTransport, BatchSpanQueue, TraceTicket]:
     instrumentation = Instrumentation([GenAI()])
     encoded = instrumentation.encode(planner.plan(scenarios["multi_service_complex"]))
     assert len(encoded.spans) >= SPANS
@@ -124,6 +130,7 @@ def _plugin(settings: BatchSettings, hold_first: bool, planner: Any, scenarios: 
 
 # -- the comparisons ---------------------------------------------------------------------------------------
 
+
 def _drive_full_batches(end: Callable[[int], None], batches: list[list[str]], sleep: Callable[[float], None]) -> None:
     """End spans one by one; whenever a full batch is queued, wait until it went out (the worker woke up)."""
     for i in range(SPANS - 2):
@@ -138,8 +145,13 @@ TIMER = BatchSettings(max_queue_size=16, max_export_batch_size=8, schedule_delay
 OVERFLOW = BatchSettings(max_queue_size=4, max_export_batch_size=2, schedule_delay_ms=FOREVER_MS)
 
 
-def _drive_overflow(end: Callable[[int], None], release: Any, batches: list[list[str]], exporting: Callable[[], bool],
-                    sleep: Callable[[float], None]) -> None:
+def _drive_overflow(
+    end: Callable[[int], None],
+    release: Any,
+    batches: list[list[str]],
+    exporting: Callable[[], bool],
+    sleep: Callable[[float], None],
+) -> None:
     end(0)
     end(1)
     _wait(exporting, "the first export to start", sleep)
@@ -168,8 +180,13 @@ def sdk_batches(case: str) -> list[list[str]]:
 
 
 def _reference(case: str) -> list[list[str]]:
-    result = subprocess.run([sys.executable, "-m", "tests.test_batch_reference", case], capture_output=True,
-                            text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.test_batch_reference", case],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout)
 
@@ -213,8 +230,12 @@ def test_a_batch_is_split_to_respect_the_request_limit(planner, scenarios, limit
     encoded = instrumentation.encode(planner.plan(scenarios["simple_query"]))
     stats = TraceStats()
     limit = sum(sorted(encoded.sizes)[-limit_spans:]) + 1000  # the largest spans plus the envelope
-    queue = BatchSpanQueue(Exporter(lambda **_: None, stats, RecordingTransport({}, False)), instrumentation,
-                           BatchSettings(schedule_delay_ms=FOREVER_MS), request_limit=limit)
+    queue = BatchSpanQueue(
+        Exporter(lambda **_: None, stats, RecordingTransport({}, False)),
+        instrumentation,
+        BatchSettings(schedule_delay_ms=FOREVER_MS),
+        request_limit=limit,
+    )
     ticket = TraceTicket(stats, "s", len(encoded.spans))
     batch = [EndedSpan(chunks, size, ticket) for chunks, size in zip(encoded.spans, encoded.sizes, strict=True)]
     shipments = queue.shipments(batch)

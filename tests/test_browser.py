@@ -17,8 +17,14 @@ from .helpers import LOCUSTFILE, run_locust
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 #: per chart title, per series name: how many points are drawn and the largest value
 DRAWN = """() => Object.fromEntries(Object.entries(window.otelLocustCharts.charts).map(([title, chart]) =>
     [title, Object.fromEntries(chart.getOption().series.map(s => {
@@ -50,9 +56,29 @@ def _started_points(page) -> int:
 def test_traces_tab_shows_live_rows_and_charts_that_grow(tmp_path, chromium):
     port = free_port()
     with open(tmp_path / "locust.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--web-host", "127.0.0.1",
-                                 "--web-port", str(port), "--autostart", "-u", "8", "-r", "8", "--otel-pace", "0.5"],
-                                cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                LOCUSTFILE,
+                "--web-host",
+                "127.0.0.1",
+                "--web-port",
+                str(port),
+                "--autostart",
+                "-u",
+                "8",
+                "-r",
+                "8",
+                "--otel-pace",
+                "0.5",
+            ],
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             base = f"http://127.0.0.1:{port}/"
             wait_until(lambda: urllib.request.urlopen(base, timeout=2).status == 200, 60, what="the web UI")
@@ -78,8 +104,11 @@ def test_traces_tab_shows_live_rows_and_charts_that_grow(tmp_path, chromium):
             page.get_by_role("tab", name="Statistics").click()
             wait_until(lambda: page.locator("#otel-locust-charts-panel").count() == 0, 10, what="the panel to leave")
             page.get_by_role("tab", name="Traces").click()
-            wait_until(lambda: page.locator("#otel-locust-charts-panel .otel-locust-chart").count() == 4, 10,
-                       what="the panel to come back")
+            wait_until(
+                lambda: page.locator("#otel-locust-charts-panel .otel-locust-chart").count() == 4,
+                10,
+                what="the panel to come back",
+            )
             assert not errors, errors
             time.sleep(0.5)  # let the last redraw settle before the picture
             page.screenshot(path=str(tmp_path / "traces-tab.png"), full_page=True)
@@ -91,8 +120,9 @@ def test_traces_tab_shows_live_rows_and_charts_that_grow(tmp_path, chromium):
 
 
 def test_the_html_report_draws_its_charts_offline(tmp_path, chromium):
-    result = run_locust(["--headless", "-u", "4", "-r", "4", "-t", "5s", "--otel-pace", "0.2", "--html",
-                         "report.html"], tmp_path)
+    result = run_locust(
+        ["--headless", "-u", "4", "-r", "4", "-t", "5s", "--otel-pace", "0.2", "--html", "report.html"], tmp_path
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     context = chromium.new_context(offline=True)  # a standalone file: nothing may come from the network
     page = context.new_page()

@@ -116,8 +116,12 @@ def test_snapshot_sends_only_newer_points_unless_earlier_ones_changed():
     _run(sampler, clock, runtime, [2, 2])
     first = sampler.snapshot()
     assert first["full"] and len(first["time"]) == 2
-    assert [c["title"] for c in first["charts"]] == ["Traces per second", "Spans per second",
-                                                    "MB sent per second", "In flight"]
+    assert [c["title"] for c in first["charts"]] == [
+        "Traces per second",
+        "Spans per second",
+        "MB sent per second",
+        "In flight",
+    ]
     assert "target_rate" not in first["values"] and "backlog" not in first["values"], "absent: not drawn"
     _run(sampler, clock, runtime, [2])
     newer = sampler.snapshot(first["time"][-1], first["generation"])
@@ -162,9 +166,11 @@ def _web_ui() -> SimpleNamespace:
     locust = flask.Blueprint("locust", __name__)
     locust.add_url_rule("/", "index", lambda: "<html><body><div id=root></div></body></html>")
     app.register_blueprint(locust)
-    other = {"extended_tabs": [{"title": "Cache", "key": "cache"}],
-             "extended_tables": [{"key": "cache", "structure": []}],
-             "extended_csv_files": [{"href": "/cache/csv", "title": "Cache CSV"}]}
+    other = {
+        "extended_tabs": [{"title": "Cache", "key": "cache"}],
+        "extended_tables": [{"key": "cache", "structure": []}],
+        "extended_csv_files": [{"href": "/cache/csv", "title": "Cache CSV"}],
+    }
     return SimpleNamespace(app=app, template_args=other, auth_required_if_enabled=lambda f: f)
 
 
@@ -185,8 +191,12 @@ def test_the_tab_adds_to_other_plugins_tabs_and_serves_its_charts():
     assert page.index("traces-charts.js") < page.index("</body>")
     series = client.get("/lt/otel-traces/series").get_json()
     assert series["values"]["traces_generated"] == [1.0]
-    assert client.get(f"/lt/otel-traces/series?since={series['time'][-1]}&generation={series['generation']}"
-                      ).get_json()["time"] == []
+    assert (
+        client.get(f"/lt/otel-traces/series?since={series['time'][-1]}&generation={series['generation']}").get_json()[
+            "time"
+        ]
+        == []
+    )
     script = client.get("/lt/otel-traces/static/echarts/echarts.common.min.js")
     assert script.status_code == 200 and len(script.data) > 500_000
     assert client.get("/lt/otel-traces/static/../webui.py").status_code == 404

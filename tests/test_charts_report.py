@@ -12,11 +12,27 @@ pytestmark = pytest.mark.e2e
 
 
 def test_the_html_report_inlines_charts_with_the_runs_data(tmp_path):
-    result = run_locust(["--headless", "-u", "4", "-r", "4", "-t", "5s", "--otel-pace", "0.2", "--html",
-                         "report.html", "--otel-summary", "summary.json"], tmp_path)
+    result = run_locust(
+        [
+            "--headless",
+            "-u",
+            "4",
+            "-r",
+            "4",
+            "-t",
+            "5s",
+            "--otel-pace",
+            "0.2",
+            "--html",
+            "report.html",
+            "--otel-summary",
+            "summary.json",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     page = (tmp_path / "report.html").read_text()
-    section = page[page.index('id="otel-locust-charts-report"'):]
+    section = page[page.index('id="otel-locust-charts-report"') :]
     assert "<script src" not in section, "nothing is fetched at view time"
     assert "echarts" in section and "otelLocustCharts" in section
     data = json.loads(section.split('id="otel-locust-series">')[1].split("</script>")[0].replace("<\\/", "</"))

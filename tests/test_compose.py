@@ -20,8 +20,11 @@ from .helpers import ROOT, Receiver, summary
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-OFFICIAL = {"otel-collector": "otel/opentelemetry-collector-contrib:", "jaeger": "jaegertracing/jaeger:",
-            "phoenix": "arizephoenix/phoenix:"}
+OFFICIAL = {
+    "otel-collector": "otel/opentelemetry-collector-contrib:",
+    "jaeger": "jaegertracing/jaeger:",
+    "phoenix": "arizephoenix/phoenix:",
+}
 LOCUST_SERVICES = ("master", "worker")
 IMAGE = stages((ROOT / "Dockerfile").read_text())[-1]
 VERSION = __version__
@@ -38,8 +41,13 @@ def test_services_images_and_ports():
         assert not {"volumes", "entrypoint", "user", "working_dir"} & set(service), "the image has it all"
     assert IMAGE.base.startswith("locustio/locust:") and not IMAGE.base.endswith(":latest"), IMAGE.base
     ports = {name: {p.split(":")[0] for p in svc.get("ports", [])} for name, svc in SERVICES.items()}
-    assert ports == {"master": {"8089"}, "worker": set(), "otel-collector": {"4318", "13133"},
-                     "jaeger": {"16686"}, "phoenix": {"6006"}}, "workers must publish no ports to scale"
+    assert ports == {
+        "master": {"8089"},
+        "worker": set(),
+        "otel-collector": {"4318", "13133"},
+        "jaeger": {"16686"},
+        "phoenix": {"6006"},
+    }, "workers must publish no ports to scale"
     assert SERVICES["worker"]["depends_on"] == ["master"]
 
 
@@ -73,8 +81,11 @@ def test_the_compose_commands_run_here(tmp_path):
     port = free_port()
     base_env = SERVICES["master"]["environment"]
     assert SERVICES["worker"]["environment"] == base_env
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LOCUST")}, "PYTHONPATH": str(ROOT),
-           **{k: str(v).replace("http://otel-collector:4318/v1/traces", receiver.url) for k, v in base_env.items()}}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LOCUST")},
+        "PYTHONPATH": str(ROOT),
+        **{k: str(v).replace("http://otel-collector:4318/v1/traces", receiver.url) for k, v in base_env.items()},
+    }
     (entrypoint,) = IMAGE.all("ENTRYPOINT")
     assert entrypoint.exec_form() == ["locust"]
 
@@ -84,13 +95,35 @@ def test_the_compose_commands_run_here(tmp_path):
         return [sys.executable, "-m", "locust", "-f", str(ROOT / command[1]), *command[2:]]
 
     worker_cmd = [a if a != "master" else "127.0.0.1" for a in argv("worker")] + ["--master-port", str(port)]
-    worker = subprocess.Popen(worker_cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True)
+    worker = subprocess.Popen(
+        worker_cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     try:
-        master = subprocess.run([*argv("master"), "--master-bind-host", "127.0.0.1", "--master-bind-port",
-                                 str(port), "--headless", "-u", "4", "-r", "4", "-t", "10s", "--expect-workers", "1",
-                                 "--otel-summary", "s.json"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                                timeout=120)
+        master = subprocess.run(
+            [
+                *argv("master"),
+                "--master-bind-host",
+                "127.0.0.1",
+                "--master-bind-port",
+                str(port),
+                "--headless",
+                "-u",
+                "4",
+                "-r",
+                "4",
+                "-t",
+                "10s",
+                "--expect-workers",
+                "1",
+                "--otel-summary",
+                "s.json",
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         _, worker_errors = worker.communicate(timeout=60)
     receiver.shutdown()

@@ -85,8 +85,13 @@ def test_dockerignore_matching():
 
 def test_the_build_context_holds_what_the_wheel_and_image_need_and_nothing_else():
     files = context_files()
-    tracked = subprocess.run(["git", "ls-files", "pyproject.toml", "README.md", "otel_locust", "scenarios",
-                              "locustfiles"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "pyproject.toml", "README.md", "otel_locust", "scenarios", "locustfiles"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert tracked and set(tracked) <= set(files), set(tracked) - set(files)
     tops = {f.split("/")[0] for f in files}
     assert tops <= {"pyproject.toml", "README.md", "LICENSE", "otel_locust", "scenarios", "locustfiles"}, tops
@@ -101,8 +106,12 @@ def test_the_image_steps_run_here(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    base = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"locust=={_base_version()}"],
-                          capture_output=True, text=True, timeout=600)
+    base = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", f"locust=={_base_version()}"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert base.returncode == 0, base.stderr[-3000:]
     context = tmp_path / "context"
     for name in context_files():
@@ -123,18 +132,47 @@ def test_the_image_steps_run_here(tmp_path):
     empty.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME") and not k.startswith("LOCUST")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    where = subprocess.run([str(python), "-c", "import otel_locust; print(otel_locust.__file__)"], cwd=empty, env=env,
-                           capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    where = subprocess.run(
+        [str(python), "-c", "import otel_locust; print(otel_locust.__file__)"],
+        cwd=empty,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
     assert Path(where).is_relative_to(venv), f"otel_locust imported from {where}, not from the installed wheel"
 
     locustfile = image.path(image.cmd[image.cmd.index("-f") + 1])
     assert locustfile.is_file()
     receiver = Receiver()
     try:
-        result = subprocess.run([shutil.which(image.entrypoint[0], path=env["PATH"]), *image.entrypoint[1:], "-f",
-                                 str(locustfile), "--headless", "-u", "2", "-r", "2", "-t", "3s", "--otel-platform",
-                                 "otlp", "--otel-endpoint", receiver.url, "--otel-summary", str(tmp_path / "s.json")],
-                                cwd=empty, env=env, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [
+                shutil.which(image.entrypoint[0], path=env["PATH"]),
+                *image.entrypoint[1:],
+                "-f",
+                str(locustfile),
+                "--headless",
+                "-u",
+                "2",
+                "-r",
+                "2",
+                "-t",
+                "3s",
+                "--otel-platform",
+                "otlp",
+                "--otel-endpoint",
+                receiver.url,
+                "--otel-summary",
+                str(tmp_path / "s.json"),
+            ],
+            cwd=empty,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         receiver.shutdown()
     assert wheel_has_scenarios, "the travel pack ships inside the wheel"
@@ -177,15 +215,40 @@ def _a_user_pack_runs_from_an_empty_folder(empty: Path, env: dict[str, str], tmp
     for name, text in USER_PACK.items():
         (empty / "my_pack" / name).parent.mkdir(exist_ok=True)
         (empty / "my_pack" / name).write_text(text)
-    result = subprocess.run([shutil.which("locust", path=env["PATH"]) or "locust", "-f", "locustfile.py",
-                             "--headless", "-u", "2", "-r", "2", "-t", "3s", "--otel-pace", "0.2", "--otel-scenarios",
-                             "./my_pack", "--otel-summary", str(tmp_path / "pack.json")], cwd=empty, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            shutil.which("locust", path=env["PATH"]) or "locust",
+            "-f",
+            "locustfile.py",
+            "--headless",
+            "-u",
+            "2",
+            "-r",
+            "2",
+            "-t",
+            "3s",
+            "--otel-pace",
+            "0.2",
+            "--otel-scenarios",
+            "./my_pack",
+            "--otel-summary",
+            str(tmp_path / "pack.json"),
+        ],
+        cwd=empty,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "pack.json")
     assert set(data["scenarios"]) == {"helpdesk"}
-    assert data["sink"]["traces_complete"] == data["total"]["traces"]["delivered"] == data["total"]["traces"][
-        "generated"] >= 1
+    assert (
+        data["sink"]["traces_complete"]
+        == data["total"]["traces"]["delivered"]
+        == data["total"]["traces"]["generated"]
+        >= 1
+    )
 
 
 # --- Kubernetes ---------------------------------------------------------------------------------------------------
@@ -204,7 +267,11 @@ def test_kustomization_lists_every_manifest():
     on_disk = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
     assert set(KUSTOMIZATION["resources"]) == on_disk
     assert {(k, n.split("-")[-1]) for k, n in RESOURCES} == {
-        ("ConfigMap", "config"), ("Deployment", "master"), ("Service", "master"), ("Deployment", "worker")}
+        ("ConfigMap", "config"),
+        ("Deployment", "master"),
+        ("Service", "master"),
+        ("Deployment", "worker"),
+    }
     (image,) = KUSTOMIZATION["images"]
     assert image["newTag"] == __version__
 
@@ -296,13 +363,37 @@ def test_the_configmap_locust_conf_runs_here(tmp_path):
     (tmp_path / "locust.conf").write_text(RESOURCES[("ConfigMap", "otel-locust-config")]["data"]["locust.conf"])
     conf = _locust_conf()
     receiver = Receiver()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LOCUST")}, "PYTHONPATH": str(ROOT),
-           "LOCUST_OTEL_API_KEY": "from-the-secret"}  # PYTHONPATH: this checkout's plugin, whatever is installed
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LOCUST")},
+        "PYTHONPATH": str(ROOT),
+        "LOCUST_OTEL_API_KEY": "from-the-secret",
+    }  # PYTHONPATH: this checkout's plugin, whatever is installed
     try:
-        result = subprocess.run([sys.executable, "-m", "locust", "-f", str(ROOT / "locustfiles" / "agent_mix.py"),
-                                 "--headless", "-u", "2", "-r", "2", "-t", "4s", "--otel-endpoint", receiver.url,
-                                 "--otel-summary", "s.json"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(ROOT / "locustfiles" / "agent_mix.py"),
+                "--headless",
+                "-u",
+                "2",
+                "-r",
+                "2",
+                "-t",
+                "4s",
+                "--otel-endpoint",
+                receiver.url,
+                "--otel-summary",
+                "s.json",
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         receiver.shutdown()
     assert result.returncode == 0, result.stderr[-3000:]

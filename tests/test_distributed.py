@@ -22,14 +22,54 @@ def _check_account(data: dict) -> None:
 
 def test_master_and_two_workers_sum_to_what_the_sink_received(tmp_path):
     port = free_port()
-    workers = [subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--worker", "--master-host",
-                                 "127.0.0.1", "--master-port", str(port)], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                LOCUSTFILE,
+                "--worker",
+                "--master-host",
+                "127.0.0.1",
+                "--master-port",
+                str(port),
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     try:
-        result = run_locust(["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
-                             "--expect-workers", "2", "--headless", "-u", "6", "-r", "6", "-t", "8s",
-                             "--otel-pace", "0.2", "--otel-mix", "simple_query=1,delegated_booking=1",
-                             "--otel-summary", "summary.json"], tmp_path, timeout=120)
+        result = run_locust(
+            [
+                "--master",
+                "--master-bind-host",
+                "127.0.0.1",
+                "--master-bind-port",
+                str(port),
+                "--expect-workers",
+                "2",
+                "--headless",
+                "-u",
+                "6",
+                "-r",
+                "6",
+                "-t",
+                "8s",
+                "--otel-pace",
+                "0.2",
+                "--otel-mix",
+                "simple_query=1,delegated_booking=1",
+                "--otel-summary",
+                "summary.json",
+            ],
+            tmp_path,
+            timeout=120,
+        )
     finally:
         errors = [w.communicate(timeout=60)[1] for w in workers]
     assert result.returncode == 0, result.stderr[-3000:]
@@ -41,8 +81,25 @@ def test_master_and_two_workers_sum_to_what_the_sink_received(tmp_path):
 
 
 def test_processes_flag_works_and_accounts_exactly(tmp_path):
-    result = run_locust(["--processes", "2", "--headless", "-u", "6", "-r", "6", "-t", "6s", "--otel-pace", "0.2",
-                         "--otel-summary", "summary.json"], tmp_path, timeout=120)
+    result = run_locust(
+        [
+            "--processes",
+            "2",
+            "--headless",
+            "-u",
+            "6",
+            "-r",
+            "6",
+            "-t",
+            "6s",
+            "--otel-pace",
+            "0.2",
+            "--otel-summary",
+            "summary.json",
+        ],
+        tmp_path,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
     _check_account(data)
@@ -51,14 +108,59 @@ def test_processes_flag_works_and_accounts_exactly(tmp_path):
 
 def test_losing_a_worker_does_not_stop_the_others_and_the_summary_says_so(tmp_path):
     port = free_port()
-    workers = [subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--worker", "--master-host",
-                                 "127.0.0.1", "--master-port", str(port)], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL) for _ in range(2)]
-    master = subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--master", "--master-bind-host",
-                               "127.0.0.1", "--master-bind-port", str(port), "--expect-workers", "2", "--headless",
-                               "-u", "4", "-r", "4", "-t", "20s", "--otel-pace", "0.2", "--otel-max-loss", "1",
-                               "--otel-summary", "summary.json"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                LOCUSTFILE,
+                "--worker",
+                "--master-host",
+                "127.0.0.1",
+                "--master-port",
+                str(port),
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    master = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            LOCUSTFILE,
+            "--master",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(port),
+            "--expect-workers",
+            "2",
+            "--headless",
+            "-u",
+            "4",
+            "-r",
+            "4",
+            "-t",
+            "20s",
+            "--otel-pace",
+            "0.2",
+            "--otel-max-loss",
+            "1",
+            "--otel-summary",
+            "summary.json",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     import time
 
     time.sleep(11)  # let the test start and run (workers report every 3 s), then lose one without a goodbye

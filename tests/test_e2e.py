@@ -18,8 +18,10 @@ WEIGHTS = {"simple_query": 0.4, "single_service_search": 0.3, "delegated_booking
 
 
 def test_default_run_on_the_embedded_sink_verifies_every_trace(tmp_path):
-    result = run_locust(["--headless", "-u", "10", "-r", "10", "-t", "6s", "--otel-pace", "0.1",
-                         "--otel-summary", "summary.json"], tmp_path)
+    result = run_locust(
+        ["--headless", "-u", "10", "-r", "10", "-t", "6s", "--otel-pace", "0.1", "--otel-summary", "summary.json"],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
     traces, spans, sink = data["total"]["traces"], data["total"]["spans"], data["sink"]
@@ -37,9 +39,28 @@ def wire_run(tmp_path_factory):
     """One fast run of the default mix into an independent receiver; returns (summary, receiver)."""
     tmp = tmp_path_factory.mktemp("wire")
     receiver = Receiver()
-    result = run_locust(["--headless", "-u", "8", "-r", "8", "-t", "10s", "--otel-pace", "0", "--otel-seed", "9",
-                         "--otel-platform", "otlp", "--otel-endpoint", receiver.url,
-                         "--otel-summary", "summary.json"], tmp)
+    result = run_locust(
+        [
+            "--headless",
+            "-u",
+            "8",
+            "-r",
+            "8",
+            "-t",
+            "10s",
+            "--otel-pace",
+            "0",
+            "--otel-seed",
+            "9",
+            "--otel-platform",
+            "otlp",
+            "--otel-endpoint",
+            receiver.url,
+            "--otel-summary",
+            "summary.json",
+        ],
+        tmp,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     yield summary(tmp / "summary.json"), receiver
     receiver.shutdown()
@@ -90,9 +111,26 @@ def test_every_trace_on_the_wire_conforms(wire_run):
 
 def test_otel_mix_changes_the_mix(tmp_path):
     receiver = Receiver()
-    result = run_locust(["--headless", "-u", "4", "-r", "4", "-t", "4s", "--otel-pace", "0",
-                         "--otel-platform", "otlp", "--otel-endpoint", receiver.url,
-                         "--otel-mix", "simple_query=3,delegated_booking=1"], tmp_path)
+    result = run_locust(
+        [
+            "--headless",
+            "-u",
+            "4",
+            "-r",
+            "4",
+            "-t",
+            "4s",
+            "--otel-pace",
+            "0",
+            "--otel-platform",
+            "otlp",
+            "--otel-endpoint",
+            receiver.url,
+            "--otel-mix",
+            "simple_query=3,delegated_booking=1",
+        ],
+        tmp_path,
+    )
     receiver.shutdown()
     assert result.returncode == 0, result.stderr[-3000:]
     counts = Counter(shape(spans)["scenario"] for spans in receiver.traces().values())
@@ -100,15 +138,19 @@ def test_otel_mix_changes_the_mix(tmp_path):
     assert abs(counts["simple_query"] / sum(counts.values()) - 0.75) <= 0.05
 
 
-@pytest.mark.parametrize(("args", "option"), [
-    (["--otel-mix", "nope=3"], "--otel-mix"),
-    (["--otel-platform", "otlp", "--otel-endpoint", "localhost:4318"], "--otel-endpoint"),
-    (["--otel-headers", "broken"], "--otel-headers"),
-    (["--otel-pace", "-1"], "--otel-pace"),
-    (["--otel-rate", "-1"], "--otel-rate"),
-    (["--otel-time-scale", "0"], "--otel-time-scale"),
-    (["--otel-bsp-max-export-batch-size", "9999"], "--otel-bsp-max-export-batch-size"),
-], ids=["mix", "endpoint", "headers", "pace", "rate", "time-scale", "bsp"])
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--otel-mix", "nope=3"], "--otel-mix"),
+        (["--otel-platform", "otlp", "--otel-endpoint", "localhost:4318"], "--otel-endpoint"),
+        (["--otel-headers", "broken"], "--otel-headers"),
+        (["--otel-pace", "-1"], "--otel-pace"),
+        (["--otel-rate", "-1"], "--otel-rate"),
+        (["--otel-time-scale", "0"], "--otel-time-scale"),
+        (["--otel-bsp-max-export-batch-size", "9999"], "--otel-bsp-max-export-batch-size"),
+    ],
+    ids=["mix", "endpoint", "headers", "pace", "rate", "time-scale", "bsp"],
+)
 def test_bad_configuration_fails_fast_with_one_line(tmp_path, args, option):
     receiver = Receiver()
     if option != "--otel-endpoint":
@@ -123,16 +165,36 @@ def test_bad_configuration_fails_fast_with_one_line(tmp_path, args, option):
 
 
 def test_console_platform_prints_trace_trees(tmp_path):
-    result = run_locust(["--headless", "-u", "1", "-r", "1", "-t", "2s", "--otel-platform", "console",
-                         "--otel-mix", "simple_query"], tmp_path)
+    result = run_locust(
+        ["--headless", "-u", "1", "-r", "1", "-t", "2s", "--otel-platform", "console", "--otel-mix", "simple_query"],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "simple_query:" in result.stdout and "invoke_agent travel_assistant" in result.stdout
     assert "└─ " in result.stdout
 
 
 def test_html_report_and_csv_carry_the_final_trace_table(tmp_path):
-    result = run_locust(["--headless", "-u", "4", "-r", "4", "-t", "3s", "--otel-pace", "0.2", "--html",
-                         "report.html", "--csv", "run", "--otel-summary", "summary.json"], tmp_path)
+    result = run_locust(
+        [
+            "--headless",
+            "-u",
+            "4",
+            "-r",
+            "4",
+            "-t",
+            "3s",
+            "--otel-pace",
+            "0.2",
+            "--html",
+            "report.html",
+            "--csv",
+            "run",
+            "--otel-summary",
+            "summary.json",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
     page = (tmp_path / "report.html").read_text()

@@ -110,14 +110,23 @@ def test_token_counts_agree_with_content(scenarios, planner, encode_trace):
                 a = attributes(span)
                 chars = len(a["gen_ai.input.messages"]) + len(a["gen_ai.system_instructions"])
                 assert abs(a["gen_ai.usage.input_tokens"] - chars / 4) <= 0.25 * chars / 4
-                assert abs(a["gen_ai.usage.output_tokens"] - len(a["gen_ai.output.messages"]) / 4) <= \
-                    0.25 * len(a["gen_ai.output.messages"]) / 4 + 1
+                assert (
+                    abs(a["gen_ai.usage.output_tokens"] - len(a["gen_ai.output.messages"]) / 4)
+                    <= 0.25 * len(a["gen_ai.output.messages"]) / 4 + 1
+                )
 
 
 def _content(trace, encode_trace):
     _, decoded = encode_trace(trace)
-    return [(s.name, s.kind, s.end_time_unix_nano - s.start_time_unix_nano,
-             sorted((k, v) for k, v in attributes(s).items())) for s in decoded]
+    return [
+        (
+            s.name,
+            s.kind,
+            s.end_time_unix_nano - s.start_time_unix_nano,
+            sorted((k, v) for k, v in attributes(s).items()),
+        )
+        for s in decoded
+    ]
 
 
 def test_seed_makes_content_reproducible_ids_aside(scenarios, encode_trace):

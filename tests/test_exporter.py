@@ -56,8 +56,12 @@ def trace_bytes(planner: Any, scenarios: dict[str, Any]) -> tuple[Instrumentatio
     return instrumentation, instrumentation.encode(planner.plan(scenarios["delegated_booking"]))
 
 
-def _run(replies: Iterable[Reply | str], trace_bytes: tuple[Instrumentation, Any], max_bytes: int = 0,
-         events: list[dict[str, Any]] | None = None) -> tuple[TraceStats, ScriptedTransport]:
+def _run(
+    replies: Iterable[Reply | str],
+    trace_bytes: tuple[Instrumentation, Any],
+    max_bytes: int = 0,
+    events: list[dict[str, Any]] | None = None,
+) -> tuple[TraceStats, ScriptedTransport]:
     instrumentation, encoded = trace_bytes
     stats, transport = TraceStats(), ScriptedTransport(replies)
     exporter = Exporter(lambda **kw: (events if events is not None else []).append(kw), stats, transport, FAST)
@@ -69,8 +73,9 @@ def _run(replies: Iterable[Reply | str], trace_bytes: tuple[Instrumentation, Any
 
 def test_a_throttled_request_is_retried_after_the_servers_delay_and_delivered(trace_bytes):
     events: list[dict[str, Any]] = []
-    stats, transport = _run([Reply(Verdict.RETRY, 429, retry_after=0.01), Reply(Verdict.RETRY, 503), ok()],
-                            trace_bytes, events=events)
+    stats, transport = _run(
+        [Reply(Verdict.RETRY, 429, retry_after=0.01), Reply(Verdict.RETRY, 503), ok()], trace_bytes, events=events
+    )
     entry = stats.scenarios["s"]
     assert len(transport.posted) == 3 and entry["retries"] == 2 and entry["traces"]["delivered"] == 1
     assert len(events) == 1 and events[0]["exception"] is None, "one event covers every attempt"

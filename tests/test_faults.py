@@ -14,10 +14,30 @@ pytestmark = pytest.mark.e2e
 
 
 def _run(tmp_path, sink_args: str, *extra: str, seconds: int = 6, minimum: int = 20) -> tuple[dict, str]:
-    result = run_locust(["--headless", "-u", "4", "-r", "4", "-t", f"{seconds}s", "--otel-pace", "0.2",
-                         "--otel-mix", "simple_query=2,single_service_search=1", "--otel-max-loss", "1",
-                         "--otel-sink-args", sink_args, "--otel-summary", "summary.json", *extra], tmp_path,
-                        timeout=180)
+    result = run_locust(
+        [
+            "--headless",
+            "-u",
+            "4",
+            "-r",
+            "4",
+            "-t",
+            f"{seconds}s",
+            "--otel-pace",
+            "0.2",
+            "--otel-mix",
+            "simple_query=2,single_service_search=1",
+            "--otel-max-loss",
+            "1",
+            "--otel-sink-args",
+            sink_args,
+            "--otel-summary",
+            "summary.json",
+            *extra,
+        ],
+        tmp_path,
+        timeout=180,
+    )
     assert result.returncode in (0, 1), result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     data = summary(tmp_path / "summary.json")
@@ -68,8 +88,9 @@ def test_partial_success_rejections_count_as_failed_spans(tmp_path):
 
 
 def test_a_slow_receiver_stalls_nothing_in_a_distributed_run(tmp_path):
-    data, stderr = _run(tmp_path, "--latency-ms 2500", "--processes", "2", "--otel-timeout", "10", seconds=10,
-                        minimum=8)
+    data, stderr = _run(
+        tmp_path, "--latency-ms 2500", "--processes", "2", "--otel-timeout", "10", seconds=10, minimum=8
+    )
     assert "missing" not in stderr.lower(), "no worker was marked missing"
     assert data["total"]["traces"]["failed"] == 0
 

@@ -100,8 +100,12 @@ def test_guide_passages_are_varied_text(scenarios):
 
 
 def test_default_mix_stays_and_tiers_bring_retrieval_in(scenarios):
-    assert parse_mix("", scenarios, "realistic") == {"simple_query": 4, "single_service_search": 3,
-                                                      "delegated_booking": 2, "multi_service_complex": 1}
+    assert parse_mix("", scenarios, "realistic") == {
+        "simple_query": 4,
+        "single_service_search": 3,
+        "delegated_booking": 2,
+        "multi_service_complex": 1,
+    }
     assert "destination_guide" in parse_mix("", scenarios, "production")
     assert "destination_guide" in parse_mix("", scenarios, "stress")
     assert parse_mix("destination_guide=1", scenarios) == {"destination_guide": 1}
@@ -116,8 +120,11 @@ def test_profiles_show_retrieval_as_tool_spans(scenarios, framework):
     spans = decode(instrumentation.requests(instrumentation.encode(trace))[0].body)
     ids = {s.span_id for s in spans}
     assert all(not s.parent_span_id or s.parent_span_id in ids for s in spans)
-    tool_spans = [s for s in spans if s.name.endswith(("embed_query", "search_destination_guides",
-                                                        "rerank_documents", "screen_documents"))]
+    tool_spans = [
+        s
+        for s in spans
+        if s.name.endswith(("embed_query", "search_destination_guides", "rerank_documents", "screen_documents"))
+    ]
     if framework != "crewai":  # CrewAI names every tool span "Tool Usage"
         assert len(tool_spans) >= 4
 
@@ -179,8 +186,10 @@ def test_evaluation_events_on_a_share_of_answers(scenarios, encode_trace):
     for name in ("simple_query", "destination_guide"):
         for spans in _traces(scenarios[name], encode_trace, 120, seed=6):
             root = next(s for s in spans if not s.parent_span_id)
-            final = max((s for s in _named(spans, "chat ") if s.parent_span_id == root.span_id),
-                        key=lambda s: s.start_time_unix_nano)
+            final = max(
+                (s for s in _named(spans, "chat ") if s.parent_span_id == root.span_id),
+                key=lambda s: s.start_time_unix_nano,
+            )
             answers += 1
             events = [e for e in final.events if e.name == "gen_ai.evaluation.result"]
             evaluated += bool(events)

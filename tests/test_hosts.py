@@ -57,15 +57,59 @@ def _in(ns: str, *argv: str) -> list[str]:
 
 def _run(hosts: tuple[str, str], tmp_path, *extra: str) -> dict:
     master_ns, worker_ns = hosts
-    worker = subprocess.Popen(_in(worker_ns, sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--worker",
-                                  "--master-host", MASTER_IP, "--master-port", "5557"), cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        _in(
+            worker_ns,
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            LOCUSTFILE,
+            "--worker",
+            "--master-host",
+            MASTER_IP,
+            "--master-port",
+            "5557",
+        ),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        master = subprocess.run(_in(master_ns, sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--master",
-                                    "--master-bind-host", MASTER_IP, "--master-bind-port", "5557",
-                                    "--expect-workers", "1", "--headless", "-u", "4", "-r", "4", "-t", "6s",
-                                    "--otel-pace", "0.3", "--otel-summary", "summary.json", *extra),
-                                cwd=tmp_path, capture_output=True, text=True, timeout=180)
+        master = subprocess.run(
+            _in(
+                master_ns,
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                LOCUSTFILE,
+                "--master",
+                "--master-bind-host",
+                MASTER_IP,
+                "--master-bind-port",
+                "5557",
+                "--expect-workers",
+                "1",
+                "--headless",
+                "-u",
+                "4",
+                "-r",
+                "4",
+                "-t",
+                "6s",
+                "--otel-pace",
+                "0.3",
+                "--otel-summary",
+                "summary.json",
+                *extra,
+            ),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
     finally:
         _, worker_errors = worker.communicate(timeout=60)
     assert master.returncode == 0, master.stderr[-3000:]
@@ -84,12 +128,26 @@ def test_the_default_sink_is_reached_by_a_worker_on_another_host(hosts, tmp_path
 
 def test_otlp_into_a_standalone_sink_on_the_master_host(hosts, tmp_path):
     master_ns, _ = hosts
-    sink = subprocess.Popen(_in(master_ns, sys.executable, "-m", "otel_locust.sink", "--host", MASTER_IP, "--port",
-                                "4319", "--interval", "0", "--json"), stdout=subprocess.PIPE, text=True)
+    sink = subprocess.Popen(
+        _in(
+            master_ns,
+            sys.executable,
+            "-m",
+            "otel_locust.sink",
+            "--host",
+            MASTER_IP,
+            "--port",
+            "4319",
+            "--interval",
+            "0",
+            "--json",
+        ),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "listening on" in (sink.stdout.readline() if sink.stdout else "")
-        data = _run(hosts, tmp_path, "--otel-platform", "otlp", "--otel-endpoint",
-                    f"http://{MASTER_IP}:4319/v1/traces")
+        data = _run(hosts, tmp_path, "--otel-platform", "otlp", "--otel-endpoint", f"http://{MASTER_IP}:4319/v1/traces")
     finally:
         sink.terminate()  # ip netns exec replaced itself with the sink: this is the sink's pid
         final, _ = sink.communicate(timeout=30)

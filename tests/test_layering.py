@@ -79,8 +79,10 @@ def test_each_layer_imports_only_the_layers_below_it():
 def test_no_import_cycles_between_modules():
     """Import-time cycles; a type annotation's import under ``TYPE_CHECKING`` does not run, so it is no cycle."""
     modules = _modules()
-    graph = {m: {i for i in _imports(p, m, typing_too=False) if i in modules and i != m and not m.startswith(i + ".")}
-             for m, p in modules.items()}
+    graph = {
+        m: {i for i in _imports(p, m, typing_too=False) if i in modules and i != m and not m.startswith(i + ".")}
+        for m, p in modules.items()
+    }
     # a package __init__ importing its own submodule is not a cycle worth naming; drop parent-package edges
     for module, edges in graph.items():
         graph[module] = {e for e in edges if not (modules[module].name == "__init__.py" and e.startswith(module))}
@@ -90,7 +92,7 @@ def test_no_import_cycles_between_modules():
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state[nxt] == 1:
-                cycles.append(" -> ".join([*stack[stack.index(nxt):], nxt]))
+                cycles.append(" -> ".join([*stack[stack.index(nxt) :], nxt]))
             elif state[nxt] == 0:
                 visit(nxt, [*stack, nxt])
         state[node] = 2

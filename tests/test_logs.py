@@ -18,8 +18,13 @@ ADK = ["--otel-framework", "google-adk", "--otel-mix", "single_service_search=1,
 
 
 def _records(receiver: Receiver) -> list:
-    return [r for body in receiver.bodies for rl in ExportLogsServiceRequest.FromString(body).resource_logs
-            for sl in rl.scope_logs for r in sl.log_records]
+    return [
+        r
+        for body in receiver.bodies
+        for rl in ExportLogsServiceRequest.FromString(body).resource_logs
+        for sl in rl.scope_logs
+        for r in sl.log_records
+    ]
 
 
 def test_logs_url_is_derived_from_the_traces_url() -> None:
@@ -44,8 +49,10 @@ def test_log_account_travels_to_the_master_and_stays_out_of_scenarios() -> None:
 
 @pytest.mark.e2e
 def test_google_adk_logs_reach_the_sink(tmp_path) -> None:
-    result = run_locust(["--headless", "-u", "4", "-r", "4", "-t", "5s", "--otel-pace", "0.2", *ADK,
-                         "--otel-summary", "summary.json"], tmp_path)
+    result = run_locust(
+        ["--headless", "-u", "4", "-r", "4", "-t", "5s", "--otel-pace", "0.2", *ADK, "--otel-summary", "summary.json"],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
     check_exact(data)
@@ -64,23 +71,48 @@ def test_google_adk_logs_reach_the_sink(tmp_path) -> None:
 @pytest.mark.parametrize("delivery", ["trace", "batch"])
 def test_log_records_belong_to_spans_of_their_traces(tmp_path, delivery: str) -> None:
     spans, logs = Receiver(), Receiver()
-    extra = ["--otel-delivery", "batch", "--otel-time-scale", "20", "--otel-bsp-schedule-delay", "200"] \
-        if delivery == "batch" else []
+    extra = (
+        ["--otel-delivery", "batch", "--otel-time-scale", "20", "--otel-bsp-schedule-delay", "200"]
+        if delivery == "batch"
+        else []
+    )
     try:
-        result = run_locust(["--headless", "-u", "3", "-r", "3", "-t", "5s", "--otel-pace", "0.2", *ADK, *extra,
-                             "--otel-platform", "otlp", "--otel-endpoint", spans.url, "--otel-logs-endpoint",
-                             logs.url.replace("/v1/traces", "/v1/logs"), "--otel-summary", "summary.json"],
-                            tmp_path)
+        result = run_locust(
+            [
+                "--headless",
+                "-u",
+                "3",
+                "-r",
+                "3",
+                "-t",
+                "5s",
+                "--otel-pace",
+                "0.2",
+                *ADK,
+                *extra,
+                "--otel-platform",
+                "otlp",
+                "--otel-endpoint",
+                spans.url,
+                "--otel-logs-endpoint",
+                logs.url.replace("/v1/traces", "/v1/logs"),
+                "--otel-summary",
+                "summary.json",
+            ],
+            tmp_path,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         data = summary(tmp_path / "summary.json")
         check_exact(data)
         records = _records(logs)
         assert records and len(records) == data["logs"]["records"]["delivered"]
-        assert data["logs"]["records"]["generated"] == sum(data["logs"]["records"][k] for k in (
-            "delivered", "failed", "dropped", "unconfirmed"))
+        assert data["logs"]["records"]["generated"] == sum(
+            data["logs"]["records"][k] for k in ("delivered", "failed", "dropped", "unconfirmed")
+        )
         traces = spans.traces()
-        model_spans = {s.span_id: s for group in traces.values() for s in group
-                       if s.name.startswith("generate_content")}
+        model_spans = {
+            s.span_id: s for group in traces.values() for s in group if s.name.startswith("generate_content")
+        }
         for record in records:
             span = model_spans.get(record.span_id)
             assert span is not None and span.trace_id == record.trace_id, "a log record names a model span"
@@ -88,8 +120,9 @@ def test_log_records_belong_to_spans_of_their_traces(tmp_path, delivery: str) ->
             assert span.start_time_unix_nano <= record.time_unix_nano <= span.end_time_unix_nano + 1
         assert set(Counter(r.trace_id for r in records)) <= set(traces)
         if delivery == "trace":  # every model call of every delivered trace has its record
-            assert sum(1 for group in traces.values() for s in group
-                       if s.name.startswith("generate_content")) == len(records)
+            assert sum(1 for group in traces.values() for s in group if s.name.startswith("generate_content")) == len(
+                records
+            )
     finally:
         spans.shutdown()
         logs.shutdown()
@@ -99,9 +132,27 @@ def test_log_records_belong_to_spans_of_their_traces(tmp_path, delivery: str) ->
 def test_platforms_without_logs_send_none_and_say_so(tmp_path) -> None:
     receiver = Receiver()
     try:
-        result = run_locust(["--headless", "-u", "2", "-r", "2", "-t", "3s", "--otel-pace", "0.2", *ADK,
-                             "--otel-platform", "phoenix", "--otel-endpoint", receiver.url,
-                             "--otel-summary", "summary.json"], tmp_path)
+        result = run_locust(
+            [
+                "--headless",
+                "-u",
+                "2",
+                "-r",
+                "2",
+                "-t",
+                "3s",
+                "--otel-pace",
+                "0.2",
+                *ADK,
+                "--otel-platform",
+                "phoenix",
+                "--otel-endpoint",
+                receiver.url,
+                "--otel-summary",
+                "summary.json",
+            ],
+            tmp_path,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         assert result.stderr.count("does not ingest OTLP logs") == 1
         assert "OTLP-LOGS" not in result.stderr
@@ -125,20 +176,55 @@ def test_rotel_forwards_every_log_record(tmp_path) -> None:
     threading.Thread(target=sink.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     port = free_port()
     agent = executable("rotel", "lib/python3.11/site-packages/rotel/rotel-agent")
-    rotel = Server([str(agent), "start", "--otlp-http-endpoint", f"127.0.0.1:{port}", "--otlp-grpc-endpoint",
-                    f"127.0.0.1:{free_port()}", "--exporter", "otlp", "--otlp-exporter-protocol", "http",
-                    "--otlp-exporter-endpoint", f"http://127.0.0.1:{sink.server_address[1]}"],
-                   tmp_path / "rotel.log")
+    rotel = Server(
+        [
+            str(agent),
+            "start",
+            "--otlp-http-endpoint",
+            f"127.0.0.1:{port}",
+            "--otlp-grpc-endpoint",
+            f"127.0.0.1:{free_port()}",
+            "--exporter",
+            "otlp",
+            "--otlp-exporter-protocol",
+            "http",
+            "--otlp-exporter-endpoint",
+            f"http://127.0.0.1:{sink.server_address[1]}",
+        ],
+        tmp_path / "rotel.log",
+    )
     try:
         wait_until(lambda: _listening(port), 20, what="rotel to listen")
-        result = run_locust(["--headless", "-u", "3", "-r", "3", "-t", "4s", "--otel-pace", "0.2", *ADK,
-                             "--otel-platform", "otlp", "--otel-endpoint", f"http://127.0.0.1:{port}/v1/traces",
-                             "--otel-summary", "summary.json"], tmp_path)
+        result = run_locust(
+            [
+                "--headless",
+                "-u",
+                "3",
+                "-r",
+                "3",
+                "-t",
+                "4s",
+                "--otel-pace",
+                "0.2",
+                *ADK,
+                "--otel-platform",
+                "otlp",
+                "--otel-endpoint",
+                f"http://127.0.0.1:{port}/v1/traces",
+                "--otel-summary",
+                "summary.json",
+            ],
+            tmp_path,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         records = summary(tmp_path / "summary.json")["logs"]["records"]
         assert records["generated"] == records["delivered"] > 0
-        wait_until(lambda: sink.logs.snapshot()["records_received"] == records["delivered"], 60, 0.5,
-                   "rotel to forward every log record")
+        wait_until(
+            lambda: sink.logs.snapshot()["records_received"] == records["delivered"],
+            60,
+            0.5,
+            "rotel to forward every log record",
+        )
         assert sink.logs.snapshot()["records_linked"] == records["delivered"]
     finally:
         rotel.stop()

@@ -13,8 +13,12 @@ _options = options_namespace
 
 def test_defaults_give_the_scenarios_own_weights():
     settings = settings_from(_options())
-    assert settings.mix == {"delegated_booking": 2, "multi_service_complex": 1, "simple_query": 4,
-                            "single_service_search": 3}
+    assert settings.mix == {
+        "delegated_booking": 2,
+        "multi_service_complex": 1,
+        "simple_query": 4,
+        "single_service_search": 3,
+    }
     assert settings.platform.name == "sink" and settings.endpoint == ""
 
 
@@ -30,57 +34,61 @@ def test_otlp_defaults_to_the_standard_endpoint():
 
 
 def test_mix_weights_are_scaled_to_integers(scenarios):
-    assert parse_mix("simple_query=0.5,delegated_booking=1.5", scenarios) == {"simple_query": 1,
-                                                                              "delegated_booking": 3}
+    assert parse_mix("simple_query=0.5,delegated_booking=1.5", scenarios) == {"simple_query": 1, "delegated_booking": 3}
     assert parse_mix("simple_query", scenarios) == {"simple_query": 1}
 
 
 def test_headers_are_parsed_and_url_decoded():
-    assert parse_headers("Authorization=Bearer%20abc, x-team = core") == {"Authorization": "Bearer abc",
-                                                                         "x-team": "core"}
+    assert parse_headers("Authorization=Bearer%20abc, x-team = core") == {
+        "Authorization": "Bearer abc",
+        "x-team": "core",
+    }
 
 
-@pytest.mark.parametrize(("overrides", "option", "fragment"), [
-    ({"otel_platform": "datadog"}, "--otel-platform", "unknown platform"),
-    ({"otel_mix": "nope=1"}, "--otel-mix", "unknown scenario 'nope'"),
-    ({"otel_mix": "simple_query=abc"}, "--otel-mix", "is not a number"),
-    ({"otel_mix": "simple_query=0"}, "--otel-mix", "must be positive"),
-    ({"otel_mix": "simple_query=-2"}, "--otel-mix", "at least"),
-    ({"otel_mix": "simple_query=1,simple_query=2"}, "--otel-mix", "listed twice"),
-    ({"otel_mix": " , "}, "--otel-mix", "no scenario"),
-    ({"otel_platform": "otlp", "otel_endpoint": "ftp://x/v1/traces"}, "--otel-endpoint", "not an http(s) URL"),
-    ({"otel_platform": "otlp", "otel_endpoint": "localhost:4318"}, "--otel-endpoint", "not an http(s) URL"),
-    ({"otel_platform": "otlp", "otel_endpoint": "http://h:99999/v1/traces"}, "--otel-endpoint", "invalid port"),
-    ({"otel_headers": "novalue"}, "--otel-headers", "entry 1"),
-    ({"otel_headers": "a=1,bad name=2"}, "--otel-headers", "entry 2"),
-    ({"otel_seed": "x"}, "--otel-seed", "not an integer"),
-    ({"otel_pace": -1}, "--otel-pace", "at least 0"),
-    ({"otel_pace": "nan"}, "--otel-pace", "finite"),
-    ({"otel_timeout": 0}, "--otel-timeout", "at least"),
-    ({"otel_max_loss": 2}, "--otel-max-loss", "at most 1"),
-    ({"otel_compression": "zstd"}, "--otel-compression", "not one of"),
-    ({"otel_scenarios": "/nonexistent"}, "--otel-scenarios", "cannot load"),
-    ({"otel_readback": True, "otel_readback_sample": 2}, "--otel-readback-sample", "fraction in (0, 1]"),
-    ({"otel_readback_sample": 0}, "--otel-readback-sample", "fraction in (0, 1]"),
-    ({"otel_readback_timeout": -1}, "--otel-readback-timeout", "at least"),
-    ({"otel_readback": True, "otel_platform": "console"}, "--otel-readback", "no read API"),
-    ({"otel_readback": True, "otel_platform": "otlp"}, "--otel-readback", "--otel-readback-url"),
-    ({"otel_readback_url": "jaeger:16686"}, "--otel-readback-url", "not an http(s) URL"),
-    ({"otel_payload": "huge"}, "--otel-payload", "unknown tier 'huge'"),
-    ({"otel_rate": -1}, "--otel-rate", "at least 0"),
-    ({"otel_rate": "abc"}, "--otel-rate", "not a number"),
-    ({"otel_delivery": "nope"}, "--otel-delivery", "not one of trace, batch"),
-    ({"otel_bsp_max_queue_size": "x"}, "--otel-bsp-max-queue-size", "not an integer"),
-    ({"otel_bsp_max_export_batch_size": 4096}, "--otel-bsp-max-export-batch-size", "must not exceed"),
-    ({"otel_time_scale": 0}, "--otel-time-scale", "greater than 0"),
-    ({"otel_arrival": "burst"}, "--otel-arrival", "not one of poisson, uniform"),
-    ({"otel_max_in_flight": -2}, "--otel-max-in-flight", "at least 0"),
-    ({"otel_turns": "5-2"}, "--otel-turns", "MIN 5 is larger than MAX 2"),
-    ({"otel_turns": "0-3"}, "--otel-turns", "at least 1"),
-    ({"otel_turns": "a-b"}, "--otel-turns", "not an integer"),
-    ({"otel_error_rate": 2}, "--otel-error-rate", "at most 1"),
-    ({"otel_think_seconds": -1}, "--otel-think-seconds", "at least 0"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "option", "fragment"),
+    [
+        ({"otel_platform": "datadog"}, "--otel-platform", "unknown platform"),
+        ({"otel_mix": "nope=1"}, "--otel-mix", "unknown scenario 'nope'"),
+        ({"otel_mix": "simple_query=abc"}, "--otel-mix", "is not a number"),
+        ({"otel_mix": "simple_query=0"}, "--otel-mix", "must be positive"),
+        ({"otel_mix": "simple_query=-2"}, "--otel-mix", "at least"),
+        ({"otel_mix": "simple_query=1,simple_query=2"}, "--otel-mix", "listed twice"),
+        ({"otel_mix": " , "}, "--otel-mix", "no scenario"),
+        ({"otel_platform": "otlp", "otel_endpoint": "ftp://x/v1/traces"}, "--otel-endpoint", "not an http(s) URL"),
+        ({"otel_platform": "otlp", "otel_endpoint": "localhost:4318"}, "--otel-endpoint", "not an http(s) URL"),
+        ({"otel_platform": "otlp", "otel_endpoint": "http://h:99999/v1/traces"}, "--otel-endpoint", "invalid port"),
+        ({"otel_headers": "novalue"}, "--otel-headers", "entry 1"),
+        ({"otel_headers": "a=1,bad name=2"}, "--otel-headers", "entry 2"),
+        ({"otel_seed": "x"}, "--otel-seed", "not an integer"),
+        ({"otel_pace": -1}, "--otel-pace", "at least 0"),
+        ({"otel_pace": "nan"}, "--otel-pace", "finite"),
+        ({"otel_timeout": 0}, "--otel-timeout", "at least"),
+        ({"otel_max_loss": 2}, "--otel-max-loss", "at most 1"),
+        ({"otel_compression": "zstd"}, "--otel-compression", "not one of"),
+        ({"otel_scenarios": "/nonexistent"}, "--otel-scenarios", "cannot load"),
+        ({"otel_readback": True, "otel_readback_sample": 2}, "--otel-readback-sample", "fraction in (0, 1]"),
+        ({"otel_readback_sample": 0}, "--otel-readback-sample", "fraction in (0, 1]"),
+        ({"otel_readback_timeout": -1}, "--otel-readback-timeout", "at least"),
+        ({"otel_readback": True, "otel_platform": "console"}, "--otel-readback", "no read API"),
+        ({"otel_readback": True, "otel_platform": "otlp"}, "--otel-readback", "--otel-readback-url"),
+        ({"otel_readback_url": "jaeger:16686"}, "--otel-readback-url", "not an http(s) URL"),
+        ({"otel_payload": "huge"}, "--otel-payload", "unknown tier 'huge'"),
+        ({"otel_rate": -1}, "--otel-rate", "at least 0"),
+        ({"otel_rate": "abc"}, "--otel-rate", "not a number"),
+        ({"otel_delivery": "nope"}, "--otel-delivery", "not one of trace, batch"),
+        ({"otel_bsp_max_queue_size": "x"}, "--otel-bsp-max-queue-size", "not an integer"),
+        ({"otel_bsp_max_export_batch_size": 4096}, "--otel-bsp-max-export-batch-size", "must not exceed"),
+        ({"otel_time_scale": 0}, "--otel-time-scale", "greater than 0"),
+        ({"otel_arrival": "burst"}, "--otel-arrival", "not one of poisson, uniform"),
+        ({"otel_max_in_flight": -2}, "--otel-max-in-flight", "at least 0"),
+        ({"otel_turns": "5-2"}, "--otel-turns", "MIN 5 is larger than MAX 2"),
+        ({"otel_turns": "0-3"}, "--otel-turns", "at least 1"),
+        ({"otel_turns": "a-b"}, "--otel-turns", "not an integer"),
+        ({"otel_error_rate": 2}, "--otel-error-rate", "at most 1"),
+        ({"otel_think_seconds": -1}, "--otel-think-seconds", "at least 0"),
+    ],
+)
 def test_bad_input_names_the_option(overrides, option, fragment):
     with pytest.raises(ConfigError) as info:
         settings_from(_options(**overrides))

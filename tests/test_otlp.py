@@ -22,15 +22,20 @@ def test_varint_matches_protobuf(n):
 def _request(span_chunks: list[bytes], resource_attrs: bytes = b"") -> bytes:
     size = sum(len(c) for c in span_chunks)
     wrapped = otlp.wrap_span(list(span_chunks), size)
-    return otlp.export_request(otlp.resource(resource_attrs), otlp.scope("s", "1.2"), [wrapped],
-                               size + len(wrapped[0]))
+    return otlp.export_request(otlp.resource(resource_attrs), otlp.scope("s", "1.2"), [wrapped], size + len(wrapped[0]))
 
 
 def test_span_fields_and_attribute_types_round_trip():
     trace_id, span_id, parent = bytes(range(16)), b"\x01" * 8, b"\x02" * 8
     head = otlp.span_head(trace_id, span_id, parent, otlp.span_name("chat gpt-4.1"), otlp.KIND_CLIENT, 5, 2**62)
-    attrs = (otlp.attr_str("s", "héllo") + otlp.attr_int("i", 42) + otlp.attr_int("neg", -7)
-             + otlp.attr_double("d", 0.25) + otlp.attr_bool("b", True) + otlp.attr_str_array("a", ["x", "yz"]))
+    attrs = (
+        otlp.attr_str("s", "héllo")
+        + otlp.attr_int("i", 42)
+        + otlp.attr_int("neg", -7)
+        + otlp.attr_double("d", 0.25)
+        + otlp.attr_bool("b", True)
+        + otlp.attr_str_array("a", ["x", "yz"])
+    )
     pieces: list[bytes] = []
     size = otlp.attr_str_pieces(pieces, "big", [b"[", b"x" * 20000, b"]"], 20002)
     assert size == sum(len(p) for p in pieces)
@@ -44,8 +49,15 @@ def test_span_fields_and_attribute_types_round_trip():
     assert (span.trace_id, span.span_id, span.parent_span_id) == (trace_id, span_id, parent)
     assert (span.name, span.kind, span.start_time_unix_nano, span.end_time_unix_nano) == ("chat gpt-4.1", 3, 5, 2**62)
     assert span.flags == 0x101
-    assert attributes(span) == {"s": "héllo", "i": 42, "neg": -7, "d": 0.25, "b": True, "a": ["x", "yz"],
-                                "big": "[" + "x" * 20000 + "]"}
+    assert attributes(span) == {
+        "s": "héllo",
+        "i": 42,
+        "neg": -7,
+        "d": 0.25,
+        "b": True,
+        "a": ["x", "yz"],
+        "big": "[" + "x" * 20000 + "]",
+    }
     assert span.events[0].name == "exception" and span.events[0].time_unix_nano == 9
     assert span.events[0].attributes[0].value.string_value == "Timeout"
     assert (span.status.code, span.status.message) == (2, "boom")

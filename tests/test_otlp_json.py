@@ -48,8 +48,13 @@ def test_the_otlp_json_rules_hold():
     span.name, span.kind, span.start_time_unix_nano = "chat gpt", Span.SPAN_KIND_CLIENT, 2**63 + 5
     span.flags = 0x101
     span.status.code = 2
-    values = {"s": ("string_value", "é\n\"x\""), "i": ("int_value", -3), "b": ("bool_value", True),
-              "d": ("double_value", float("inf")), "y": ("bytes_value", b"\x00\xfe")}
+    values = {
+        "s": ("string_value", 'é\n"x"'),
+        "i": ("int_value", -3),
+        "b": ("bool_value", True),
+        "d": ("double_value", float("inf")),
+        "y": ("bytes_value", b"\x00\xfe"),
+    }
     for key, (field, value) in values.items():
         attribute = span.attributes.add()
         attribute.key = key
@@ -67,7 +72,7 @@ def test_the_otlp_json_rules_hold():
     assert out["kind"] == 3 and out["status"] == {"code": 2} and out["flags"] == 0x101, "enums as integers"
     assert out["startTimeUnixNano"] == str(2**63 + 5), "64-bit integers as strings"
     attributes = {a["key"]: a["value"] for a in out["attributes"]}
-    assert attributes["s"] == {"stringValue": "é\n\"x\""} and attributes["i"] == {"intValue": "-3"}
+    assert attributes["s"] == {"stringValue": 'é\n"x"'} and attributes["i"] == {"intValue": "-3"}
     assert attributes["b"] == {"boolValue": True} and attributes["d"] == {"doubleValue": "Infinity"}
     assert attributes["y"] == {"bytesValue": "AP4="}, "bytes other than ids stay base64"
     assert attributes["list"] == {"arrayValue": {"values": [{"stringValue": ""}]}}, "an empty oneof stays"
@@ -101,5 +106,7 @@ def test_reencoding_cost_is_printed_beside_the_official_mapping(scenarios):
         json.dumps(json_format.MessageToDict(ExportTraceServiceRequest.FromString(body)))
     official = time.perf_counter() - t0
     megabytes = sum(map(len, bodies)) / 1e6
-    print(f"\nOTLP/JSON re-encoding of {megabytes:.1f} MB protobuf: walker {megabytes / ours:.0f} MB/s, "
-          f"json_format {megabytes / official:.0f} MB/s; the protobuf encoding itself {megabytes / timing[0]:.0f} MB/s")
+    print(
+        f"\nOTLP/JSON re-encoding of {megabytes:.1f} MB protobuf: walker {megabytes / ours:.0f} MB/s, "
+        f"json_format {megabytes / official:.0f} MB/s; the protobuf encoding itself {megabytes / timing[0]:.0f} MB/s"
+    )

@@ -36,9 +36,12 @@ pytestmark = pytest.mark.frameworks
 
 SIZE_FACTOR, SIZE_SLACK = 4.0, 24
 ALLOWED_EXTRA = {"error.type", "otel_locust.scenario", "otel_locust.trace.span_count"}  # ours, on the root
-_CONTENT = re.compile(r"(messages|input\.value|output\.value|content|arguments|result|all_messages|output|"
-                      r"description|system_instructions|definitions|json_schema|parameters|metadata|callbacks|"
-                      r"usage_metrics|\.inputs)", re.IGNORECASE)
+_CONTENT = re.compile(
+    r"(messages|input\.value|output\.value|content|arguments|result|all_messages|output|"
+    r"description|system_instructions|definitions|json_schema|parameters|metadata|callbacks|"
+    r"usage_metrics|\.inputs)",
+    re.IGNORECASE,
+)
 _CAPTURED_NAMES = {"agent": ("travel_agent", "flight_details_agent"), "tool": ("search_flights", "ask_flight_details")}
 _CAPTURED_MODEL = re.compile(r"(gpt-4o-mini|gemini-2\.5-flash)")
 
@@ -65,25 +68,41 @@ def _generated(framework: str, seed: int = 7) -> tuple[dict[str, Any], dict[str,
     """A delegated_booking trace under ``framework``, as a capture; and its own names -> placeholders."""
     pack = load_pack("")
     scenario = pack.scenarios["delegated_booking"]
-    trace = Planner(pools_for(pack.content, seed), random.Random(seed)).plan(scenario, "conv_5f1c2a9b3d4e6f70",
-                                                                           "user_3a9f2c1d4b5e")
+    trace = Planner(pools_for(pack.content, seed), random.Random(seed)).plan(
+        scenario, "conv_5f1c2a9b3d4e6f70", "user_3a9f2c1d4b5e"
+    )
     instrumentation = instrumentation_for(framework, [], ids=random.Random(seed))
     encoded = instrumentation.encode(trace)
     body = instrumentation.requests(encoded)[0].body
     spans = list(ExportTraceServiceRequest.FromString(body).resource_spans[0].scope_spans[0].spans)
     spans.sort(key=lambda s: (s.start_time_unix_nano, -s.end_time_unix_nano))
     index = {s.span_id: i for i, s in enumerate(spans)}
-    out = {"spans": [{"name": s.name, "kind": _KINDS[s.kind], "parent": index.get(s.parent_span_id, -1),
-                      "attributes": _describe(s.attributes),
-                      "events": [{"name": e.name, "attributes": _describe(e.attributes)} for e in s.events]}
-                     for s in spans], "logs": [], "traces": 1}
+    out = {
+        "spans": [
+            {
+                "name": s.name,
+                "kind": _KINDS[s.kind],
+                "parent": index.get(s.parent_span_id, -1),
+                "attributes": _describe(s.attributes),
+                "events": [{"name": e.name, "attributes": _describe(e.attributes)} for e in s.events],
+            }
+            for s in spans
+        ],
+        "logs": [],
+        "traces": 1,
+    }
     if encoded.logs:
         request = ExportLogsServiceRequest.FromString(instrumentation.log_request(encoded.logs))
         for record in request.resource_logs[0].scope_logs[0].log_records:
-            out["logs"].append({"event_name": record.event_name, "body_type": "null" if not record.HasField("body")
-                                else "other", "attributes": _describe(record.attributes),
-                                "has_trace_id": record.trace_id == encoded.trace_id,
-                                "has_span_id": record.span_id in index})
+            out["logs"].append(
+                {
+                    "event_name": record.event_name,
+                    "body_type": "null" if not record.HasField("body") else "other",
+                    "attributes": _describe(record.attributes),
+                    "has_trace_id": record.trace_id == encoded.trace_id,
+                    "has_span_id": record.span_id in index,
+                }
+            )
     agents = {s.agent for s in trace.spans}
     names = {a.name: "{agent}" for a in agents} | {f"transfer_to_{a.name}": "{tool}" for a in agents}
     names |= {t.name: "{tool}" for a in agents for t in a.tools} | {a.model.name: "{model}" for a in agents}
@@ -122,8 +141,9 @@ def _events(capture: dict[str, Any], types: list[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for span, stype in zip(capture["spans"], types, strict=True):
         for event in span["events"]:
-            out.setdefault(stype, set()).update({event["name"], *(f"{event['name']}: {k}" for k in
-                                                                  event["attributes"])})
+            out.setdefault(stype, set()).update(
+                {event["name"], *(f"{event['name']}: {k}" for k in event["attributes"])}
+            )
     return out
 
 
@@ -132,8 +152,12 @@ def _comparison(framework: str) -> dict[str, Any]:
     captured = json.loads((venvs.CAPTURES / f"{profile.capture}.json").read_text())
     captured["spans"] = [{**s, "name": _CAPTURED_MODEL.sub("{model}", s["name"])} for s in captured["spans"]]
     generated, names = _generated(framework)
-    return {"captured": captured, "generated": generated, "ctypes": _types(captured, _captured_names()),
-            "gtypes": _types(generated, names)}
+    return {
+        "captured": captured,
+        "generated": generated,
+        "ctypes": _types(captured, _captured_names()),
+        "gtypes": _types(generated, names),
+    }
 
 
 def key_overlap(framework: str) -> dict[str, float]:
@@ -167,8 +191,9 @@ def test_keys_types_and_sizes_match_the_capture(framework: str) -> None:
             if _CONTENT.search(key):
                 assert size >= expected / SIZE_FACTOR, (stype, key, size, expected)
             else:
-                assert abs(size - expected) <= SIZE_SLACK or 1 / SIZE_FACTOR <= size / max(1, expected) <= \
-                    SIZE_FACTOR, (stype, key, size, expected)
+                assert (
+                    abs(size - expected) <= SIZE_SLACK or 1 / SIZE_FACTOR <= size / max(1, expected) <= SIZE_FACTOR
+                ), (stype, key, size, expected)
 
 
 @pytest.mark.parametrize("framework", sorted(PROFILES))
@@ -176,10 +201,14 @@ def test_content_placement_matches_the_capture(framework: str) -> None:
     """Messages live where the framework puts them: attributes, span events (Strands) or log records (ADK)."""
     c = _comparison(framework)
     assert _events(c["generated"], c["gtypes"]) == _events(c["captured"], c["ctypes"])
-    want = {(r["event_name"], r["body_type"], tuple(sorted(r["attributes"])), r["has_trace_id"], r["has_span_id"])
-            for r in c["captured"]["logs"]}
-    got = {(r["event_name"], r["body_type"], tuple(sorted(r["attributes"])), r["has_trace_id"], r["has_span_id"])
-           for r in c["generated"]["logs"]}
+    want = {
+        (r["event_name"], r["body_type"], tuple(sorted(r["attributes"])), r["has_trace_id"], r["has_span_id"])
+        for r in c["captured"]["logs"]
+    }
+    got = {
+        (r["event_name"], r["body_type"], tuple(sorted(r["attributes"])), r["has_trace_id"], r["has_span_id"])
+        for r in c["generated"]["logs"]
+    }
     assert got == want
     for record in c["generated"]["logs"]:
         assert record["attributes"]["gen_ai.input.messages"]["type"] == "array<map>"
@@ -193,10 +222,12 @@ def test_a_diverging_profile_fails() -> None:
 
     original = frameworks.PYDANTIC_AI
     spec = original.spans["tool"]
-    renamed = dataclasses.replace(spec, static=tuple(("gen_ai.tool.label" if k == "gen_ai.tool.name" else k, v)
-                                                     for k, v in spec.static))
-    PROFILES["pydantic-ai"] = dataclasses.replace(original, spans={**original.spans, "tool": renamed,
-                                                                   "delegate": renamed})
+    renamed = dataclasses.replace(
+        spec, static=tuple(("gen_ai.tool.label" if k == "gen_ai.tool.name" else k, v) for k, v in spec.static)
+    )
+    PROFILES["pydantic-ai"] = dataclasses.replace(
+        original, spans={**original.spans, "tool": renamed, "delegate": renamed}
+    )
     try:
         assert key_overlap("pydantic-ai")["INTERNAL execute_tool {tool}"] < 1.0
         with pytest.raises(AssertionError):
@@ -208,8 +239,10 @@ def test_a_diverging_profile_fails() -> None:
 if __name__ == "__main__":
     for name in sorted(PROFILES):
         figures = key_overlap(name)
-        print(f"{name:14} mean key-set overlap {statistics.mean(figures.values()):.0%}  " + ", ".join(
-            f"{t}: {v:.0%}" for t, v in figures.items()))
+        print(
+            f"{name:14} mean key-set overlap {statistics.mean(figures.values()):.0%}  "
+            + ", ".join(f"{t}: {v:.0%}" for t, v in figures.items())
+        )
 
 
 @pytest.mark.parametrize("seed", [1, 2])

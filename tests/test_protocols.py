@@ -44,8 +44,20 @@ def test_tls_endpoints_with_a_ca_file(tmp_path, certificate, protocol):  # noqa:
     sink = EmbeddedSink(extra_args=f"--tls-cert {cert} --tls-key {key}", protocol="grpc")
     try:
         endpoint = sink.grpc_url if protocol == "grpc" else sink.url
-        result = run_locust([*RUN, "--otel-platform", "otlp", "--otel-protocol", protocol, "--otel-endpoint",
-                             endpoint, "--otel-certificate", cert], tmp_path)
+        result = run_locust(
+            [
+                *RUN,
+                "--otel-platform",
+                "otlp",
+                "--otel-protocol",
+                protocol,
+                "--otel-endpoint",
+                endpoint,
+                "--otel-certificate",
+                cert,
+            ],
+            tmp_path,
+        )
         received = tls_stats(sink, cert)
     finally:
         sink.stop()
@@ -77,15 +89,59 @@ def black_hole() -> Iterator[int]:
 
 def test_a_grpc_endpoint_that_never_answers_does_not_stall_a_worker(tmp_path, black_hole):
     port = free_port()
-    worker = subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--worker", "--master-host",
-                               "127.0.0.1", "--master-port", str(port)], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            LOCUSTFILE,
+            "--worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        result = run_locust(["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
-                             "--expect-workers", "1", "--headless", "-u", "4", "-r", "4", "-t", "8s",
-                             "--otel-pace", "0", "--otel-platform", "otlp", "--otel-protocol", "grpc",
-                             "--otel-endpoint", f"http://127.0.0.1:{black_hole}", "--otel-timeout", "3",
-                             "--otel-max-loss", "1", "--otel-summary", "summary.json"], tmp_path, timeout=120)
+        result = run_locust(
+            [
+                "--master",
+                "--master-bind-host",
+                "127.0.0.1",
+                "--master-bind-port",
+                str(port),
+                "--expect-workers",
+                "1",
+                "--headless",
+                "-u",
+                "4",
+                "-r",
+                "4",
+                "-t",
+                "8s",
+                "--otel-pace",
+                "0",
+                "--otel-platform",
+                "otlp",
+                "--otel-protocol",
+                "grpc",
+                "--otel-endpoint",
+                f"http://127.0.0.1:{black_hole}",
+                "--otel-timeout",
+                "3",
+                "--otel-max-loss",
+                "1",
+                "--otel-summary",
+                "summary.json",
+            ],
+            tmp_path,
+            timeout=120,
+        )
     finally:
         worker_err = worker.communicate(timeout=60)[1]
     assert result.returncode in (0, 1), result.stderr[-3000:]  # 1: Locust saw failed requests

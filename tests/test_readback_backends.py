@@ -15,14 +15,17 @@ from .helpers import run_locust, summary
 
 
 def _run(tmp_path: Path, args: list[str], expect_code: int | None = 0) -> dict:
-    result = run_locust(["--headless", "-r", "4", "--otel-readback", "--otel-summary", "summary.json", *args],
-                        tmp_path, timeout=400)
+    result = run_locust(
+        ["--headless", "-r", "4", "--otel-readback", "--otel-summary", "summary.json", *args], tmp_path, timeout=400
+    )
     if expect_code is not None:
         assert result.returncode == expect_code, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
     backend = data["backend"]
-    print(f"\n{args}: traces {data['total']['traces']}\nread-back {json.dumps(backend['total'])}\n"
-          f"loss {backend['loss']['estimate']} [{backend['loss']['low']}, {backend['loss']['high']}]")
+    print(
+        f"\n{args}: traces {data['total']['traces']}\nread-back {json.dumps(backend['total'])}\n"
+        f"loss {backend['loss']['estimate']} [{backend['loss']['low']}, {backend['loss']['high']}]"
+    )
     return data
 
 
@@ -59,8 +62,25 @@ def phoenix(tmp_path_factory):
 @pytest.mark.backend
 def test_mlflow_readback_finds_every_delivered_trace(mlflow, tmp_path):
     experiment = mlflow.experiment("readback")
-    data = _run(tmp_path, ["-u", "4", "-t", "30s", "--otel-pace", "2", "--otel-platform", "mlflow",
-                           "--otel-endpoint", mlflow.traces_url, "--otel-project", experiment, "--otel-timeout", "60"])
+    data = _run(
+        tmp_path,
+        [
+            "-u",
+            "4",
+            "-t",
+            "30s",
+            "--otel-pace",
+            "2",
+            "--otel-platform",
+            "mlflow",
+            "--otel-endpoint",
+            mlflow.traces_url,
+            "--otel-project",
+            experiment,
+            "--otel-timeout",
+            "60",
+        ],
+    )
     _every_delivered_trace_complete(data)
 
 
@@ -68,9 +88,30 @@ def test_mlflow_readback_finds_every_delivered_trace(mlflow, tmp_path):
 def test_mlflow_timeouts_are_unconfirmed_then_resolved_by_readback(mlflow, tmp_path):
     """A tiny --otel-timeout: MLflow stores requests we stopped waiting for; read-back finds them stored."""
     experiment = mlflow.experiment("timeouts")
-    data = _run(tmp_path, ["-u", "4", "-t", "10s", "--otel-pace", "1", "--otel-platform", "mlflow",
-                           "--otel-endpoint", mlflow.traces_url, "--otel-project", experiment, "--otel-timeout",
-                           "0.1", "--otel-readback-timeout", "10", "--otel-max-loss", "0.5"], expect_code=None)
+    data = _run(
+        tmp_path,
+        [
+            "-u",
+            "4",
+            "-t",
+            "10s",
+            "--otel-pace",
+            "1",
+            "--otel-platform",
+            "mlflow",
+            "--otel-endpoint",
+            mlflow.traces_url,
+            "--otel-project",
+            experiment,
+            "--otel-timeout",
+            "0.1",
+            "--otel-readback-timeout",
+            "10",
+            "--otel-max-loss",
+            "0.5",
+        ],
+        expect_code=None,
+    )
     traces, resolved = data["total"]["traces"], data["backend"]["total"]["unconfirmed"]
     assert traces["unconfirmed"] > 0, "some requests timed out"
     assert resolved["stored"] > 0 and resolved["lost"] == 0
@@ -79,6 +120,21 @@ def test_mlflow_timeouts_are_unconfirmed_then_resolved_by_readback(mlflow, tmp_p
 
 @pytest.mark.backend
 def test_phoenix_readback_finds_every_delivered_trace(phoenix, tmp_path):
-    data = _run(tmp_path, ["-u", "4", "-t", "30s", "--otel-pace", "2", "--otel-platform", "phoenix",
-                           "--otel-endpoint", phoenix.traces_url, "--otel-project", "readback"])
+    data = _run(
+        tmp_path,
+        [
+            "-u",
+            "4",
+            "-t",
+            "30s",
+            "--otel-pace",
+            "2",
+            "--otel-platform",
+            "phoenix",
+            "--otel-endpoint",
+            phoenix.traces_url,
+            "--otel-project",
+            "readback",
+        ],
+    )
     _every_delivered_trace_complete(data)

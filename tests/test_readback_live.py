@@ -26,9 +26,32 @@ def test_live_readback(platform, tmp_path):
     missing = [name for name in LIVE[platform] if not os.environ.get(name)]
     if missing:
         pytest.skip(f"{platform}: set {', '.join(missing)} to read back from the live service")
-    result = run_locust(["--headless", "-u", "1", "-r", "1", "-t", "5s", "--otel-pace", "1", "--otel-platform",
-                         platform, "--otel-readback", "--otel-readback-sample", "1", "--otel-readback-timeout", "30",
-                         "--otel-mix", "simple_query", "--otel-summary", "summary.json"], tmp_path, timeout=180)
+    result = run_locust(
+        [
+            "--headless",
+            "-u",
+            "1",
+            "-r",
+            "1",
+            "-t",
+            "5s",
+            "--otel-pace",
+            "1",
+            "--otel-platform",
+            platform,
+            "--otel-readback",
+            "--otel-readback-sample",
+            "1",
+            "--otel-readback-timeout",
+            "30",
+            "--otel-mix",
+            "simple_query",
+            "--otel-summary",
+            "summary.json",
+        ],
+        tmp_path,
+        timeout=180,
+    )
     data = summary(tmp_path / "summary.json")
     backend = data["backend"]["total"]
     print(f"{platform}: {data['total']['traces']} read-back {backend}")

@@ -12,11 +12,21 @@ from otel_locust.export.retry import RetryPolicy, parse_retry_after
 from otel_locust.export.transport import Verdict
 
 
-@pytest.mark.parametrize(("status", "verdict"), [
-    (429, Verdict.RETRY), (502, Verdict.RETRY), (503, Verdict.RETRY), (504, Verdict.RETRY),
-    (400, Verdict.REFUSED), (401, Verdict.REFUSED), (500, Verdict.REFUSED), (413, Verdict.TOO_LARGE),
-    (200, Verdict.OK), (202, Verdict.OK),
-])
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [
+        (429, Verdict.RETRY),
+        (502, Verdict.RETRY),
+        (503, Verdict.RETRY),
+        (504, Verdict.RETRY),
+        (400, Verdict.REFUSED),
+        (401, Verdict.REFUSED),
+        (500, Verdict.REFUSED),
+        (413, Verdict.TOO_LARGE),
+        (200, Verdict.OK),
+        (202, Verdict.OK),
+    ],
+)
 def test_how_http_answers_are_classified(status, verdict):
     assert classify(status, b"", None).verdict is verdict
 

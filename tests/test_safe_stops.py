@@ -22,10 +22,31 @@ pytestmark = pytest.mark.e2e
 
 def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, Path]:
     log = tmp_path / "locust.log"
-    proc = subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--headless", "-u", "2", "-r", "2",
-                             "-t", "120s", "--otel-pace", "0.2", "--otel-summary", "summary.json", *args],
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=open(log, "w"),  # noqa: SIM115
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            LOCUSTFILE,
+            "--headless",
+            "-u",
+            "2",
+            "-r",
+            "2",
+            "-t",
+            "120s",
+            "--otel-pace",
+            "0.2",
+            "--otel-summary",
+            "summary.json",
+            *args,
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "w"),  # noqa: SIM115
+        start_new_session=True,
+    )
     return proc, log
 
 
@@ -147,8 +168,13 @@ def test_the_web_uis_stop_then_a_new_test_accounts_each_test_on_its_own(tmp_path
             urllib.request.urlopen(urllib.request.Request(f"{base}/swarm", data=form), timeout=10).close()
             wait_until(lambda: _traces(base) >= 3, 60, what=f"traces in test {round_ + 1}")
             urllib.request.urlopen(urllib.request.Request(f"{base}/stop", data=b""), timeout=30).close()
-            wait_until(lambda: json.loads(urllib.request.urlopen(f"{base}/stats/requests", timeout=5).read())
-                       ["state"] == "stopped", 60, what="the test to stop")
+            wait_until(
+                lambda: (
+                    json.loads(urllib.request.urlopen(f"{base}/stats/requests", timeout=5).read())["state"] == "stopped"
+                ),
+                60,
+                what="the test to stop",
+            )
         first = _traces(base)
         os.killpg(proc.pid, signal.SIGTERM)  # the web UI has no quit button: stop the process as an operator would
         proc.wait(timeout=60)
@@ -163,10 +189,27 @@ def test_the_web_uis_stop_then_a_new_test_accounts_each_test_on_its_own(tmp_path
 
 def _start_web(tmp_path: Path, port: int) -> tuple[subprocess.Popen, Path]:
     log = tmp_path / "locust.log"
-    proc = subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--web-host", "127.0.0.1",
-                             "--web-port", str(port), "--otel-pace", "0.2", "--otel-summary", "summary.json"],
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=open(log, "w"),  # noqa: SIM115
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            LOCUSTFILE,
+            "--web-host",
+            "127.0.0.1",
+            "--web-port",
+            str(port),
+            "--otel-pace",
+            "0.2",
+            "--otel-summary",
+            "summary.json",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "w"),  # noqa: SIM115
+        start_new_session=True,
+    )
     return proc, log
 
 

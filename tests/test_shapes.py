@@ -19,9 +19,28 @@ def test_ramp_and_spike_keyframes():
 
 @pytest.mark.e2e
 def test_a_ramp_run_ends_by_itself_with_every_trace_accounted(tmp_path):
-    ramp = subprocess.run([sys.executable, "-m", "locust", "-f", str(ROOT / "locustfiles" / "ramp.py"), "--headless",
-                           "--otel-profile-users", "6", "--otel-profile-seconds", "6", "--otel-pace", "0.2",
-                           "--otel-summary", "ramp.json"], cwd=tmp_path, capture_output=True, text=True, timeout=90)
+    ramp = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "locustfiles" / "ramp.py"),
+            "--headless",
+            "--otel-profile-users",
+            "6",
+            "--otel-profile-seconds",
+            "6",
+            "--otel-pace",
+            "0.2",
+            "--otel-summary",
+            "ramp.json",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert ramp.returncode == 0, ramp.stderr[-2000:]
     data = summary(tmp_path / "ramp.json")
     assert data["total"]["traces"]["generated"] == data["sink"]["traces_complete"] > 10

@@ -26,8 +26,9 @@ def _post(server: SinkServer, body: bytes, headers: dict[str, str] | None = None
     host, port = server.server_address[:2]
     conn = http.client.HTTPConnection(host, port, timeout=10)
     try:
-        conn.request("POST", "/v1/traces", body=body,
-                     headers={"Content-Type": "application/x-protobuf", **(headers or {})})
+        conn.request(
+            "POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf", **(headers or {})}
+        )
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -70,18 +71,23 @@ def test_gzip_body_is_accepted(sink, scenarios, planner, instrumentation):
     assert _stats(sink)["traces_complete"] == 1
 
 
-@pytest.mark.parametrize(("body", "headers", "status"), [
-    (b"\xff\xff\xff not protobuf", {}, 400),
-    (b"{not json", {"Content-Type": "application/json"}, 400),
-    (b'{"resourceSpans": 3}', {"Content-Type": "application/json"}, 400),
-    (b"text", {"Content-Type": "text/plain"}, 415),
-    (b"x" * 2_100_000, {}, 413),
-    (gzip.compress(b"\x00" * 50_000_000), {"Content-Encoding": "gzip"}, 413),  # a decompression bomb
-    (b"not gzip", {"Content-Encoding": "gzip"}, 400),
-    (b"", {"Content-Encoding": "br"}, 415),
-], ids=["malformed", "bad-json", "wrong-json", "text", "oversized", "gzip-bomb", "bad-gzip", "brotli"])
-def test_bad_requests_are_refused_and_the_sink_keeps_serving(sink, body, headers, status, scenarios, planner,
-                                                             instrumentation):
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        (b"\xff\xff\xff not protobuf", {}, 400),
+        (b"{not json", {"Content-Type": "application/json"}, 400),
+        (b'{"resourceSpans": 3}', {"Content-Type": "application/json"}, 400),
+        (b"text", {"Content-Type": "text/plain"}, 415),
+        (b"x" * 2_100_000, {}, 413),
+        (gzip.compress(b"\x00" * 50_000_000), {"Content-Encoding": "gzip"}, 413),  # a decompression bomb
+        (b"not gzip", {"Content-Encoding": "gzip"}, 400),
+        (b"", {"Content-Encoding": "br"}, 415),
+    ],
+    ids=["malformed", "bad-json", "wrong-json", "text", "oversized", "gzip-bomb", "bad-gzip", "brotli"],
+)
+def test_bad_requests_are_refused_and_the_sink_keeps_serving(
+    sink, body, headers, status, scenarios, planner, instrumentation
+):
     assert _post(sink, body, headers)[0] == status
     good = instrumentation.requests(instrumentation.encode(planner.plan(scenarios["simple_query"])))[0].body
     assert _post(sink, good)[0] == 200
@@ -90,8 +96,10 @@ def test_bad_requests_are_refused_and_the_sink_keeps_serving(sink, body, headers
 
 
 def test_many_concurrent_clients(sink, scenarios, planner, instrumentation):
-    bodies = [instrumentation.requests(instrumentation.encode(planner.plan(scenarios["single_service_search"])))[0].body
-              for _ in range(40)]
+    bodies = [
+        instrumentation.requests(instrumentation.encode(planner.plan(scenarios["single_service_search"])))[0].body
+        for _ in range(40)
+    ]
     results: list[int] = []
     threads = [threading.Thread(target=lambda b=b: results.append(_post(sink, b)[0])) for b in bodies]
     for t in threads:
@@ -116,8 +124,12 @@ def test_lookup_answers_spans_state_and_the_probe_checksum(sink, scenarios, plan
     status, found = _get(sink, f"/traces/{encoded.trace_id.hex()}")
     length, crc = encoded.probe_crc32()
     assert status == 200 and found["complete"] and found["spans"] == found["expected"] == len(encoded.spans)
-    assert found["probe"] == {"key": "gen_ai.input.messages", "span_id": encoded.probe_span.hex(), "length": length,
-                              "crc32": crc}
+    assert found["probe"] == {
+        "key": "gen_ai.input.messages",
+        "span_id": encoded.probe_span.hex(),
+        "length": length,
+        "crc32": crc,
+    }
     assert found["first_arrival"] <= found["last_arrival"]
     assert _get(sink, "/traces/" + "0" * 32)[0] == 404
     assert _get(sink, "/traces/xyz")[0] == 400
@@ -128,7 +140,7 @@ def test_batches_mixing_traces_children_first_root_last_are_reassembled(sink, sc
     traces = [instrumentation.encode(planner.plan(scenarios["single_service_search"])) for _ in range(2)]
     spans = [(t, i) for i in reversed(range(max(len(t.spans) for t in traces))) for t in traces if i < len(t.spans)]
     for start in range(0, len(spans), 7):
-        batch = spans[start:start + 7]
+        batch = spans[start : start + 7]
         body = instrumentation._body([t.spans[i] for t, i in batch], sum(t.sizes[i] for t, i in batch))
         assert _post(sink, body)[0] == 200
     partial = instrumentation.encode(planner.plan(scenarios["simple_query"]))

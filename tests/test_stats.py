@@ -67,8 +67,13 @@ def test_summary_table_and_loss():
         stats.finished("simple_query", "dropped", _spans(dropped=6), reason)
     stats.generated("simple_query", 6, 3, 18_000)
     stats.finished("simple_query", "unconfirmed", _spans(unconfirmed=6))
-    sink = {"traces_received": 3, "traces_complete": 3, "spans_received": 18, "orphan_spans": 0,
-            "scenarios": {"simple_query": {"traces_complete": 3}}}
+    sink = {
+        "traces_received": 3,
+        "traces_complete": 3,
+        "spans_received": 18,
+        "orphan_spans": 0,
+        "scenarios": {"simple_query": {"traces_complete": 3}},
+    }
     summary = build_summary(stats, None, sink)
     assert summary["total"]["bytes_sent"] == 54_000 and summary["sink"]["traces_complete"] == 3
     assert loss(summary) == 3 / 7, "failed + dropped (not by stop) + unconfirmed"

@@ -42,8 +42,10 @@ def _conversation(tier: Tier, scenario, turns: int, seed: int = 3) -> list[list]
 
 def _root_chats(spans: list) -> list:
     root = next(s for s in spans if not s.parent_span_id)
-    return sorted((s for s in spans if s.parent_span_id == root.span_id and s.name.startswith("chat ")),
-                  key=lambda s: s.start_time_unix_nano)
+    return sorted(
+        (s for s in spans if s.parent_span_id == root.span_id and s.name.startswith("chat ")),
+        key=lambda s: s.start_time_unix_nano,
+    )
 
 
 @pytest.mark.parametrize("tier", [REALISTIC, PRODUCTION], ids=lambda t: t.name)
@@ -113,8 +115,11 @@ def test_every_failure_shape_conforms_on_every_tier(tier, scenarios):
                 error = attributes(span)["error.type"]
                 assert [e.name for e in span.events] == ["exception"]
                 seen.add(f"{span.name.split(' ')[0]}:{error}")
-    assert {"invoke_agent:InputGuardrailTripwireTriggered", "invoke_agent:ToolExecutionError",
-            "execute_tool:TimeoutError"} <= seen
+    assert {
+        "invoke_agent:InputGuardrailTripwireTriggered",
+        "invoke_agent:ToolExecutionError",
+        "execute_tool:TimeoutError",
+    } <= seen
     assert any(s.startswith("chat:") for s in seen), seen
 
 
@@ -126,8 +131,13 @@ def test_conformance_catches_a_failed_call_that_is_not_retried(scenarios):
         if failed:
             break
     assert failed
-    retried = [s for s in spans if s.name.startswith("chat ") and s.parent_span_id == failed[0].parent_span_id
-               and s.start_time_unix_nano > failed[0].end_time_unix_nano]
+    retried = [
+        s
+        for s in spans
+        if s.name.startswith("chat ")
+        and s.parent_span_id == failed[0].parent_span_id
+        and s.start_time_unix_nano > failed[0].end_time_unix_nano
+    ]
     broken = [s for s in spans if s not in retried]
     assert any("not retried" in p for p in check_failures(broken))
 
@@ -186,12 +196,34 @@ def test_think_time_and_turn_timestamps():
 @pytest.mark.e2e
 @pytest.mark.parametrize("limit_mb", [5, 10], ids=["langfuse-5MB", "braintrust-10MB"])
 def test_production_traces_are_split_below_the_limit_and_accounted_once(tmp_path, limit_mb):
-    result = run_locust(["--headless", "-u", "2", "-r", "2", "-t", "8s", "--otel-pace", "0", "--otel-seed", "4",
-                         "--otel-payload", "production", "--otel-mix", "itinerary_replanning=1,multi_service_complex=1",
-                         "--otel-max-request-mb", str(limit_mb), "--otel-summary", "summary.json",
-                         # the sink refuses (413) any request over the limit, in the same MB (10^6 bytes)
-                         "--otel-sink-args", f"--max-body-mb {limit_mb}"], tmp_path,
-                        timeout=180)
+    result = run_locust(
+        [
+            "--headless",
+            "-u",
+            "2",
+            "-r",
+            "2",
+            "-t",
+            "8s",
+            "--otel-pace",
+            "0",
+            "--otel-seed",
+            "4",
+            "--otel-payload",
+            "production",
+            "--otel-mix",
+            "itinerary_replanning=1,multi_service_complex=1",
+            "--otel-max-request-mb",
+            str(limit_mb),
+            "--otel-summary",
+            "summary.json",
+            # the sink refuses (413) any request over the limit, in the same MB (10^6 bytes)
+            "--otel-sink-args",
+            f"--max-body-mb {limit_mb}",
+        ],
+        tmp_path,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
     traces, sink = data["total"]["traces"], data["sink"]

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.e2e
 
 
 def _run(tmp_path, *args: str, timeout: float = 180) -> tuple[dict, str]:
-    result = run_locust(["--headless", "--otel-summary", "summary.json", "--csv", "run", *args], tmp_path,
-                        timeout=timeout)
+    result = run_locust(
+        ["--headless", "--otel-summary", "summary.json", "--csv", "run", *args], tmp_path, timeout=timeout
+    )
     assert result.returncode in (0, 1, 3), result.stderr[-3000:]
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
@@ -29,8 +30,23 @@ def _locust_names(tmp_path) -> dict[str, int]:
 
 
 def test_the_open_model_drops_what_exceeds_the_in_flight_bound_and_says_why(tmp_path):
-    data, _ = _run(tmp_path, "-u", "4", "-r", "4", "-t", "5s", "--otel-rate", "20", "--otel-max-in-flight", "2",
-                   "--otel-sink-args", "--latency-ms 1000", "--otel-max-loss", "1")
+    data, _ = _run(
+        tmp_path,
+        "-u",
+        "4",
+        "-r",
+        "4",
+        "-t",
+        "5s",
+        "--otel-rate",
+        "20",
+        "--otel-max-in-flight",
+        "2",
+        "--otel-sink-args",
+        "--latency-ms 1000",
+        "--otel-max-loss",
+        "1",
+    )
     total = data["total"]
     assert total["traces"]["dropped"] > 0 and set(total["dropped_by_reason"]) == {"backpressure"}
     assert total["traces"]["delivered"] > 0
@@ -40,8 +56,25 @@ def test_the_open_model_drops_what_exceeds_the_in_flight_bound_and_says_why(tmp_
 
 
 def test_batch_delivery_mixes_traces_in_sdk_style_batches_and_every_trace_arrives_whole(tmp_path):
-    data, _ = _run(tmp_path, "-u", "4", "-r", "4", "-t", "6s", "--otel-rate", "8", "--otel-delivery", "batch",
-                   "--otel-time-scale", "20", "--stop-timeout", "30", "--otel-bsp-schedule-delay", "300")
+    data, _ = _run(
+        tmp_path,
+        "-u",
+        "4",
+        "-r",
+        "4",
+        "-t",
+        "6s",
+        "--otel-rate",
+        "8",
+        "--otel-delivery",
+        "batch",
+        "--otel-time-scale",
+        "20",
+        "--stop-timeout",
+        "30",
+        "--otel-bsp-schedule-delay",
+        "300",
+    )
     total, sink = data["total"], data["sink"]
     assert total["traces"]["delivered"] == total["traces"]["generated"] > 0
     assert sink["traces_complete"] == total["traces"]["delivered"] and sink["orphan_spans"] == 0
@@ -52,10 +85,33 @@ def test_batch_delivery_mixes_traces_in_sdk_style_batches_and_every_trace_arrive
 
 
 def test_a_full_batch_queue_drops_spans_and_the_account_stays_exact(tmp_path):
-    data, _ = _run(tmp_path, "-u", "4", "-r", "4", "-t", "5s", "--otel-rate", "10", "--otel-delivery", "batch",
-                   "--otel-time-scale", "50", "--stop-timeout", "20", "--otel-bsp-max-queue-size", "8",
-                   "--otel-bsp-max-export-batch-size", "4", "--otel-sink-args", "--latency-ms 300",
-                   "--otel-mix", "delegated_booking=1", "--otel-max-loss", "1")
+    data, _ = _run(
+        tmp_path,
+        "-u",
+        "4",
+        "-r",
+        "4",
+        "-t",
+        "5s",
+        "--otel-rate",
+        "10",
+        "--otel-delivery",
+        "batch",
+        "--otel-time-scale",
+        "50",
+        "--stop-timeout",
+        "20",
+        "--otel-bsp-max-queue-size",
+        "8",
+        "--otel-bsp-max-export-batch-size",
+        "4",
+        "--otel-sink-args",
+        "--latency-ms 300",
+        "--otel-mix",
+        "delegated_booking=1",
+        "--otel-max-loss",
+        "1",
+    )
     total, sink = data["total"], data["sink"]
     assert total["spans"]["dropped"] > 0 and "queue_full" in total["dropped_by_reason"]
     assert sink["spans_received"] == total["spans"]["delivered"], "the sink got exactly the spans counted delivered"
@@ -63,9 +119,25 @@ def test_a_full_batch_queue_drops_spans_and_the_account_stays_exact(tmp_path):
 
 
 def test_stopping_cuts_unfolding_traces_short_without_counting_it_as_loss(tmp_path):
-    result_data, stderr = _run(tmp_path, "-u", "2", "-r", "2", "-t", "3s", "--otel-rate", "4", "--otel-delivery",
-                               "batch", "--otel-mix", "multi_service_complex=1", "--stop-timeout", "0",
-                               "--otel-bsp-schedule-delay", "200")
+    result_data, stderr = _run(
+        tmp_path,
+        "-u",
+        "2",
+        "-r",
+        "2",
+        "-t",
+        "3s",
+        "--otel-rate",
+        "4",
+        "--otel-delivery",
+        "batch",
+        "--otel-mix",
+        "multi_service_complex=1",
+        "--stop-timeout",
+        "0",
+        "--otel-bsp-schedule-delay",
+        "200",
+    )
     total = result_data["total"]
     assert total["traces"]["dropped"] > 0 and set(total["dropped_by_reason"]) == {"stop"}
     assert total["dropped_loss"] == 0

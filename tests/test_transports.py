@@ -39,20 +39,30 @@ def _retry_info(seconds: float) -> tuple[tuple[str, bytes], ...]:
     from google.rpc import error_details_pb2, status_pb2
 
     status = status_pb2.Status(code=8, message="slow down")
-    status.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=Duration(seconds=int(seconds),
-                                                                                nanos=int(seconds % 1 * 1e9))))
+    status.details.add().Pack(
+        error_details_pb2.RetryInfo(retry_delay=Duration(seconds=int(seconds), nanos=int(seconds % 1 * 1e9)))
+    )
     return ((otlp_grpc.STATUS_DETAILS_KEY, status.SerializeToString()),)
 
 
-@pytest.mark.parametrize(("code", "verdict"), [
-    (grpc.StatusCode.UNAVAILABLE, Verdict.RETRY), (grpc.StatusCode.CANCELLED, Verdict.RETRY),
-    (grpc.StatusCode.ABORTED, Verdict.RETRY), (grpc.StatusCode.OUT_OF_RANGE, Verdict.RETRY),
-    (grpc.StatusCode.DATA_LOSS, Verdict.RETRY), (grpc.StatusCode.DEADLINE_EXCEEDED, Verdict.UNCONFIRMED),
-    (grpc.StatusCode.RESOURCE_EXHAUSTED, Verdict.REFUSED), (grpc.StatusCode.INVALID_ARGUMENT, Verdict.REFUSED),
-    (grpc.StatusCode.UNAUTHENTICATED, Verdict.REFUSED), (grpc.StatusCode.PERMISSION_DENIED, Verdict.REFUSED),
-    (grpc.StatusCode.UNIMPLEMENTED, Verdict.REFUSED), (grpc.StatusCode.INTERNAL, Verdict.REFUSED),
-    (grpc.StatusCode.UNKNOWN, Verdict.REFUSED),
-])
+@pytest.mark.parametrize(
+    ("code", "verdict"),
+    [
+        (grpc.StatusCode.UNAVAILABLE, Verdict.RETRY),
+        (grpc.StatusCode.CANCELLED, Verdict.RETRY),
+        (grpc.StatusCode.ABORTED, Verdict.RETRY),
+        (grpc.StatusCode.OUT_OF_RANGE, Verdict.RETRY),
+        (grpc.StatusCode.DATA_LOSS, Verdict.RETRY),
+        (grpc.StatusCode.DEADLINE_EXCEEDED, Verdict.UNCONFIRMED),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, Verdict.REFUSED),
+        (grpc.StatusCode.INVALID_ARGUMENT, Verdict.REFUSED),
+        (grpc.StatusCode.UNAUTHENTICATED, Verdict.REFUSED),
+        (grpc.StatusCode.PERMISSION_DENIED, Verdict.REFUSED),
+        (grpc.StatusCode.UNIMPLEMENTED, Verdict.REFUSED),
+        (grpc.StatusCode.INTERNAL, Verdict.REFUSED),
+        (grpc.StatusCode.UNKNOWN, Verdict.REFUSED),
+    ],
+)
 def test_grpc_codes_are_classified_as_the_otlp_spec_says(code, verdict):
     reply = otlp_grpc.classify(code, "why", (), 1000)
     assert reply.verdict is verdict and reply.status == code.value[0]
@@ -62,8 +72,9 @@ def test_grpc_codes_are_classified_as_the_otlp_spec_says(code, verdict):
 def test_resource_exhausted_is_retried_only_with_retry_info_and_split_when_too_large():
     throttled = otlp_grpc.classify(grpc.StatusCode.RESOURCE_EXHAUSTED, "quota", _retry_info(1.5), 1000)
     assert throttled.verdict is Verdict.RETRY and throttled.retry_after == 1.5
-    too_large = otlp_grpc.classify(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                   "Received message larger than max (5000000 vs. 4194304)", (), 5_000_000)
+    too_large = otlp_grpc.classify(
+        grpc.StatusCode.RESOURCE_EXHAUSTED, "Received message larger than max (5000000 vs. 4194304)", (), 5_000_000
+    )
     assert too_large.verdict is Verdict.TOO_LARGE
     unavailable = otlp_grpc.classify(grpc.StatusCode.UNAVAILABLE, "", _retry_info(0.25), 10)
     assert unavailable.verdict is Verdict.RETRY and unavailable.retry_after == 0.25, "RetryInfo honoured anywhere"
@@ -79,34 +90,44 @@ def test_grpc_targets_come_from_the_endpoint():
 
 # -- options ------------------------------------------------------------------------------------------------
 
+
 def test_presets_without_grpc_refuse_it_in_one_line_naming_the_option():
     for platform in ("langfuse", "braintrust", "langsmith", "mlflow"):
         with pytest.raises(ConfigError, match=r"^--otel-protocol: the \w+ platform takes http/protobuf") as err:
-            settings_from(options_namespace(otel_platform=platform, otel_protocol="grpc", otel_api_key="a:b",
-                                            otel_project="1"))
+            settings_from(
+                options_namespace(otel_platform=platform, otel_protocol="grpc", otel_api_key="a:b", otel_project="1")
+            )
         assert "\n" not in str(err.value)
-    assert settings_from(options_namespace(otel_platform="otlp", otel_protocol="grpc")).endpoint == \
-        "http://localhost:4317"
-    assert settings_from(options_namespace(otel_platform="phoenix", otel_protocol="http/json")).protocol == \
-        "http/json"
+    assert (
+        settings_from(options_namespace(otel_platform="otlp", otel_protocol="grpc")).endpoint == "http://localhost:4317"
+    )
+    assert settings_from(options_namespace(otel_platform="phoenix", otel_protocol="http/json")).protocol == "http/json"
 
 
-@pytest.mark.parametrize(("endpoint", "insecure", "expected"), [
-    ("collector:4317", False, "https://collector:4317"), ("collector:4317", True, "http://collector:4317"),
-    ("http://collector:4317", False, "http://collector:4317"),
-])
+@pytest.mark.parametrize(
+    ("endpoint", "insecure", "expected"),
+    [
+        ("collector:4317", False, "https://collector:4317"),
+        ("collector:4317", True, "http://collector:4317"),
+        ("http://collector:4317", False, "http://collector:4317"),
+    ],
+)
 def test_grpc_endpoints_without_a_scheme_use_tls_unless_insecure(endpoint, insecure, expected):
-    options = options_namespace(otel_platform="otlp", otel_protocol="grpc", otel_endpoint=endpoint,
-                                otel_insecure=insecure)
+    options = options_namespace(
+        otel_platform="otlp", otel_protocol="grpc", otel_endpoint=endpoint, otel_insecure=insecure
+    )
     assert settings_from(options).endpoint == expected
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"otel_endpoint": "http://c:4317/v1/traces"}, "--otel-endpoint: a gRPC endpoint has no path"),
-    ({"otel_endpoint": "https://c:4317", "otel_insecure": "true"}, "--otel-insecure: the endpoint's https"),
-    ({"otel_certificate": "/no/such/ca.pem"}, "--otel-certificate: cannot read"),
-    ({"otel_protocol": "grpc+json"}, "--otel-protocol: 'grpc+json' is not one of"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"otel_endpoint": "http://c:4317/v1/traces"}, "--otel-endpoint: a gRPC endpoint has no path"),
+        ({"otel_endpoint": "https://c:4317", "otel_insecure": "true"}, "--otel-insecure: the endpoint's https"),
+        ({"otel_certificate": "/no/such/ca.pem"}, "--otel-certificate: cannot read"),
+        ({"otel_protocol": "grpc+json"}, "--otel-protocol: 'grpc+json' is not one of"),
+    ],
+)
 def test_bad_transport_options_are_one_line_errors(overrides, message):
     with pytest.raises(ConfigError, match="^" + message.replace("+", r"\+")):
         settings_from(options_namespace(**{"otel_platform": "otlp", "otel_protocol": "grpc", **overrides}))
@@ -120,11 +141,14 @@ def test_a_certificate_file_without_a_pem_certificate_is_refused(tmp_path):
 
 # -- against the real sink ----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def requests(instrumentation, scenarios) -> list[OtlpRequest]:
     planner = Planner(pools_for(TRAVEL, 3), random.Random(3))
-    return [instrumentation.requests(instrumentation.encode(planner.plan(scenarios[name])))[0]
-            for name in ("simple_query", "delegated_booking", "multi_service_complex")]
+    return [
+        instrumentation.requests(instrumentation.encode(planner.plan(scenarios[name])))[0]
+        for name in ("simple_query", "delegated_booking", "multi_service_complex")
+    ]
 
 
 def _sink(extra: str = "", protocol: str = "http/protobuf") -> Iterator[EmbeddedSink]:
@@ -200,6 +224,7 @@ def test_json_delivers_to_the_sink_whole_and_reads_partial_success(requests, com
 
 # -- TLS ----------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> tuple[str, str]:
     """A self-signed certificate for 127.0.0.1 and localhost: (cert PEM path, key PEM path)."""
@@ -208,9 +233,28 @@ def certificate(tmp_path_factory) -> tuple[str, str]:
     try:
         _self_signed(cert, key)
     except ImportError:
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                        str(cert), "-days", "1", "-subj", "/CN=localhost", "-addext",
-                        "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            ],
+            check=True,
+            capture_output=True,
+        )
     return str(cert), str(key)
 
 
@@ -223,16 +267,27 @@ def _self_signed(cert: Path, key: Path) -> None:
     private = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
-    built = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
-             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-             .not_valid_after(now + datetime.timedelta(days=1))
-             .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                         x509.DNSName("localhost")]), critical=False)
-             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-             .sign(private, hashes.SHA256()))
+    built = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(private, hashes.SHA256())
+    )
     cert.write_bytes(built.public_bytes(serialization.Encoding.PEM))
-    key.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
 
 
 def tls_stats(sink: EmbeddedSink, ca_file: str) -> dict:
@@ -246,8 +301,11 @@ def test_https_and_grpc_over_tls_with_the_ca_file(requests, certificate):
     cert, key = certificate
     for sink in _sink(f"--tls-cert {cert} --tls-key {key}", "grpc"):
         assert sink.url.startswith("https://") and sink.grpc_url.startswith("https://")
-        transports = (OtlpHttpTransport(sink.url, {}, "gzip", 10, ca_file=cert),
-                      OtlpJsonTransport(sink.url, {}, "none", 10, ca_file=cert), _grpc(sink.grpc_url, ca_file=cert))
+        transports = (
+            OtlpHttpTransport(sink.url, {}, "gzip", 10, ca_file=cert),
+            OtlpJsonTransport(sink.url, {}, "none", 10, ca_file=cert),
+            _grpc(sink.grpc_url, ca_file=cert),
+        )
         for transport, request in zip(transports, requests, strict=True):  # a distinct trace over each
             reply = transport.post(transport.wire(request.body))
             transport.close()

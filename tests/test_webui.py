@@ -24,9 +24,25 @@ def web(tmp_path):
     port = free_port()
     log = open(tmp_path / "locust.log", "w")  # noqa: SIM115 - closed below
     env = {**os.environ, "LOCUST_OTEL_API_KEY": KEY, "LOCUST_OTEL_HEADERS": f"x-secret={KEY}"}
-    proc = subprocess.Popen([sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--web-host", "127.0.0.1",
-                             "--web-port", str(port), "--otel-pace", "0.2"], cwd=tmp_path, stdout=log,
-                            stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            LOCUSTFILE,
+            "--web-host",
+            "127.0.0.1",
+            "--web-port",
+            str(port),
+            "--otel-pace",
+            "0.2",
+        ],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     wait_until(lambda: urllib.request.urlopen(base, timeout=2).status == 200, 60, what="the web UI")
     yield base, tmp_path / "locust.log"
@@ -65,8 +81,11 @@ def test_a_bad_value_typed_in_the_form_stops_the_test_with_one_line(web):
     assert "Traceback" not in log.read_text()
     assert _stats(base)["total_rps"] == 0 and all(s["num_requests"] == 0 for s in _stats(base)["stats"])
     _swarm(base, otel_mix="simple_query=1")  # corrected in the same UI: the test runs
-    wait_until(lambda: any(s["name"] == "simple_query" and s["num_requests"] > 0 for s in _stats(base)["stats"]),
-               30, what="traces after the correction")
+    wait_until(
+        lambda: any(s["name"] == "simple_query" and s["num_requests"] > 0 for s in _stats(base)["stats"]),
+        30,
+        what="traces after the correction",
+    )
     time.sleep(0.5)
     assert KEY not in log.read_text()
 

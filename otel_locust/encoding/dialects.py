@@ -30,8 +30,10 @@ from otel_locust.encoding.usage import time_to_first_chunk, usage_extras
 from otel_locust.engine.scenario import Agent, Http, Model, Retrieve, Tool
 from otel_locust.engine.trace import Document, PlannedSpan, PlannedTrace
 
-_FINISH_REASONS = {reason: otlp.attr_str_array("gen_ai.response.finish_reasons", [reason])
-                   for reason in ("stop", "tool_call", "length", "error", "content_filter", "compaction")}
+_FINISH_REASONS = {
+    reason: otlp.attr_str_array("gen_ai.response.finish_reasons", [reason])
+    for reason in ("stop", "tool_call", "length", "error", "content_filter", "compaction")
+}
 _COMPACTED = otlp.attr_bool("gen_ai.conversation.compacted", True)
 
 
@@ -81,8 +83,13 @@ def _append(out: list[bytes], encoded: bytes) -> int:
 
 def tool_definitions(tools: tuple[Tool, ...]) -> str:
     """``gen_ai.tool.definitions`` JSON for the tools an agent offers its model."""
-    return json.dumps([{"type": "function", "name": t.name, "description": t.description,
-                        "parameters": json.loads(t.parameters)} for t in tools], separators=(",", ":"))
+    return json.dumps(
+        [
+            {"type": "function", "name": t.name, "description": t.description, "parameters": json.loads(t.parameters)}
+            for t in tools
+        ],
+        separators=(",", ":"),
+    )
 
 
 _STREAM = otlp.attr_bool("gen_ai.request.stream", True)
@@ -109,8 +116,9 @@ def _usage_details(span: PlannedSpan) -> bytes:
 
 def documents_json(documents: tuple[Document, ...]) -> bytes:
     """``gen_ai.retrieval.documents``: ``[{"id":...,"score":...}]``, best first (ids and scores, no content)."""
-    return b"[" + b",".join(b'{"id":"%s","score":%s}' % (d.id.encode(), repr(d.score).encode())
-                            for d in documents) + b"]"
+    return (
+        b"[" + b",".join(b'{"id":"%s","score":%s}' % (d.id.encode(), repr(d.score).encode()) for d in documents) + b"]"
+    )
 
 
 _TEXTS: dict[bytes, str] = {}
@@ -200,7 +208,8 @@ class _SessionCache:
             if len(self._cache) > 10_000:
                 self._cache.clear()
             cached = b"".join(otlp.attr_str(k, trace.conversation_id) for k in self._keys) + b"".join(
-                otlp.attr_str(k, trace.user_id) for k in self._user_keys)
+                otlp.attr_str(k, trace.user_id) for k in self._user_keys
+            )
             self._cache[key] = cached
         return cached
 
@@ -215,38 +224,53 @@ class GenAI(Dialect):
         self._conversation = _SessionCache(("gen_ai.conversation.id",))
 
     def agent_static(self, agent: Agent) -> bytes:
-        return (otlp.attr_str("gen_ai.operation.name", "invoke_agent")
-                + otlp.attr_str("gen_ai.provider.name", agent.model.provider)
-                + otlp.attr_str("gen_ai.agent.name", agent.name)
-                + otlp.attr_str("gen_ai.agent.description", agent.description)
-                + otlp.attr_str("gen_ai.request.model", agent.model.name)
-                + (otlp.attr_str("gen_ai.tool.definitions", tool_definitions(agent.tools)) if agent.tools else b""))
+        return (
+            otlp.attr_str("gen_ai.operation.name", "invoke_agent")
+            + otlp.attr_str("gen_ai.provider.name", agent.model.provider)
+            + otlp.attr_str("gen_ai.agent.name", agent.name)
+            + otlp.attr_str("gen_ai.agent.description", agent.description)
+            + otlp.attr_str("gen_ai.request.model", agent.model.name)
+            + (otlp.attr_str("gen_ai.tool.definitions", tool_definitions(agent.tools)) if agent.tools else b"")
+        )
 
     def llm_static(self, agent: Agent, model: Model) -> bytes:
-        return (otlp.attr_str("gen_ai.operation.name", "chat")
-                + otlp.attr_str("gen_ai.provider.name", model.provider)
-                + otlp.attr_str("gen_ai.request.model", model.name)
-                + otlp.attr_str("gen_ai.response.model", model.response_model)
-                + otlp.attr_str("server.address", model.host)
-                + otlp.attr_int("server.port", 443)
-                + otlp.attr_double("gen_ai.request.temperature", 0.2)
-                + otlp.attr_int("gen_ai.request.max_tokens", 4096)
-                + otlp.attr_str("gen_ai.output.type", "text"))
+        return (
+            otlp.attr_str("gen_ai.operation.name", "chat")
+            + otlp.attr_str("gen_ai.provider.name", model.provider)
+            + otlp.attr_str("gen_ai.request.model", model.name)
+            + otlp.attr_str("gen_ai.response.model", model.response_model)
+            + otlp.attr_str("server.address", model.host)
+            + otlp.attr_int("server.port", 443)
+            + otlp.attr_double("gen_ai.request.temperature", 0.2)
+            + otlp.attr_int("gen_ai.request.max_tokens", 4096)
+            + otlp.attr_str("gen_ai.output.type", "text")
+        )
 
     def tool_static(self, tool: Tool) -> bytes:
-        mcp = (otlp.attr_str("mcp.method.name", "tools/call") + otlp.attr_str("mcp.protocol.version", MCP_PROTOCOL)
-               if tool.mcp else b"")
-        return (otlp.attr_str("gen_ai.operation.name", "execute_tool")
-                + otlp.attr_str("gen_ai.tool.name", tool.name)
-                + otlp.attr_str("gen_ai.tool.description", tool.description)
-                + otlp.attr_str("gen_ai.tool.type", "function") + mcp)
+        mcp = (
+            otlp.attr_str("mcp.method.name", "tools/call") + otlp.attr_str("mcp.protocol.version", MCP_PROTOCOL)
+            if tool.mcp
+            else b""
+        )
+        return (
+            otlp.attr_str("gen_ai.operation.name", "execute_tool")
+            + otlp.attr_str("gen_ai.tool.name", tool.name)
+            + otlp.attr_str("gen_ai.tool.description", tool.description)
+            + otlp.attr_str("gen_ai.tool.type", "function")
+            + mcp
+        )
 
     def mcp_static(self, tool: Tool) -> bytes:
         http = tool.http[0]
-        return (otlp.attr_str("mcp.method.name", "tools/call") + otlp.attr_str("gen_ai.tool.name", tool.name)
-                + otlp.attr_str("mcp.protocol.version", MCP_PROTOCOL)
-                + otlp.attr_str("server.address", http.host) + otlp.attr_int("server.port", 443)
-                + otlp.attr_str("network.transport", "tcp") + otlp.attr_str("network.protocol.name", "http"))
+        return (
+            otlp.attr_str("mcp.method.name", "tools/call")
+            + otlp.attr_str("gen_ai.tool.name", tool.name)
+            + otlp.attr_str("mcp.protocol.version", MCP_PROTOCOL)
+            + otlp.attr_str("server.address", http.host)
+            + otlp.attr_int("server.port", 443)
+            + otlp.attr_str("network.transport", "tcp")
+            + otlp.attr_str("network.protocol.name", "http")
+        )
 
     def mcp(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         return _append(out, self._rpc(span, trace))
@@ -255,49 +279,75 @@ class GenAI(Dialect):
     def _rpc(span: PlannedSpan, trace: PlannedTrace) -> bytes:
         """The MCP session (one per conversation and server) and the JSON-RPC id of the ``tools/call``."""
         server = span.tool.mcp if span.tool else ""
-        return (otlp.attr_str("mcp.session.id", mcp_session(trace.conversation_id, server))
-                + otlp.attr_str("jsonrpc.request.id", str((trace.turn - 1) * 1000 + span.rpc_id)))
+        return otlp.attr_str("mcp.session.id", mcp_session(trace.conversation_id, server)) + otlp.attr_str(
+            "jsonrpc.request.id", str((trace.turn - 1) * 1000 + span.rpc_id)
+        )
 
     def rag_static(self, kind: str, step: Retrieve, model: Model | None) -> bytes:
         if kind == "guardrail":
-            return (otlp.attr_str("gen_ai.operation.name", "apply_guardrail")
-                    + otlp.attr_str("gen_ai.guardian.name", step.guardian)
-                    + otlp.attr_str("gen_ai.security.target.type", "knowledge_result"))
+            return (
+                otlp.attr_str("gen_ai.operation.name", "apply_guardrail")
+                + otlp.attr_str("gen_ai.guardian.name", step.guardian)
+                + otlp.attr_str("gen_ai.security.target.type", "knowledge_result")
+            )
         if kind == "retrieval":
-            return (otlp.attr_str("gen_ai.operation.name", "retrieval")
-                    + otlp.attr_str("gen_ai.data_source.id", step.source)
-                    + otlp.attr_str("server.address", step.store) + otlp.attr_int("server.port", 443))
+            return (
+                otlp.attr_str("gen_ai.operation.name", "retrieval")
+                + otlp.attr_str("gen_ai.data_source.id", step.source)
+                + otlp.attr_str("server.address", step.store)
+                + otlp.attr_int("server.port", 443)
+            )
         assert model is not None
-        common = (otlp.attr_str("gen_ai.provider.name", model.provider)
-                  + otlp.attr_str("gen_ai.request.model", model.name)
-                  + otlp.attr_str("gen_ai.response.model", model.response_model)
-                  + otlp.attr_str("server.address", model.host) + otlp.attr_int("server.port", 443))
+        common = (
+            otlp.attr_str("gen_ai.provider.name", model.provider)
+            + otlp.attr_str("gen_ai.request.model", model.name)
+            + otlp.attr_str("gen_ai.response.model", model.response_model)
+            + otlp.attr_str("server.address", model.host)
+            + otlp.attr_int("server.port", 443)
+        )
         if kind == "embedding":
-            return (otlp.attr_str("gen_ai.operation.name", "embeddings") + common
-                    + otlp.attr_int("gen_ai.embeddings.dimension.count", step.dimensions)
-                    + otlp.attr_str_array("gen_ai.request.encoding_formats", ["float"]))
-        return (otlp.attr_str("gen_ai.operation.name", "rerank") + common
-                + otlp.attr_str("gen_ai.data_source.id", step.source))
+            return (
+                otlp.attr_str("gen_ai.operation.name", "embeddings")
+                + common
+                + otlp.attr_int("gen_ai.embeddings.dimension.count", step.dimensions)
+                + otlp.attr_str_array("gen_ai.request.encoding_formats", ["float"])
+            )
+        return (
+            otlp.attr_str("gen_ai.operation.name", "rerank")
+            + common
+            + otlp.attr_str("gen_ai.data_source.id", step.source)
+        )
 
     def rag(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         kind = span.kind
         if kind == "embedding":
             return _append(out, otlp.attr_int("gen_ai.usage.input_tokens", span.input_tokens))
         if kind == "guardrail":
-            return _append(out, self._conversation(trace)
-                           + otlp.attr_str("gen_ai.security.decision.type", span.decision))
-        return _append(out, otlp.attr_str("gen_ai.retrieval.query.text", text_of(span.query))
-                       + otlp.attr_int("gen_ai.retrieval.top_k", len(span.documents))
-                       + otlp.attr_str("gen_ai.retrieval.documents", documents_json(span.documents)))
+            return _append(
+                out, self._conversation(trace) + otlp.attr_str("gen_ai.security.decision.type", span.decision)
+            )
+        return _append(
+            out,
+            otlp.attr_str("gen_ai.retrieval.query.text", text_of(span.query))
+            + otlp.attr_int("gen_ai.retrieval.top_k", len(span.documents))
+            + otlp.attr_str("gen_ai.retrieval.documents", documents_json(span.documents)),
+        )
 
     def http_static(self, http: Http) -> bytes:
-        return (otlp.attr_str("http.request.method", http.method) + otlp.attr_str("url.template", http.route)
-                + otlp.attr_str("server.address", http.host) + otlp.attr_int("server.port", 443))
+        return (
+            otlp.attr_str("http.request.method", http.method)
+            + otlp.attr_str("url.template", http.route)
+            + otlp.attr_str("server.address", http.host)
+            + otlp.attr_int("server.port", 443)
+        )
 
     def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         inputs, outputs = messages(span)
-        return (_append(out, self._conversation(trace)) + _array(out, "gen_ai.input.messages", inputs)
-                + _array(out, "gen_ai.output.messages", outputs))
+        return (
+            _append(out, self._conversation(trace))
+            + _array(out, "gen_ai.input.messages", inputs)
+            + _array(out, "gen_ai.output.messages", outputs)
+        )
 
     def llm(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         system = self._system_cache.get(span.system)
@@ -307,30 +357,38 @@ class GenAI(Dialect):
         inputs, outputs = messages(span)
         if span.error:  # the call failed: what was sent, no response (status and error.type come from the layer)
             return _append(out, self._conversation(trace) + system) + _array(out, "gen_ai.input.messages", inputs)
-        small = (self._conversation(trace) + system
-                 + otlp.attr_str("gen_ai.response.id", span.response_id)
-                 + _FINISH_REASONS[span.finish_reason]
-                 + otlp.attr_int("gen_ai.usage.input_tokens", span.input_tokens)
-                 + otlp.attr_int("gen_ai.usage.output_tokens", span.output_tokens)
-                 + _usage_details(span) + _STREAM
-                 + otlp.attr_double("gen_ai.response.time_to_first_chunk", round(time_to_first_chunk(span), 3))
-                 + (_COMPACTED if span.compacted else b""))
-        return _append(out, small) + _array(out, "gen_ai.input.messages", inputs) + _array(
-            out, "gen_ai.output.messages", outputs)
+        small = (
+            self._conversation(trace)
+            + system
+            + otlp.attr_str("gen_ai.response.id", span.response_id)
+            + _FINISH_REASONS[span.finish_reason]
+            + otlp.attr_int("gen_ai.usage.input_tokens", span.input_tokens)
+            + otlp.attr_int("gen_ai.usage.output_tokens", span.output_tokens)
+            + _usage_details(span)
+            + _STREAM
+            + otlp.attr_double("gen_ai.response.time_to_first_chunk", round(time_to_first_chunk(span), 3))
+            + (_COMPACTED if span.compacted else b"")
+        )
+        return (
+            _append(out, small)
+            + _array(out, "gen_ai.input.messages", inputs)
+            + _array(out, "gen_ai.output.messages", outputs)
+        )
 
     def tool(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         mcp = self._rpc(span, trace) if span.rpc_id else b""
-        return (_append(out, otlp.attr_str("gen_ai.tool.call.id", span.call_id) + mcp)
-                + _big(out, "gen_ai.tool.call.arguments", span.arguments)
-                + _big(out, "gen_ai.tool.call.result", span.result))
+        return (
+            _append(out, otlp.attr_str("gen_ai.tool.call.id", span.call_id) + mcp)
+            + _big(out, "gen_ai.tool.call.arguments", span.arguments)
+            + _big(out, "gen_ai.tool.call.result", span.result)
+        )
 
 
 class OpenInference(Dialect):
     """Arize OpenInference (Phoenix): span kinds, ``llm.*`` model and token keys, input/output values."""
 
     name = "openinference"
-    _JSON = otlp.attr_str("input.mime_type", "application/json") + otlp.attr_str("output.mime_type",
-                                                                                  "application/json")
+    _JSON = otlp.attr_str("input.mime_type", "application/json") + otlp.attr_str("output.mime_type", "application/json")
 
     def __init__(self) -> None:
         self._session = _SessionCache(("session.id",), ("user.id",))
@@ -339,29 +397,45 @@ class OpenInference(Dialect):
         return otlp.attr_str("openinference.span.kind", "AGENT") + otlp.attr_str("agent.name", agent.name) + self._JSON
 
     def llm_static(self, agent: Agent, model: Model) -> bytes:
-        return (otlp.attr_str("openinference.span.kind", "LLM") + otlp.attr_str("llm.model_name", model.name)
-                + otlp.attr_str("llm.provider", model.provider) + otlp.attr_str("llm.system", model.provider)
-                + self._JSON)
+        return (
+            otlp.attr_str("openinference.span.kind", "LLM")
+            + otlp.attr_str("llm.model_name", model.name)
+            + otlp.attr_str("llm.provider", model.provider)
+            + otlp.attr_str("llm.system", model.provider)
+            + self._JSON
+        )
 
     def tool_static(self, tool: Tool) -> bytes:
-        return (otlp.attr_str("openinference.span.kind", "TOOL") + otlp.attr_str("tool.name", tool.name)
-                + otlp.attr_str("tool.description", tool.description)
-                + otlp.attr_str("tool.parameters", tool.parameters) + self._JSON)
+        return (
+            otlp.attr_str("openinference.span.kind", "TOOL")
+            + otlp.attr_str("tool.name", tool.name)
+            + otlp.attr_str("tool.description", tool.description)
+            + otlp.attr_str("tool.parameters", tool.parameters)
+            + self._JSON
+        )
 
     def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         inputs, outputs = messages(span)
-        return _append(out, self._session(trace)) + _array(out, "input.value", inputs) + _array(
-            out, "output.value", outputs)
+        return (
+            _append(out, self._session(trace))
+            + _array(out, "input.value", inputs)
+            + _array(out, "output.value", outputs)
+        )
 
     def llm(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
-        tokens = (otlp.attr_int("llm.token_count.prompt", span.input_tokens)
-                  + otlp.attr_int("llm.token_count.completion", span.output_tokens)
-                  + otlp.attr_int("llm.token_count.total", span.input_tokens + span.output_tokens))
+        tokens = (
+            otlp.attr_int("llm.token_count.prompt", span.input_tokens)
+            + otlp.attr_int("llm.token_count.completion", span.output_tokens)
+            + otlp.attr_int("llm.token_count.total", span.input_tokens + span.output_tokens)
+        )
         return self.agent(span, trace, out) + _append(out, tokens)
 
     def tool(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
-        return (_append(out, self._session(trace) + otlp.attr_str("tool.id", span.call_id))
-                + _big(out, "input.value", span.arguments) + _big(out, "output.value", span.result))
+        return (
+            _append(out, self._session(trace) + otlp.attr_str("tool.id", span.call_id))
+            + _big(out, "input.value", span.arguments)
+            + _big(out, "output.value", span.result)
+        )
 
     _RAG_KINDS = {"embedding": "EMBEDDING", "retrieval": "RETRIEVER", "rerank": "RERANKER", "guardrail": "GUARDRAIL"}
 
@@ -431,8 +505,15 @@ class LangSmith(_TypedSpans):
 
     name = "langsmith"
     kind_key = "langsmith.span.kind"
-    kinds = {"agent": "chain", "llm": "llm", "tool": "tool", "embedding": "embedding", "retrieval": "retriever",
-             "rerank": "retriever", "guardrail": "chain"}
+    kinds = {
+        "agent": "chain",
+        "llm": "llm",
+        "tool": "tool",
+        "embedding": "embedding",
+        "retrieval": "retriever",
+        "rerank": "retriever",
+        "guardrail": "chain",
+    }
     session_keys = ("langsmith.metadata.session_id",)
     user_keys = ("langsmith.metadata.user_id",)
 
@@ -442,7 +523,8 @@ class LangSmith(_TypedSpans):
 
     def root(self, trace: PlannedTrace) -> bytes:
         return otlp.attr_str("langsmith.trace.name", trace.scenario.name) + otlp.attr_str(
-            "langsmith.span.tags", f"otel-locust,{trace.scenario.name}")
+            "langsmith.span.tags", f"otel-locust,{trace.scenario.name}"
+        )
 
 
 class Braintrust(Dialect):
@@ -466,9 +548,12 @@ class Braintrust(Dialect):
         return self._type("function", f"{kind} {step.source}")
 
     def root(self, trace: PlannedTrace) -> bytes:
-        return (otlp.attr_str("braintrust.metadata", json.dumps(
-            {"conversation_id": trace.conversation_id, "user_id": trace.user_id, "scenario": trace.scenario.name}))
-            + otlp.attr_str_array("braintrust.tags", ["otel-locust", trace.scenario.name]))
+        return otlp.attr_str(
+            "braintrust.metadata",
+            json.dumps(
+                {"conversation_id": trace.conversation_id, "user_id": trace.user_id, "scenario": trace.scenario.name}
+            ),
+        ) + otlp.attr_str_array("braintrust.tags", ["otel-locust", trace.scenario.name])
 
     def agent(self, span: PlannedSpan, trace: PlannedTrace, out: list[bytes]) -> int:
         inputs, outputs = messages(span)
@@ -483,21 +568,28 @@ class Langfuse(_TypedSpans):
 
     name = "langfuse"
     kind_key = "langfuse.observation.type"
-    kinds = {"agent": "agent", "llm": "generation", "tool": "tool", "embedding": "embedding",
-             "retrieval": "retriever", "rerank": "retriever", "guardrail": "guardrail"}
+    kinds = {
+        "agent": "agent",
+        "llm": "generation",
+        "tool": "tool",
+        "embedding": "embedding",
+        "retrieval": "retriever",
+        "rerank": "retriever",
+        "guardrail": "guardrail",
+    }
     session_keys = ("session.id",)
     user_keys = ("user.id",)
 
     def llm_static(self, agent: Agent, model: Model) -> bytes:
-        return super().llm_static(agent, model) + otlp.attr_str("langfuse.observation.model.name",
-                                                                model.response_model)
+        return super().llm_static(agent, model) + otlp.attr_str("langfuse.observation.model.name", model.response_model)
 
     def http_static(self, http: Http) -> bytes:
         return otlp.attr_str(self.kind_key, "span")
 
     def root(self, trace: PlannedTrace) -> bytes:
         return otlp.attr_str("langfuse.trace.name", trace.scenario.name) + otlp.attr_str_array(
-            "langfuse.trace.tags", ["otel-locust", trace.scenario.name])
+            "langfuse.trace.tags", ["otel-locust", trace.scenario.name]
+        )
 
 
 class MLflow(Dialect):
@@ -506,9 +598,13 @@ class MLflow(Dialect):
     name = "mlflow"
 
     def root(self, trace: PlannedTrace) -> bytes:
-        return (otlp.attr_str("session.id", trace.conversation_id) + otlp.attr_str("user.id", trace.user_id)
-                + otlp.attr_str("mlflow.traceTag.scenario", trace.scenario.name))
+        return (
+            otlp.attr_str("session.id", trace.conversation_id)
+            + otlp.attr_str("user.id", trace.user_id)
+            + otlp.attr_str("mlflow.traceTag.scenario", trace.scenario.name)
+        )
 
 
-DIALECTS: dict[str, type[Dialect]] = {d.name: d for d in (GenAI, OpenInference, LangSmith, Braintrust, Langfuse,
-                                                          MLflow)}
+DIALECTS: dict[str, type[Dialect]] = {
+    d.name: d for d in (GenAI, OpenInference, LangSmith, Braintrust, Langfuse, MLflow)
+}

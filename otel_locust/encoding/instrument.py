@@ -26,11 +26,22 @@ from otel_locust.encoding import otlp
 from otel_locust.encoding.dialects import Dialect
 from otel_locust.engine.trace import RAG_KINDS, PlannedSpan, PlannedTrace
 
-_KINDS = {"agent": otlp.KIND_INTERNAL, "llm": otlp.KIND_CLIENT, "tool": otlp.KIND_INTERNAL, "http": otlp.KIND_CLIENT,
-          "embedding": otlp.KIND_CLIENT, "retrieval": otlp.KIND_CLIENT, "rerank": otlp.KIND_CLIENT,
-          "guardrail": otlp.KIND_INTERNAL}
-_RAG_NAMES = {"embedding": "embeddings {model}", "retrieval": "retrieval {source}", "rerank": "rerank {model}",
-              "guardrail": "apply_guardrail {guardian}"}
+_KINDS = {
+    "agent": otlp.KIND_INTERNAL,
+    "llm": otlp.KIND_CLIENT,
+    "tool": otlp.KIND_INTERNAL,
+    "http": otlp.KIND_CLIENT,
+    "embedding": otlp.KIND_CLIENT,
+    "retrieval": otlp.KIND_CLIENT,
+    "rerank": otlp.KIND_CLIENT,
+    "guardrail": otlp.KIND_INTERNAL,
+}
+_RAG_NAMES = {
+    "embedding": "embeddings {model}",
+    "retrieval": "retrieval {source}",
+    "rerank": "rerank {model}",
+    "guardrail": "apply_guardrail {guardian}",
+}
 
 
 @dataclass(slots=True)
@@ -80,25 +91,41 @@ class OtlpRequest:
 class Instrumentation:
     """Turns planned traces into OTLP requests with the given dialects and resource."""
 
-    def __init__(self, dialects: Sequence[Dialect], service_name: str = "travel-agent",
-                 resource_attributes: dict[str, str] | None = None, ids: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        dialects: Sequence[Dialect],
+        service_name: str = "travel-agent",
+        resource_attributes: dict[str, str] | None = None,
+        ids: random.Random | None = None,
+    ) -> None:
         self.dialects = tuple(dialects)
         # per span kind, the dialects' methods that add dynamic attributes (looked up once, not per span)
-        self._dynamic = {"agent": [d.agent for d in dialects], "llm": [d.llm for d in dialects],
-                         "tool": [d.tool for d in dialects], "http": [], "mcp": [d.mcp for d in dialects],
-                         **{kind: [d.rag for d in dialects] for kind in RAG_KINDS}}
+        self._dynamic = {
+            "agent": [d.agent for d in dialects],
+            "llm": [d.llm for d in dialects],
+            "tool": [d.tool for d in dialects],
+            "http": [],
+            "mcp": [d.mcp for d in dialects],
+            **{kind: [d.rag for d in dialects] for kind in RAG_KINDS},
+        }
         self._ids = ids or random.Random()
         self._static: dict[tuple[str, int, int], tuple[bytes, bytes]] = {}
-        attrs = {"service.name": service_name, "service.version": __version__,
-                 "telemetry.sdk.name": "otel-locust", "telemetry.sdk.language": "python",
-                 "deployment.environment.name": "loadtest", **(resource_attributes or {})}
+        attrs = {
+            "service.name": service_name,
+            "service.version": __version__,
+            "telemetry.sdk.name": "otel-locust",
+            "telemetry.sdk.language": "python",
+            "deployment.environment.name": "loadtest",
+            **(resource_attributes or {}),
+        }
         encoded = b"".join(otlp.attr_str(k, v, b"\x0a") for k, v in attrs.items())
         encoded += otlp.attr_bool("otel_locust.synthetic", True, b"\x0a")
         self.resource = otlp.resource(encoded)
         self.scope = otlp.scope("otel_locust", __version__)
 
-    def encode(self, trace: PlannedTrace, end_ns: int | None = None, start_ns: int | None = None,
-               scale: float = 1.0) -> EncodedTrace:
+    def encode(
+        self, trace: PlannedTrace, end_ns: int | None = None, start_ns: int | None = None, scale: float = 1.0
+    ) -> EncodedTrace:
         """Encode every span. By default the root ends now (a trace that just finished, sent whole); with
         ``start_ns`` the trace starts then and unfolds in real time, its planned timeline ``scale`` times faster."""
         spans = trace.spans
@@ -121,10 +148,19 @@ class Instrumentation:
                 if length > probe_len or (length == probe_len and span_ids[index] > probe_id):
                     probe, probe_len, probe_id = span.input_json, length, span_ids[index]
         if probe is None:
-            return EncodedTrace(chunk_lists, sizes, trace_id, len(spans), trace.depth,
-                                ends=[span.end for span in spans])
-        return EncodedTrace(chunk_lists, sizes, trace_id, len(spans), trace.depth, probe_span=probe_id,
-                            probe_inside=probe, ends=[span.end for span in spans])
+            return EncodedTrace(
+                chunk_lists, sizes, trace_id, len(spans), trace.depth, ends=[span.end for span in spans]
+            )
+        return EncodedTrace(
+            chunk_lists,
+            sizes,
+            trace_id,
+            len(spans),
+            trace.depth,
+            probe_span=probe_id,
+            probe_inside=probe,
+            ends=[span.end for span in spans],
+        )
 
     def requests(self, encoded: EncodedTrace, max_bytes: int = 0) -> list[OtlpRequest]:
         """Pack the spans into requests of at most ``max_bytes`` each (0: one request per trace).
@@ -175,8 +211,9 @@ class Instrumentation:
     def _make_static(self, span: PlannedSpan) -> tuple[bytes, bytes]:
         if (step := span.retrieve) is not None:
             model = span.model
-            name = _RAG_NAMES[span.kind].format(model=model.name if model else "", source=step.source,
-                                                guardian=step.guardian)
+            name = _RAG_NAMES[span.kind].format(
+                model=model.name if model else "", source=step.source, guardian=step.guardian
+            )
             static = b"".join(d.rag_static(span.kind, step, model) for d in self.dialects)
         elif span.kind == "http" and span.tool is not None and span.tool.mcp:
             name = f"tools/call {span.tool.name}"
@@ -197,11 +234,20 @@ class Instrumentation:
             raise ValueError(f"a planned {span.kind} span without its model, tool or request")
         return otlp.span_name(name), static
 
-    def _span(self, span: PlannedSpan, trace: PlannedTrace, trace_id: bytes, span_id: bytes,
-              parent: bytes | None, base: int, is_root: bool) -> tuple[list[bytes], int]:
+    def _span(
+        self,
+        span: PlannedSpan,
+        trace: PlannedTrace,
+        trace_id: bytes,
+        span_id: bytes,
+        parent: bytes | None,
+        base: int,
+        is_root: bool,
+    ) -> tuple[list[bytes], int]:
         name_field, static = self._static_for(span)
-        head = otlp.span_head(trace_id, span_id, parent, name_field, _KINDS[span.kind], base + span.start,
-                              base + span.end)
+        head = otlp.span_head(
+            trace_id, span_id, parent, name_field, _KINDS[span.kind], base + span.start, base + span.end
+        )
         out = [head, static]
         size = len(head) + len(static)
         mcp = span.kind == "http" and span.tool is not None and bool(span.tool.mcp)
@@ -212,10 +258,12 @@ class Instrumentation:
             out.append(events)
             size += len(events)
         if is_root:
-            root = (otlp.attr_str("otel_locust.scenario", trace.scenario.name)
-                    + otlp.attr_int("otel_locust.trace.span_count", len(trace.spans))
-                    + otlp.attr_int("otel_locust.conversation.turn", trace.turn)
-                    + b"".join(dialect.root(trace) for dialect in self.dialects))
+            root = (
+                otlp.attr_str("otel_locust.scenario", trace.scenario.name)
+                + otlp.attr_int("otel_locust.trace.span_count", len(trace.spans))
+                + otlp.attr_int("otel_locust.conversation.turn", trace.turn)
+                + b"".join(dialect.root(trace) for dialect in self.dialects)
+            )
             out.append(root)
             size += len(root)
         if mcp:
@@ -238,11 +286,13 @@ class Instrumentation:
         ask), stamped at its end: the evaluator judged the finished answer."""
         events = b""
         for ev in span.evaluations:
-            attrs = (otlp.attr_str("gen_ai.evaluation.name", ev.name, b"\x1a")
-                     + otlp.attr_double("gen_ai.evaluation.score.value", ev.score, b"\x1a")
-                     + otlp.attr_str("gen_ai.evaluation.score.label", ev.label, b"\x1a")
-                     + otlp.attr_str("gen_ai.evaluation.explanation", ev.explanation, b"\x1a")
-                     + otlp.attr_str("gen_ai.response.id", span.response_id, b"\x1a"))
+            attrs = (
+                otlp.attr_str("gen_ai.evaluation.name", ev.name, b"\x1a")
+                + otlp.attr_double("gen_ai.evaluation.score.value", ev.score, b"\x1a")
+                + otlp.attr_str("gen_ai.evaluation.score.label", ev.label, b"\x1a")
+                + otlp.attr_str("gen_ai.evaluation.explanation", ev.explanation, b"\x1a")
+                + otlp.attr_str("gen_ai.response.id", span.response_id, b"\x1a")
+            )
             events += otlp.span_event("gen_ai.evaluation.result", time_ns, attrs)
         return events
 
@@ -251,8 +301,11 @@ class Instrumentation:
         """An MCP call that failed: the JSON-RPC error code, ``error.type`` and status ERROR."""
         if span.error is None:
             return b""
-        return (otlp.attr_str("rpc.response.status_code", "-32603") + otlp.attr_str("error.type", span.error)
-                + otlp.span_status(otlp.STATUS_ERROR, f"{span.error} from the MCP server"))
+        return (
+            otlp.attr_str("rpc.response.status_code", "-32603")
+            + otlp.attr_str("error.type", span.error)
+            + otlp.span_status(otlp.STATUS_ERROR, f"{span.error} from the MCP server")
+        )
 
     @staticmethod
     def _http_outcome(span: PlannedSpan) -> bytes:
@@ -260,8 +313,11 @@ class Instrumentation:
         if error is None:
             return otlp.attr_int("http.response.status_code", 200)
         if error.isdigit():
-            return (otlp.attr_int("http.response.status_code", int(error)) + otlp.attr_str("error.type", error)
-                    + otlp.span_status(otlp.STATUS_ERROR))
+            return (
+                otlp.attr_int("http.response.status_code", int(error))
+                + otlp.attr_str("error.type", error)
+                + otlp.span_status(otlp.STATUS_ERROR)
+            )
         return otlp.attr_str("error.type", error) + otlp.span_status(otlp.STATUS_ERROR, error)
 
     @staticmethod
@@ -269,7 +325,11 @@ class Instrumentation:
         """error.type, an ``exception`` event and status ERROR, as the conventions ask for failed operations."""
         subject = span.tool.name if span.tool else f"chat {span.model.name}" if span.model else span.agent.name
         message = f"{subject} failed: {span.error}"
-        event_attrs = (otlp.attr_str("exception.type", span.error or "", b"\x1a")
-                       + otlp.attr_str("exception.message", message, b"\x1a"))
-        return (otlp.attr_str("error.type", span.error or "") + otlp.span_event("exception", time_ns, event_attrs)
-                + otlp.span_status(otlp.STATUS_ERROR, message))
+        event_attrs = otlp.attr_str("exception.type", span.error or "", b"\x1a") + otlp.attr_str(
+            "exception.message", message, b"\x1a"
+        )
+        return (
+            otlp.attr_str("error.type", span.error or "")
+            + otlp.span_event("exception", time_ns, event_attrs)
+            + otlp.span_status(otlp.STATUS_ERROR, message)
+        )

@@ -61,13 +61,31 @@ def key_value_array(key: str, elements: Sequence[bytes], field_tag: bytes = ATTR
     return b"".join((field_tag, varint(len(head) + size), head, *elements))
 
 
-def log_record(time_ns: int, trace_id: bytes, span_id: bytes, event_name: str, attributes: Sequence[bytes],
-               body: bytes = b"", severity: int = SEVERITY_INFO) -> bytes:
+def log_record(
+    time_ns: int,
+    trace_id: bytes,
+    span_id: bytes,
+    event_name: str,
+    attributes: Sequence[bytes],
+    body: bytes = b"",
+    severity: int = SEVERITY_INFO,
+) -> bytes:
     """A complete ``ScopeLogs.log_records`` entry; ``attributes`` are entries tagged :data:`ATTRIBUTE`,
     ``body`` an encoded AnyValue (empty: no body, as ADK sends)."""
-    head = (b"\x09" + _pack_fixed64(time_ns) + b"\x10" + varint(severity) + b"\x45\x01\x00\x00\x00"
-            + b"\x4a\x10" + trace_id + b"\x52\x08" + span_id + b"\x59" + _pack_fixed64(time_ns)
-            + length_delimited(0x62, event_name.encode()))
+    head = (
+        b"\x09"
+        + _pack_fixed64(time_ns)
+        + b"\x10"
+        + varint(severity)
+        + b"\x45\x01\x00\x00\x00"
+        + b"\x4a\x10"
+        + trace_id
+        + b"\x52\x08"
+        + span_id
+        + b"\x59"
+        + _pack_fixed64(time_ns)
+        + length_delimited(0x62, event_name.encode())
+    )
     if body:
         head += length_delimited(0x2A, body)
     size = len(head) + sum(map(len, attributes))
@@ -81,8 +99,9 @@ def export_request(resource_field: bytes, scope_field: bytes, records: Sequence[
     size = sum(map(len, records))
     scope_logs_len = len(scope_field) + size
     resource_logs_len = len(resource_field) + 1 + varint_len(scope_logs_len) + scope_logs_len
-    return b"".join((b"\x0a", varint(resource_logs_len), resource_field, b"\x12", varint(scope_logs_len),
-                     scope_field, *records))
+    return b"".join(
+        (b"\x0a", varint(resource_logs_len), resource_field, b"\x12", varint(scope_logs_len), scope_field, *records)
+    )
 
 
 def split_records(body: bytes) -> list[bytes]:

@@ -60,6 +60,7 @@ def length_delimited(tag: int, payload: bytes) -> bytes:
 
 # -- attributes (KeyValue inside Span.attributes = field 9, tag 0x4A) --------------------------------------
 
+
 @lru_cache(maxsize=4096)
 def _key(key: str) -> bytes:
     """KeyValue.key field, encoded."""
@@ -111,19 +112,30 @@ def attr_str_pieces(out: list[bytes], key: str, pieces: Sequence[bytes], size: i
 
 # -- spans -----------------------------------------------------------------------------------------------
 
+
 def span_name(name: str) -> bytes:
     """Span.name field (5)."""
     return length_delimited(0x2A, name.encode())
 
 
-def span_head(trace_id: bytes, span_id: bytes, parent_id: bytes | None, name_field: bytes, kind: int,
-              start_ns: int, end_ns: int) -> bytes:
+def span_head(
+    trace_id: bytes, span_id: bytes, parent_id: bytes | None, name_field: bytes, kind: int, start_ns: int, end_ns: int
+) -> bytes:
     """The fixed fields of a Span: ids, name, kind, times, flags (sampled)."""
     head = b"\x0a\x10" + trace_id + b"\x12\x08" + span_id
     if parent_id is not None:
         head += b"\x22\x08" + parent_id
-    return (head + name_field + b"\x30" + _SMALL_VARINTS[kind] + b"\x39" + _pack_fixed64(start_ns)
-            + b"\x41" + _pack_fixed64(end_ns) + b"\x85\x01\x01\x01\x00\x00")
+    return (
+        head
+        + name_field
+        + b"\x30"
+        + _SMALL_VARINTS[kind]
+        + b"\x39"
+        + _pack_fixed64(start_ns)
+        + b"\x41"
+        + _pack_fixed64(end_ns)
+        + b"\x85\x01\x01\x01\x00\x00"
+    )
 
 
 def span_status(code: int, message: str = "") -> bytes:
@@ -145,6 +157,7 @@ def wrap_span(chunks: list[bytes], size: int) -> list[bytes]:
 
 
 # -- envelope --------------------------------------------------------------------------------------------
+
 
 def resource(attributes: bytes) -> bytes:
     """ResourceSpans.resource field (1) from attribute entries made with ``field_tag=b"\\x0a"``."""
@@ -214,13 +227,13 @@ def split_spans(body: bytes) -> list[bytes]:
     for _, _, rs_payload, rs_end in _fields(body, 0, len(body)):
         for tag, _, ss_payload, ss_end in _fields(body, rs_payload, rs_end):
             if tag == 0x12:  # ResourceSpans.scope_spans
-                spans += [body[f_start:f_end] for t, f_start, _, f_end in _fields(body, ss_payload, ss_end)
-                          if t == 0x12]  # ScopeSpans.spans
+                spans += [
+                    body[f_start:f_end] for t, f_start, _, f_end in _fields(body, ss_payload, ss_end) if t == 0x12
+                ]  # ScopeSpans.spans
     return spans
 
 
-def export_request(resource_field: bytes, scope_field: bytes, spans: Sequence[list[bytes]],
-                   spans_size: int) -> bytes:
+def export_request(resource_field: bytes, scope_field: bytes, spans: Sequence[list[bytes]], spans_size: int) -> bytes:
     """An ExportTraceServiceRequest with one ResourceSpans and one ScopeSpans holding ``spans``.
 
     ``spans`` are chunk lists already wrapped by :func:`wrap_span`; ``spans_size`` is their total length.

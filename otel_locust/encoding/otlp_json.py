@@ -35,34 +35,76 @@ _unpack_double = struct.Struct("<d").unpack_from
 Field = tuple[str, int, bool, str]  # json name, kind, repeated, message type (MSG only)
 SCHEMA: dict[str, dict[int, Field]] = {
     "ExportTraceServiceRequest": {1: ("resourceSpans", MSG, True, "ResourceSpans")},
-    "ResourceSpans": {1: ("resource", MSG, False, "Resource"), 2: ("scopeSpans", MSG, True, "ScopeSpans"),
-                      3: ("schemaUrl", STR, False, "")},
-    "Resource": {1: ("attributes", MSG, True, "KeyValue"), 2: ("droppedAttributesCount", U32, False, ""),
-                 3: ("entityRefs", MSG, True, "EntityRef")},
-    "EntityRef": {1: ("schemaUrl", STR, False, ""), 2: ("type", STR, False, ""), 3: ("idKeys", STR, True, ""),
-                  4: ("descriptionKeys", STR, True, "")},
-    "ScopeSpans": {1: ("scope", MSG, False, "InstrumentationScope"), 2: ("spans", MSG, True, "Span"),
-                   3: ("schemaUrl", STR, False, "")},
-    "InstrumentationScope": {1: ("name", STR, False, ""), 2: ("version", STR, False, ""),
-                             3: ("attributes", MSG, True, "KeyValue"), 4: ("droppedAttributesCount", U32, False, "")},
-    "Span": {1: ("traceId", HEX, False, ""), 2: ("spanId", HEX, False, ""), 3: ("traceState", STR, False, ""),
-             4: ("parentSpanId", HEX, False, ""), 16: ("flags", F32, False, ""), 5: ("name", STR, False, ""),
-             6: ("kind", ENUM, False, ""), 7: ("startTimeUnixNano", U64, False, ""),
-             8: ("endTimeUnixNano", U64, False, ""), 9: ("attributes", MSG, True, "KeyValue"),
-             10: ("droppedAttributesCount", U32, False, ""), 11: ("events", MSG, True, "Event"),
-             12: ("droppedEventsCount", U32, False, ""), 13: ("links", MSG, True, "Link"),
-             14: ("droppedLinksCount", U32, False, ""), 15: ("status", MSG, False, "Status")},
-    "Event": {1: ("timeUnixNano", U64, False, ""), 2: ("name", STR, False, ""),
-              3: ("attributes", MSG, True, "KeyValue"), 4: ("droppedAttributesCount", U32, False, "")},
-    "Link": {1: ("traceId", HEX, False, ""), 2: ("spanId", HEX, False, ""), 3: ("traceState", STR, False, ""),
-             4: ("attributes", MSG, True, "KeyValue"), 5: ("droppedAttributesCount", U32, False, ""),
-             6: ("flags", F32, False, "")},
+    "ResourceSpans": {
+        1: ("resource", MSG, False, "Resource"),
+        2: ("scopeSpans", MSG, True, "ScopeSpans"),
+        3: ("schemaUrl", STR, False, ""),
+    },
+    "Resource": {
+        1: ("attributes", MSG, True, "KeyValue"),
+        2: ("droppedAttributesCount", U32, False, ""),
+        3: ("entityRefs", MSG, True, "EntityRef"),
+    },
+    "EntityRef": {
+        1: ("schemaUrl", STR, False, ""),
+        2: ("type", STR, False, ""),
+        3: ("idKeys", STR, True, ""),
+        4: ("descriptionKeys", STR, True, ""),
+    },
+    "ScopeSpans": {
+        1: ("scope", MSG, False, "InstrumentationScope"),
+        2: ("spans", MSG, True, "Span"),
+        3: ("schemaUrl", STR, False, ""),
+    },
+    "InstrumentationScope": {
+        1: ("name", STR, False, ""),
+        2: ("version", STR, False, ""),
+        3: ("attributes", MSG, True, "KeyValue"),
+        4: ("droppedAttributesCount", U32, False, ""),
+    },
+    "Span": {
+        1: ("traceId", HEX, False, ""),
+        2: ("spanId", HEX, False, ""),
+        3: ("traceState", STR, False, ""),
+        4: ("parentSpanId", HEX, False, ""),
+        16: ("flags", F32, False, ""),
+        5: ("name", STR, False, ""),
+        6: ("kind", ENUM, False, ""),
+        7: ("startTimeUnixNano", U64, False, ""),
+        8: ("endTimeUnixNano", U64, False, ""),
+        9: ("attributes", MSG, True, "KeyValue"),
+        10: ("droppedAttributesCount", U32, False, ""),
+        11: ("events", MSG, True, "Event"),
+        12: ("droppedEventsCount", U32, False, ""),
+        13: ("links", MSG, True, "Link"),
+        14: ("droppedLinksCount", U32, False, ""),
+        15: ("status", MSG, False, "Status"),
+    },
+    "Event": {
+        1: ("timeUnixNano", U64, False, ""),
+        2: ("name", STR, False, ""),
+        3: ("attributes", MSG, True, "KeyValue"),
+        4: ("droppedAttributesCount", U32, False, ""),
+    },
+    "Link": {
+        1: ("traceId", HEX, False, ""),
+        2: ("spanId", HEX, False, ""),
+        3: ("traceState", STR, False, ""),
+        4: ("attributes", MSG, True, "KeyValue"),
+        5: ("droppedAttributesCount", U32, False, ""),
+        6: ("flags", F32, False, ""),
+    },
     "Status": {2: ("message", STR, False, ""), 3: ("code", ENUM, False, "")},
     "KeyValue": {1: ("key", STR, False, ""), 2: ("value", MSG, False, "AnyValue")},
-    "AnyValue": {1: ("stringValue", STR, False, ""), 2: ("boolValue", BOOL, False, ""),
-                 3: ("intValue", I64, False, ""), 4: ("doubleValue", DBL, False, ""),
-                 5: ("arrayValue", MSG, False, "ArrayValue"), 6: ("kvlistValue", MSG, False, "KeyValueList"),
-                 7: ("bytesValue", B64, False, "")},
+    "AnyValue": {
+        1: ("stringValue", STR, False, ""),
+        2: ("boolValue", BOOL, False, ""),
+        3: ("intValue", I64, False, ""),
+        4: ("doubleValue", DBL, False, ""),
+        5: ("arrayValue", MSG, False, "ArrayValue"),
+        6: ("kvlistValue", MSG, False, "KeyValueList"),
+        7: ("bytesValue", B64, False, ""),
+    },
     "ArrayValue": {1: ("values", MSG, True, "AnyValue")},
     "KeyValueList": {1: ("values", MSG, True, "KeyValue")},
 }
@@ -131,8 +173,9 @@ def _message(data: bytes, pos: int, end: int, schema: dict[int, Field]) -> dict[
         elif wire_type == 1:
             if spec is not None:
                 kind = spec[1]
-                out[spec[0]] = _double(_unpack_double(data, pos)[0]) if kind == DBL else \
-                    str(_unpack_fixed64(data, pos)[0])
+                out[spec[0]] = (
+                    _double(_unpack_double(data, pos)[0]) if kind == DBL else str(_unpack_fixed64(data, pos)[0])
+                )
             pos += 8
         elif wire_type == 5:
             if spec is not None:

@@ -31,12 +31,24 @@ TURN_GAP_NS = 300_000_000  # the least time between one turn's end and the next 
 class Conversation:
     """Ids, turns, the carried history (bounded) and the think time of one end user's conversation."""
 
-    __slots__ = ("history", "history_bytes", "id", "last_end_ns", "limit", "ready_at", "think", "think_median",
-                 "tier",
-                 "turn", "turns", "user_id")
+    __slots__ = (
+        "history",
+        "history_bytes",
+        "id",
+        "last_end_ns",
+        "limit",
+        "ready_at",
+        "think",
+        "think_median",
+        "tier",
+        "turn",
+        "turns",
+        "user_id",
+    )
 
-    def __init__(self, conversation_id: str, user_id: str, turns: int, tier: Tier = REALISTIC,
-                 think_median: float = 0.0) -> None:
+    def __init__(
+        self, conversation_id: str, user_id: str, turns: int, tier: Tier = REALISTIC, think_median: float = 0.0
+    ) -> None:
         self.id = conversation_id
         self.user_id = user_id
         self.turns = max(1, turns)
@@ -51,8 +63,9 @@ class Conversation:
         self.last_end_ns = 0  # wall-clock end of the last emitted turn
 
     @classmethod
-    def start(cls, rng: random.Random, user_id: str, turns: tuple[int, int], tier: Tier = REALISTIC,
-              think_median: float = 0.0) -> Conversation:
+    def start(
+        cls, rng: random.Random, user_id: str, turns: tuple[int, int], tier: Tier = REALISTIC, think_median: float = 0.0
+    ) -> Conversation:
         """A new conversation of ``turns[0]..turns[1]`` turns with a random id."""
         return cls(f"conv_{rng.getrandbits(64):016x}", user_id, rng.randint(*turns), tier, think_median)
 

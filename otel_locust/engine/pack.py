@@ -68,8 +68,9 @@ def load_pack(spec: str = "") -> Pack:
     for scenario in scenarios.values():
         missing = sorted(set(pool_names(scenario)) - known)
         if missing:
-            raise PackError(f"scenario {scenario.name!r} names pool {missing[0]!r}, which {content.__name__} does "
-                            f"not define")
+            raise PackError(
+                f"scenario {scenario.name!r} names pool {missing[0]!r}, which {content.__name__} does not define"
+            )
     return Pack(package.__name__, content, scenarios)
 
 

@@ -63,7 +63,7 @@ TOOL_TIMEOUT_MS = 30_000.0
 GUARDRAIL_ERROR = "InputGuardrailTripwireTriggered"
 SUBAGENT_ERROR = "ToolExecutionError"
 REFUSALS = (
-    b'"I can\'t help with that request: it asks for other travellers\' personal data, which I am not allowed to '
+    b"\"I can't help with that request: it asks for other travellers' personal data, which I am not allowed to "
     b'share. I can help you with your own bookings and the travel policy instead."',
     b'"This request was blocked by the content policy of the travel assistant. Please rephrase it without '
     b'payment card numbers or passwords, and I will be glad to continue."',
@@ -74,8 +74,11 @@ _OUTPUT_WRAPPER = len(b'[{"role":"assistant","parts":[]}]')
 EVALUATED_SHARE = 0.25  # root answers scored by online evaluators
 ATTACHMENT_SHARE = 0.12  # user turns that attach an image or a document
 # evaluator -> (score above which the label is the first, labels); groundedness only where documents were retrieved
-EVALUATORS = {"relevance": (0.6, ("relevant", "irrelevant")), "helpfulness": (0.5, ("helpful", "unhelpful")),
-              "groundedness": (0.7, ("grounded", "ungrounded"))}
+EVALUATORS = {
+    "relevance": (0.6, ("relevant", "irrelevant")),
+    "helpfulness": (0.5, ("helpful", "unhelpful")),
+    "groundedness": (0.7, ("grounded", "ungrounded")),
+}
 RAG_LATENCY_MS = {"embedding": 70.0, "rerank": 140.0, "guardrail": 35.0}
 GUARD_DECISIONS = (("allow", 0.92), ("warn", 0.08))
 
@@ -99,13 +102,25 @@ def rag_tool(step: Retrieve, kind: str) -> Tool:
 
 
 def _tool_message(call_id: str, response: bytes) -> bytes:
-    return (b'{"role":"tool","parts":[{"type":"tool_call_response","id":"' + call_id.encode()
-            + b'","response":' + response + b"}]}")
+    return (
+        b'{"role":"tool","parts":[{"type":"tool_call_response","id":"'
+        + call_id.encode()
+        + b'","response":'
+        + response
+        + b"}]}"
+    )
 
 
 def _tool_call_part(call_id: str, name: str, arguments: bytes) -> bytes:
-    return (b'{"type":"tool_call","id":"' + call_id.encode() + b'","name":"' + name.encode()
-            + b'","arguments":' + arguments + b"}")
+    return (
+        b'{"type":"tool_call","id":"'
+        + call_id.encode()
+        + b'","name":"'
+        + name.encode()
+        + b'","arguments":'
+        + arguments
+        + b"}"
+    )
 
 
 def _text_part(text: bytes) -> bytes:
@@ -119,11 +134,34 @@ def _compaction_part(summary_id: str, text: bytes) -> bytes:
 class _AgentRun:
     """The mutable state of one agent while it is being planned: its span, history and cursor."""
 
-    __slots__ = ("agent", "answer", "compacted", "cursor", "doomed", "error", "history", "history_bytes", "index",
-                 "retrieved", "stopped", "system", "task", "task_message")
+    __slots__ = (
+        "agent",
+        "answer",
+        "compacted",
+        "cursor",
+        "doomed",
+        "error",
+        "history",
+        "history_bytes",
+        "index",
+        "retrieved",
+        "stopped",
+        "system",
+        "task",
+        "task_message",
+    )
 
-    def __init__(self, agent: Agent, index: int, system: bytes, task: bytes, start: int,
-                 carried: tuple[bytes, ...] = (), compacted: bool = False, attachment: bytes = b"") -> None:
+    def __init__(
+        self,
+        agent: Agent,
+        index: int,
+        system: bytes,
+        task: bytes,
+        start: int,
+        carried: tuple[bytes, ...] = (),
+        compacted: bool = False,
+        attachment: bytes = b"",
+    ) -> None:
         self.agent = agent
         self.index = index
         self.system = system
@@ -160,8 +198,9 @@ class Planner:
         self._rpc = 0  # JSON-RPC request ids of this trace's MCP calls
         self._query = b""  # the query of the retrieval being planned
 
-    def plan(self, scenario: Scenario, conversation_id: str = "", user_id: str = "",
-             conversation: Conversation | None = None) -> PlannedTrace:
+    def plan(
+        self, scenario: Scenario, conversation_id: str = "", user_id: str = "", conversation: Conversation | None = None
+    ) -> PlannedTrace:
         """Plan one trace of ``scenario``; times are offsets in ns from the trace start.
 
         With a ``conversation`` the trace is its next turn: it starts from the carried history, and what it adds
@@ -175,8 +214,15 @@ class Planner:
         turn = 1
         if conversation is not None:
             conversation_id, user_id, turn = conversation.id, conversation.user_id, conversation.turn
-            self._run_agent(scenario.agent, -1, 0, question, tuple(conversation.history), conversation.compacted,
-                            attachment=attachment)
+            self._run_agent(
+                scenario.agent,
+                -1,
+                0,
+                question,
+                tuple(conversation.history),
+                conversation.compacted,
+                attachment=attachment,
+            )
             self._carry(conversation)
         else:
             self._run_agent(scenario.agent, -1, 0, question, attachment=attachment)
@@ -220,16 +266,26 @@ class Planner:
         """Framework overhead between steps."""
         return int(self.rng.uniform(low_ms, high_ms) * MS)
 
-    def _run_agent(self, agent: Agent, parent: int, start: int, task: bytes, carried: tuple[bytes, ...] = (),
-                   compacted: bool = False, doomed: bool = False, attachment: bytes = b"") -> _AgentRun:
+    def _run_agent(
+        self,
+        agent: Agent,
+        parent: int,
+        start: int,
+        task: bytes,
+        carried: tuple[bytes, ...] = (),
+        compacted: bool = False,
+        doomed: bool = False,
+        attachment: bytes = b"",
+    ) -> _AgentRun:
         """Plan an ``invoke_agent`` span and its workflow; returns the finished run (end cursor, answer)."""
         span = self._new("agent", parent, start, agent)
         span.task = task
         system = self.pools.pick(agent.system, self.rng)
         if self.tier.system_extra and not agent.system.endswith(".brief"):
             system = self.pools.handbook(system, self.tier.system_extra)
-        run = _AgentRun(agent, len(self._spans) - 1, system, task, start + self._gap(1, 8), carried, compacted,
-                        attachment)
+        run = _AgentRun(
+            agent, len(self._spans) - 1, system, task, start + self._gap(1, 8), carried, compacted, attachment
+        )
         run.doomed = doomed
         if parent < 0:
             self._root = run
@@ -309,10 +365,12 @@ class Planner:
         found = self._rag_span("retrieval", run, step, step.latency_ms, self._search(step))
         kept = found.documents
         if step.reranker is not None:
-            rescored = sorted((Document(d.id, round(rng.uniform(0.05, 0.99), 4), d.content) for d in kept),
-                              key=lambda d: -d.score)
-            rerank = self._rag_span("rerank", run, step, RAG_LATENCY_MS["rerank"],
-                                    tuple(rescored[:rng.randint(*step.keep)]))
+            rescored = sorted(
+                (Document(d.id, round(rng.uniform(0.05, 0.99), 4), d.content) for d in kept), key=lambda d: -d.score
+            )
+            rerank = self._rag_span(
+                "rerank", run, step, RAG_LATENCY_MS["rerank"], tuple(rescored[: rng.randint(*step.keep)])
+            )
             rerank.model = step.reranker
             kept = rerank.documents
         if step.guardian:
@@ -332,15 +390,22 @@ class Planner:
             score -= rng.uniform(0.004, 0.035)
         return tuple(found)
 
-    def _rag_span(self, kind: SpanKindName, run: _AgentRun, step: Retrieve, median_ms: float,
-                  documents: tuple[Document, ...] = ()) -> PlannedSpan:
+    def _rag_span(
+        self, kind: SpanKindName, run: _AgentRun, step: Retrieve, median_ms: float, documents: tuple[Document, ...] = ()
+    ) -> PlannedSpan:
         """One span of a Retrieve step, after the previous one; advances the cursor."""
         span = self._new(kind, run.index, run.cursor + self._gap(0.1, 1.5), run.agent)
         span.retrieve, span.tool, span.query, span.documents = step, rag_tool(step, kind), run.task, documents
         span.arguments = b'{"query":' + run.task + b"}"
         if documents:
-            span.result = b"[" + b",".join(b'{"id":"%s","score":%s,"content":%s}' % (
-                d.id.encode(), repr(d.score).encode(), d.content) for d in documents) + b"]"
+            span.result = (
+                b"["
+                + b",".join(
+                    b'{"id":"%s","score":%s,"content":%s}' % (d.id.encode(), repr(d.score).encode(), d.content)
+                    for d in documents
+                )
+                + b"]"
+            )
         span.end = span.start + int(median_ms * self.rng.lognormvariate(0, 0.4) * MS)
         run.cursor = span.end
         return span
@@ -362,7 +427,7 @@ class Planner:
             self._fault = None
             parts, finish_reason = _text_part(REFUSALS[int(self.rng.random() * len(REFUSALS))]), "content_filter"
             run.stopped, run.error = True, GUARDRAIL_ERROR
-            run.answer = parts[len(b'{"type":"text","content":'):-1]
+            run.answer = parts[len(b'{"type":"text","content":') : -1]
         span = self._call(run, parts, finish_reason)
         run.add(b'{"role":"assistant","parts":[' + parts + b"]}")
         return span
@@ -397,7 +462,8 @@ class Planner:
         span.finish_reason = "error"
         span.input_tokens = int((run.history_bytes + len(run.system)) / CHARS_PER_TOKEN * rng.uniform(0.9, 1.1))
         took_ms = {"RateLimitError": rng.uniform(40, 300), "APITimeoutError": 60_000.0}.get(
-            span.error, rng.uniform(400, 3000))
+            span.error, rng.uniform(400, 3000)
+        )
         span.end = span.start + int(took_ms * MS)
         run.cursor = span.end + int(rng.uniform(500, 4000) * MS)  # the SDK's backoff before the retry
 
@@ -415,8 +481,9 @@ class Planner:
         self._call(run, part, "compaction")
         # the latest exchange: the last assistant message and the tool results answering it (never a result
         # without the call it answers: model APIs refuse such a history)
-        start = max((i for i, m in enumerate(run.history) if m.startswith(b'{"role":"assistant"')),
-                    default=len(run.history) - 1)
+        start = max(
+            (i for i, m in enumerate(run.history) if m.startswith(b'{"role":"assistant"')), default=len(run.history) - 1
+        )
         tail = [m for m in run.history[start:] if m is not run.task_message]
         run.history = [b'{"role":"assistant","parts":[' + part + b"]}", run.task_message, *tail]
         run.history_bytes = sum(map(len, run.history))
@@ -448,8 +515,14 @@ class Planner:
                 run.answer = f'"{tool.name} failed twice (503 from the supplier); I could not finish."'.encode()
                 return
 
-    def _run_tools(self, run: _AgentRun, calls: list[tuple[Tool, str, bytes]], parallel: bool,
-                   can_fail: bool = True, force: str = "") -> list[tuple[Tool, bytes]]:
+    def _run_tools(
+        self,
+        run: _AgentRun,
+        calls: list[tuple[Tool, str, bytes]],
+        parallel: bool,
+        can_fail: bool = True,
+        force: str = "",
+    ) -> list[tuple[Tool, bytes]]:
         """Plan tool spans (with their HTTP children); returns the calls that failed. ``force`` fails the first
         call with that error (the injected faults)."""
         rng, start, end, failed = self.rng, run.cursor, run.cursor, []
@@ -508,8 +581,9 @@ class Planner:
         sub-agent's error is what its parent is told (and reports)."""
         rng = self.rng
         calls = [(d.agent, self._call_id(), self.pools.pick(d.agent.task, rng)) for d in delegates]
-        parts = [_tool_call_part(cid, f"transfer_to_{agent.name}", b'{"task":' + task + b"}")
-                 for agent, cid, task in calls]
+        parts = [
+            _tool_call_part(cid, f"transfer_to_{agent.name}", b'{"task":' + task + b"}") for agent, cid, task in calls
+        ]
         self._llm(run, b",".join(parts), "tool_call")
         if run.stopped:
             return
@@ -521,8 +595,15 @@ class Planner:
             sub = self._run_agent(agent, run.index, start + self._gap(0.5, 5), task, doomed=doom and number == 0)
             response = sub.answer
             if sub.error:
-                response = (b'{"error":"' + sub.error.encode() + b'","agent":"' + agent.name.encode()
-                            + b'","message":' + sub.answer + b"}")
+                response = (
+                    b'{"error":"'
+                    + sub.error.encode()
+                    + b'","agent":"'
+                    + agent.name.encode()
+                    + b'","message":'
+                    + sub.answer
+                    + b"}"
+                )
             run.add(_tool_message(call_id, response))
             end = max(end, sub.cursor)
         run.cursor = end
@@ -542,14 +623,20 @@ class Planner:
         run.cursor = end
 
 
-
 def _delegates(steps: tuple[Step, ...]) -> bool:
     """Whether any of ``steps`` (looking inside loops, routes and parallels) hands work to a sub-agent."""
     for step in steps:
         if isinstance(step, Delegate):
             return True
-        inner = (step.body if isinstance(step, Loop | Maybe) else step.steps if isinstance(step, Parallel)
-                 else tuple(s for _, branch in step.branches for s in branch) if isinstance(step, Route) else ())
+        inner = (
+            step.body
+            if isinstance(step, Loop | Maybe)
+            else step.steps
+            if isinstance(step, Parallel)
+            else tuple(s for _, branch in step.branches for s in branch)
+            if isinstance(step, Route)
+            else ()
+        )
         if _delegates(inner):
             return True
     return False

@@ -37,12 +37,46 @@ class Tier:
     loop_scale: float  # long-running loops (``Loop.grows``) repeat this many times more
 
 
-REALISTIC = Tier("realistic", carry_tools=False, history_limit=6 * KB, compact_at=0, view_limit=0, doc_median=0,
-                 doc_sigma=0.0, doc_max=0, huge_p=0.0, huge=(0, 0), system_extra=0, loop_scale=1.0)
-PRODUCTION = Tier("production", carry_tools=True, history_limit=480 * KB, compact_at=420 * KB, view_limit=40 * KB,
-                  doc_median=12 * KB, doc_sigma=1.5, doc_max=4 * MB, huge_p=0.0, huge=(0, 0),
-                  system_extra=9 * KB, loop_scale=1.0)
-STRESS = Tier("stress", carry_tools=True, history_limit=640 * KB, compact_at=560 * KB, view_limit=48 * KB,
-              doc_median=14 * KB, doc_sigma=1.35, doc_max=4 * MB, huge_p=0.05, huge=(5 * MB, 20 * MB),
-              system_extra=12 * KB, loop_scale=60.0)
+REALISTIC = Tier(
+    "realistic",
+    carry_tools=False,
+    history_limit=6 * KB,
+    compact_at=0,
+    view_limit=0,
+    doc_median=0,
+    doc_sigma=0.0,
+    doc_max=0,
+    huge_p=0.0,
+    huge=(0, 0),
+    system_extra=0,
+    loop_scale=1.0,
+)
+PRODUCTION = Tier(
+    "production",
+    carry_tools=True,
+    history_limit=480 * KB,
+    compact_at=420 * KB,
+    view_limit=40 * KB,
+    doc_median=12 * KB,
+    doc_sigma=1.5,
+    doc_max=4 * MB,
+    huge_p=0.0,
+    huge=(0, 0),
+    system_extra=9 * KB,
+    loop_scale=1.0,
+)
+STRESS = Tier(
+    "stress",
+    carry_tools=True,
+    history_limit=640 * KB,
+    compact_at=560 * KB,
+    view_limit=48 * KB,
+    doc_median=14 * KB,
+    doc_sigma=1.35,
+    doc_max=4 * MB,
+    huge_p=0.05,
+    huge=(5 * MB, 20 * MB),
+    system_extra=12 * KB,
+    loop_scale=60.0,
+)
 TIERS = {tier.name: tier for tier in (REALISTIC, PRODUCTION, STRESS)}

@@ -35,14 +35,24 @@ LOGS_KEY = "__logs__"
 
 def blank_logs() -> dict[str, Any]:
     """The log records' account: the same outcomes as spans, counted per record, and the requests."""
-    return {"records": dict.fromkeys(OUTCOMES, 0), "dropped_by_reason": {}, "failed_by_reason": {},
-            **dict.fromkeys(COUNTERS, 0)}
+    return {
+        "records": dict.fromkeys(OUTCOMES, 0),
+        "dropped_by_reason": {},
+        "failed_by_reason": {},
+        **dict.fromkeys(COUNTERS, 0),
+    }
 
 
 def _blank() -> dict[str, Any]:
-    return {"traces": dict.fromkeys(OUTCOMES, 0), "spans": dict.fromkeys(OUTCOMES, 0),
-            "dropped_by_reason": {}, "failed_by_reason": {}, "dropped_loss": 0,
-            **dict.fromkeys(COUNTERS, 0), "shape": {name: {} for name in SHAPES}}
+    return {
+        "traces": dict.fromkeys(OUTCOMES, 0),
+        "spans": dict.fromkeys(OUTCOMES, 0),
+        "dropped_by_reason": {},
+        "failed_by_reason": {},
+        "dropped_loss": 0,
+        **dict.fromkeys(COUNTERS, 0),
+        "shape": {name: {} for name in SHAPES},
+    }
 
 
 class TraceStats:
@@ -179,11 +189,28 @@ class TraceTicket:
     last span is settled. ``on_done`` (optional) hears the final outcome, e.g. to start a read-back.
     """
 
-    __slots__ = ("_spans", "_stats", "depth", "on_done", "outcome", "reason", "scenario", "spans", "trace_id",
-                 "unsettled")
+    __slots__ = (
+        "_spans",
+        "_stats",
+        "depth",
+        "on_done",
+        "outcome",
+        "reason",
+        "scenario",
+        "spans",
+        "trace_id",
+        "unsettled",
+    )
 
-    def __init__(self, stats: TraceStats, scenario: str, spans: int, trace_id: bytes = b"", depth: int = 0,
-                 on_done: Callable[[TraceTicket], None] | None = None) -> None:
+    def __init__(
+        self,
+        stats: TraceStats,
+        scenario: str,
+        spans: int,
+        trace_id: bytes = b"",
+        depth: int = 0,
+        on_done: Callable[[TraceTicket], None] | None = None,
+    ) -> None:
         self._stats = stats
         self.scenario = scenario
         self.spans = spans

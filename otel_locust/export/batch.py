@@ -55,8 +55,9 @@ class EndedSpan:
 class BatchSpanQueue:
     """The batch span processor of one process: bounded queue, one worker greenlet, serial exports."""
 
-    def __init__(self, exporter: Exporter, instrumentation: Instrumentation, settings: BatchSettings,
-                 request_limit: int = 0) -> None:
+    def __init__(
+        self, exporter: Exporter, instrumentation: Instrumentation, settings: BatchSettings, request_limit: int = 0
+    ) -> None:
         self._exporter = exporter
         self._instrumentation = instrumentation
         self.settings = settings
@@ -99,12 +100,11 @@ class BatchSpanQueue:
 
     def shipments(self, batch: list[EndedSpan]) -> list[Shipment]:
         """The requests for one batch, each no larger than the request limit, with each trace's share."""
-        requests = self._instrumentation.pack([s.chunks for s in batch], [s.size for s in batch],
-                                               self._request_limit)
+        requests = self._instrumentation.pack([s.chunks for s in batch], [s.size for s in batch], self._request_limit)
         shipments, position = [], 0
         for request in requests:
             portions: list[Portion] = []
-            for span in batch[position:position + request.spans]:
+            for span in batch[position : position + request.spans]:
                 if portions and portions[-1].ticket is span.ticket:
                     portions[-1].spans += 1
                     portions[-1].nbytes += span.size

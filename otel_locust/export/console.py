@@ -67,16 +67,20 @@ def render_spans(spans: list[Any], width: int = 58) -> list[str]:
     start = min(span.start_time_unix_nano for span in spans)
     scenario = next((a.value.string_value for s in tops for a in s.attributes if a.key == "otel_locust.scenario"), "")
     total = sum(span.ByteSize() for span in spans)
-    lines = [f"{scenario or 'trace ' + spans[0].trace_id.hex()}: {len(spans)} spans, {total / 1000:.1f} KB OTLP",
-             f"{'span':<{width}} {'start':>12} {'duration':>12} {'size':>10}"]
+    lines = [
+        f"{scenario or 'trace ' + spans[0].trace_id.hex()}: {len(spans)} spans, {total / 1000:.1f} KB OTLP",
+        f"{'span':<{width}} {'start':>12} {'duration':>12} {'size':>10}",
+    ]
 
     def walk(span: Any, prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
         label = (prefix + branch + span.name)[:width]
         error = f"  ERROR {span.status.message}" if span.status.code == STATUS_ERROR else ""
-        lines.append(f"{label:<{width}} {(span.start_time_unix_nano - start) / MS:>9.1f} ms "
-                     f"{(span.end_time_unix_nano - span.start_time_unix_nano) / MS:>9.1f} ms "
-                     f"{span.ByteSize() / 1000:>7.1f} KB{error}")
+        lines.append(
+            f"{label:<{width}} {(span.start_time_unix_nano - start) / MS:>9.1f} ms "
+            f"{(span.end_time_unix_nano - span.start_time_unix_nano) / MS:>9.1f} ms "
+            f"{span.ByteSize() / 1000:>7.1f} KB{error}"
+        )
         kids = children.get(span.span_id, [])
         for position, child in enumerate(kids):
             walk(child, prefix + ("" if top else ("   " if last else "│  ")), position == len(kids) - 1, False)

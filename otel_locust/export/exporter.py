@@ -99,16 +99,24 @@ class LogShipment:
             return []
         records = split_records(self.body)
         middle = len(records) // 2
-        return [LogShipment(self.envelope(part), len(part), self.name, self.envelope)
-                for part in (records[:middle], records[middle:])]
+        return [
+            LogShipment(self.envelope(part), len(part), self.name, self.envelope)
+            for part in (records[:middle], records[middle:])
+        ]
 
 
 class Exporter:
     """Per-process export machinery: retries, splitting, accounting, request events and the in-flight exports."""
 
-    def __init__(self, fire: Callable[..., Any], stats: TraceStats, transport: Transport,
-                 policy: RetryPolicy | None = None, request_limit: int = 0,
-                 logs_transport: Transport | None = None) -> None:
+    def __init__(
+        self,
+        fire: Callable[..., Any],
+        stats: TraceStats,
+        transport: Transport,
+        policy: RetryPolicy | None = None,
+        request_limit: int = 0,
+        logs_transport: Transport | None = None,
+    ) -> None:
         self._fire = fire
         self._stats = stats
         self.transport = transport
@@ -152,8 +160,9 @@ class Exporter:
             for index, shipment in enumerate(shipments[current:]):
                 on_wire = index == 0 and state.posting
                 for portion in shipment.portions:
-                    portion.ticket.settle("unconfirmed" if on_wire else "dropped", portion.spans,
-                                          "" if on_wire else "stop")
+                    portion.ticket.settle(
+                        "unconfirmed" if on_wire else "dropped", portion.spans, "" if on_wire else "stop"
+                    )
             if logs is not None:
                 self._stats.logs_settled("dropped", logs.records, "stop")
             raise
@@ -167,8 +176,9 @@ class Exporter:
             self._deliver_logs(logs, state, settled)
         except gevent.GreenletExit:
             left = logs.records - settled[0]
-            self._stats.logs_settled("unconfirmed" if state.posting else "dropped", left,
-                                     "" if state.posting else "stop")
+            self._stats.logs_settled(
+                "unconfirmed" if state.posting else "dropped", left, "" if state.posting else "stop"
+            )
             raise
 
     def submit_logs(self, logs: LogShipment) -> gevent.Greenlet | None:
@@ -191,9 +201,16 @@ class Exporter:
             return
         exception = self._exception(reply, len(wire), logs.records, "log records")
         self._stats.logs_request(len(wire) * attempt, exception is None, attempt - 1)
-        self._fire(request_type=LOGS_REQUEST_TYPE, name=logs.name, start_time=start,
-                   response_time=(time.perf_counter() - t0) * 1000, response_length=len(wire),
-                   response=reply.body, exception=exception, context={"records": logs.records, "attempts": attempt})
+        self._fire(
+            request_type=LOGS_REQUEST_TYPE,
+            name=logs.name,
+            start_time=start,
+            response_time=(time.perf_counter() - t0) * 1000,
+            response_length=len(wire),
+            response=reply.body,
+            exception=exception,
+            context={"records": logs.records, "attempts": attempt},
+        )
         if reply.verdict is Verdict.OK:
             lost = min(reply.rejected, logs.records)
             self._stats.logs_settled("failed", lost, "partial_success")
@@ -240,10 +257,16 @@ class Exporter:
         reply, attempt = self._attempts(self.transport, wire, state)
         exception = self._exception(reply, len(wire), shipment.request.spans)
         self._stats.request(_byte_shares(shipment.portions, len(wire) * attempt), exception is None, attempt - 1)
-        self._fire(request_type="OTLP", name=shipment.name, start_time=start,
-                   response_time=(time.perf_counter() - t0) * 1000, response_length=len(wire),
-                   response=reply.body, exception=exception,
-                   context={"spans": shipment.request.spans, "attempts": attempt})
+        self._fire(
+            request_type="OTLP",
+            name=shipment.name,
+            start_time=start,
+            response_time=(time.perf_counter() - t0) * 1000,
+            response_length=len(wire),
+            response=reply.body,
+            exception=exception,
+            context={"spans": shipment.request.spans, "attempts": attempt},
+        )
         return reply
 
     def _exception(self, reply: Reply, size: int, spans: int, what: str = "spans") -> Exception | None:
@@ -259,8 +282,11 @@ class Exporter:
         return ExportError(reply.message or reply.verdict.value)
 
 
-_OUTCOME = {Verdict.UNCONFIRMED: ("unconfirmed", ""), Verdict.TOO_LARGE: ("failed", "too_large"),
-            Verdict.RETRY: ("failed", "retries_exhausted")}
+_OUTCOME = {
+    Verdict.UNCONFIRMED: ("unconfirmed", ""),
+    Verdict.TOO_LARGE: ("failed", "too_large"),
+    Verdict.RETRY: ("failed", "retries_exhausted"),
+}
 
 
 class _InPost:

@@ -29,8 +29,15 @@ grpc_gevent.init_gevent()  # before any channel: the process's gRPC I/O becomes 
 
 EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024  # gRPC's default receive limit, which collectors keep (4 MiB)
-RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.ABORTED,
-                       grpc.StatusCode.OUT_OF_RANGE, grpc.StatusCode.DATA_LOSS})
+RETRYABLE = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.DATA_LOSS,
+    }
+)
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 RETRY_INFO_TYPE = "type.googleapis.com/google.rpc.RetryInfo"
 
@@ -46,11 +53,15 @@ def target(endpoint: str) -> tuple[str, bool]:
 class OtlpGrpcTransport:
     """One gRPC channel (HTTP/2, multiplexed) to an OTLP/gRPC receiver, shared by a process's users."""
 
-    def __init__(self, endpoint: str, headers: dict[str, str], compression: str, timeout: float,
-                 ca_file: str = "") -> None:
+    def __init__(
+        self, endpoint: str, headers: dict[str, str], compression: str, timeout: float, ca_file: str = ""
+    ) -> None:
         address, secure = target(endpoint)
-        options = [("grpc.enable_retries", 0), ("grpc.max_send_message_length", -1),
-                   ("grpc.max_receive_message_length", DEFAULT_MAX_MESSAGE)]
+        options = [
+            ("grpc.enable_retries", 0),
+            ("grpc.max_send_message_length", -1),
+            ("grpc.max_receive_message_length", DEFAULT_MAX_MESSAGE),
+        ]
         gzip = grpc.Compression.Gzip if compression == "gzip" else grpc.Compression.NoCompression
         if secure:
             roots = _read(ca_file) if ca_file else None

@@ -26,12 +26,24 @@ class OtlpHttpTransport:
 
     content_type = "application/x-protobuf"
 
-    def __init__(self, url: str, headers: dict[str, str], compression: str, timeout: float,
-                 connections: int = 64, ca_file: str = "") -> None:
+    def __init__(
+        self,
+        url: str,
+        headers: dict[str, str],
+        compression: str,
+        timeout: float,
+        connections: int = 64,
+        ca_file: str = "",
+    ) -> None:
         parsed = URL(url)
         ssl_options = {"ca_certs": ca_file} if ca_file else None
-        self._client = HTTPClient.from_url(parsed, concurrency=max(1, connections), connection_timeout=timeout,
-                                           network_timeout=timeout, ssl_options=ssl_options)
+        self._client = HTTPClient.from_url(
+            parsed,
+            concurrency=max(1, connections),
+            connection_timeout=timeout,
+            network_timeout=timeout,
+            ssl_options=ssl_options,
+        )
         self._path = parsed.request_uri
         self._gzip = compression == "gzip"
         self._headers = {"Content-Type": self.content_type, **headers}
@@ -59,8 +71,9 @@ class OtlpHttpTransport:
             return Reply(Verdict.UNCONFIRMED, response.status_code, message=f"answer cut off: {exc}")
         finally:
             response.release()
-        return classify(response.status_code, body, retry_after if isinstance(retry_after, str) else None,
-                        self.rejected_spans)
+        return classify(
+            response.status_code, body, retry_after if isinstance(retry_after, str) else None, self.rejected_spans
+        )
 
     @staticmethod
     def rejected_spans(body: bytes) -> int:
@@ -85,8 +98,9 @@ class OtlpJsonTransport(OtlpHttpTransport):
         return otlp_json.rejected_spans(body) if body[:1] == b"{" else otlp.rejected_spans(body)
 
 
-def classify(status: int, body: bytes, retry_after: str | None,
-             rejected_spans: Callable[[bytes], int] = otlp.rejected_spans) -> Reply:
+def classify(
+    status: int, body: bytes, retry_after: str | None, rejected_spans: Callable[[bytes], int] = otlp.rejected_spans
+) -> Reply:
     """The verdict for an HTTP answer (``rejected_spans`` reads partial_success in the answer's encoding)."""
     if 200 <= status < 300:
         return Reply(Verdict.OK, status, body, rejected=rejected_spans(body))

@@ -83,8 +83,7 @@ def _megabytes(rt: Runtime) -> float:
 def _in_flight(rt: Runtime) -> float:
     """Traces generated but not settled yet (exports in flight, retries, waiting for a later part)."""
     traces = [e["traces"] for e in rt.stats.scenarios.values()]
-    return sum(t["generated"] - t["delivered"] - t["failed"] - t["dropped"] - t.get("unconfirmed", 0)
-               for t in traces)
+    return sum(t["generated"] - t["delivered"] - t["failed"] - t["dropped"] - t.get("unconfirmed", 0) for t in traces)
 
 
 def _target_rate(rt: Runtime) -> float | None:
@@ -101,9 +100,13 @@ def _backlog(rt: Runtime) -> float | None:
 
 
 TRACES = "Traces per second"
-for _key, _label, _color in (("generated", "started", "#0099ff"), ("delivered", "delivered", "#00ca5a"),
-                             ("failed", "failed", "#ff6d6d"), ("dropped", "dropped", "#ff9f00"),
-                             ("unconfirmed", "unconfirmed", "#9966CC")):
+for _key, _label, _color in (
+    ("generated", "started", "#0099ff"),
+    ("delivered", "delivered", "#00ca5a"),
+    ("failed", "failed", "#ff6d6d"),
+    ("dropped", "dropped", "#ff9f00"),
+    ("unconfirmed", "unconfirmed", "#9966CC"),
+):
     add_series(Series(f"traces_{_key}", _label, TRACES, _traces(_key), rate=True, color=_color))
 add_series(Series("target_rate", "target (--otel-rate)", TRACES, _target_rate, color="#8E4585"))
 add_series(Series("spans", "spans/s", "Spans per second", _spans, rate=True, color="#0099ff"))
@@ -115,8 +118,14 @@ add_series(Series("backlog", "backlog (--otel-rate)", "In flight", _backlog, col
 class SeriesSampler:
     """The sampled history of every registered series for one runtime (master or local process)."""
 
-    def __init__(self, runtime: Runtime, clock: Callable[[], float] = time.time, capacity: int = CAPACITY,
-                 interval: float = INTERVAL_S, window: float = RATE_WINDOW_S) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        clock: Callable[[], float] = time.time,
+        capacity: int = CAPACITY,
+        interval: float = INTERVAL_S,
+        window: float = RATE_WINDOW_S,
+    ) -> None:
         self.runtime = runtime
         self.clock = clock
         self.capacity = capacity
@@ -200,24 +209,30 @@ class SeriesSampler:
         present = [s for s in SERIES if any(v is not None for v in self.values.get(s.key, ()))]
         charts: dict[str, list[dict[str, Any]]] = {}
         for series in present:
-            charts.setdefault(series.chart, []).append({"key": series.key, "label": series.label,
-                                                        "color": series.color})
+            charts.setdefault(series.chart, []).append(
+                {"key": series.key, "label": series.label, "color": series.color}
+            )
         # a series appearing means a full reload too
         generation_now = f"{self.generation}:{','.join(s.key for s in present)}"
         start = 0
         full = since is None or generation != generation_now
         if not full and since is not None:
             start = next((i for i, t in enumerate(self.times) if round(t * 1000) > since), len(self.times))
-        return {"generation": generation_now, "full": full, "interval": self.interval * self.stride,
-                "charts": [{"title": title, "series": lines} for title, lines in charts.items()],
-                "time": [round(t * 1000) for t in self.times[start:]],
-                "values": {s.key: self.values[s.key][start:] for s in present}}
+        return {
+            "generation": generation_now,
+            "full": full,
+            "interval": self.interval * self.stride,
+            "charts": [{"title": title, "series": lines} for title, lines in charts.items()],
+            "time": [round(t * 1000) for t in self.times[start:]],
+            "values": {s.key: self.values[s.key][start:] for s in present},
+        }
 
     def points(self) -> int:
         return len(self.times)
 
 
 # -- page parts ---------------------------------------------------------------------------------------------
+
 
 def static_text(name: str) -> str:
     """A file shipped in ``otel_locust/plugin/static`` (package data)."""
@@ -231,18 +246,22 @@ def _inline(text: str) -> str:
 
 def charts_html(snapshot: dict[str, Any]) -> str:
     """The charts as a standalone section for the ``--html`` report: library, data and script inlined."""
-    return ('<section id="otel-locust-charts-report" style="margin:24px;font-family:sans-serif">'
-            '<h2>Traces over time (otel-locust)</h2><div id="otel-locust-charts"></div>'
-            f'<script>{_inline(static_text("echarts/echarts.common.min.js"))}</script>'
-            f'<script type="application/json" id="otel-locust-series">{_inline(json.dumps(snapshot))}</script>'
-            f'<script>{_inline(static_text("traces-charts.js"))}</script></section>')
+    return (
+        '<section id="otel-locust-charts-report" style="margin:24px;font-family:sans-serif">'
+        '<h2>Traces over time (otel-locust)</h2><div id="otel-locust-charts"></div>'
+        f"<script>{_inline(static_text('echarts/echarts.common.min.js'))}</script>"
+        f'<script type="application/json" id="otel-locust-series">{_inline(json.dumps(snapshot))}</script>'
+        f"<script>{_inline(static_text('traces-charts.js'))}</script></section>"
+    )
 
 
 def script_tags(base_path: str) -> str:
     """What the web UI's page gets: ECharts and the chart panel script, both served by the plugin."""
-    return (f'<script src="{base_path}/otel-traces/static/echarts/echarts.common.min.js"></script>'
-            f'<script src="{base_path}/otel-traces/static/traces-charts.js" '
-            f'data-series="{base_path}/otel-traces/series"></script>')
+    return (
+        f'<script src="{base_path}/otel-traces/static/echarts/echarts.common.min.js"></script>'
+        f'<script src="{base_path}/otel-traces/static/traces-charts.js" '
+        f'data-series="{base_path}/otel-traces/series"></script>'
+    )
 
 
 def start_sampling(runtime: Runtime) -> SeriesSampler:

@@ -187,8 +187,9 @@ def _watch_rate(environment: Environment) -> None:
         before = generated
         if users and target > 0 and achieved < 0.9 * target:
             cause = _rate_cause(runtime, cpu)
-            logger.warning("otel-locust: target %.1f traces/s on this process, achieved %.1f, %s", target,
-                           achieved, cause)
+            logger.warning(
+                "otel-locust: target %.1f traces/s on this process, achieved %.1f, %s", target, achieved, cause
+            )
             told = True
 
 
@@ -202,15 +203,18 @@ def _rate_cause(runtime: Runtime, cpu: float) -> str:
     if cpu >= CPU_BOUND_PERCENT:
         return f"CPU-bound ({cpu:.0f}% CPU): add processes (--processes) or workers"
     if runtime.settings is not None and runtime.in_flight() >= runtime.settings.max_in_flight:
-        return ("backend-bound: the in-flight bound (--otel-max-in-flight) is hit and traces are dropped "
-                "(backpressure)")
-    return (f"starved for CPU ({cpu:.0f}% CPU for this process: other processes share the machine's cores): "
-            "add processes or workers on other machines")
+        return "backend-bound: the in-flight bound (--otel-max-in-flight) is hit and traces are dropped (backpressure)"
+    return (
+        f"starved for CPU ({cpu:.0f}% CPU for this process: other processes share the machine's cores): "
+        "add processes or workers on other machines"
+    )
 
 
 def _unfold_timeout(environment: Environment) -> float:
     """How long batch delivery lets traces still unfolding finish at stop: Locust's --stop-timeout."""
     return float(getattr(environment, "stop_timeout", 0.0) or 0.0)
+
+
 def _on_readback(environment: Environment, msg: Any, **_: Any) -> None:
     """Master: a worker's read-back counters after its pending look-ups ended (sent just before DRAINED)."""
     _runtime(environment).readback_stats.merge(msg.data)
@@ -269,8 +273,12 @@ def _point_worker_at_sink(environment: Environment) -> None:
     """Worker: the master's embedded sink is at the address this worker reached the master on."""
     options = environment.parsed_options
     port = getattr(options, "otel_sink_remote_port", 0)
-    if options is not None and isinstance(environment.runner, WorkerRunner) and port \
-            and not getattr(options, "otel_endpoint", ""):
+    if (
+        options is not None
+        and isinstance(environment.runner, WorkerRunner)
+        and port
+        and not getattr(options, "otel_endpoint", "")
+    ):
         host = str(getattr(options, "master_host", "127.0.0.1"))
         options.otel_sink_url = f"http://{host}:{port}{getattr(options, 'otel_sink_remote_path', '/v1/traces')}"
 
@@ -329,8 +337,10 @@ def _drain_before_the_summary(environment: Environment, runtime: Runtime) -> Non
         _on_test_stop(environment)
         runtime.finish_readback()
     except KeyboardInterrupt:
-        logger.warning("otel-locust: interrupted again: exports still in flight were cut short (on the wire: "
-                       "unconfirmed; not sent: dropped, reason stop)")
+        logger.warning(
+            "otel-locust: interrupted again: exports still in flight were cut short (on the wire: "
+            "unconfirmed; not sent: dropped, reason stop)"
+        )
 
 
 @events.quitting.add_listener
@@ -343,9 +353,13 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
             _drain_before_the_summary(environment, runtime)
             summary = runtime.finish(report_html(runtime.charts))
             if loss(summary) > runtime.settings.max_loss:
-                logger.error("otel-locust: %.2f%% of traces were lost (failed, dropped or unconfirmed%s), above "
-                             "--otel-max-loss %.2f%%", loss(summary) * 100,
-                             "; read-back verdict" if "backend" in summary else "", runtime.settings.max_loss * 100)
+                logger.error(
+                    "otel-locust: %.2f%% of traces were lost (failed, dropped or unconfirmed%s), above "
+                    "--otel-max-loss %.2f%%",
+                    loss(summary) * 100,
+                    "; read-back verdict" if "backend" in summary else "",
+                    runtime.settings.max_loss * 100,
+                )
                 environment.process_exit_code = EXIT_LOSS_EXCEEDED
     finally:
         if runtime.sink is not None:

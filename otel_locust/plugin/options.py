@@ -41,90 +41,214 @@ def add_arguments(parser: Any) -> None:
 
     def opt(name: str, default: Any, help_text: str, *, ui: bool = True, secret: bool = False, **kw: Any) -> None:
         env = "LOCUST_" + name.lstrip("-").replace("-", "_").upper()
-        parser.add_argument(name, default=default, help=help_text, env_var=env, include_in_web_ui=ui,
-                            is_secret=secret, **kw)
+        parser.add_argument(
+            name, default=default, help=help_text, env_var=env, include_in_web_ui=ui, is_secret=secret, **kw
+        )
 
     opt("--otel-platform", "sink", "where traces go", choices=sorted(PLATFORMS))
-    opt("--otel-endpoint", "", "OTLP/HTTP traces URL, or for gRPC scheme://host:port; default depends on the "
-                               "platform")
-    opt("--otel-protocol", "http/protobuf", "OTLP protocol, as OTEL_EXPORTER_OTLP_PROTOCOL",
-        choices=list(PROTOCOLS), ui=False)  # not in the form: the embedded sink's listeners are chosen at start
-    opt("--otel-certificate", "", "CA certificate (PEM file) trusted for https endpoints, as "
-                                  "OTEL_EXPORTER_OTLP_CERTIFICATE; default: the system's", ui=False)
-    opt("--otel-insecure", False, "gRPC: plaintext to an endpoint given as host:port without a scheme, as "
-                                  "OTEL_EXPORTER_OTLP_INSECURE (default: TLS)", ui=False, action="store_true")
-    opt("--otel-headers", "", "extra request headers, k=v,k2=v2 (values may be URL-encoded)", ui=False,
-        secret=True)
-    opt("--otel-api-key", "", "API key for the platform preset (Langfuse: public:secret); also read from the "
-                              "platform's own variables such as BRAINTRUST_API_KEY", ui=False, secret=True)
-    opt("--otel-project", "", "project: Braintrust project (x-bt-parent), LangSmith project, Phoenix project, "
-                              "MLflow experiment id")
-    opt("--otel-dialects", "", "attribute dialects on top of the GenAI conventions, e.g. genai,openinference; "
-                               "default: the platform's")
-    opt("--otel-max-request-mb", 0.0, "split traces into requests of at most this many MB; 0: the platform's "
-                                      "limit", type=float)
-    opt("--otel-mix", "", "scenario weights, e.g. simple_query=40,delegated_booking=20; default: each "
-                          "scenario's own weight")
+    opt("--otel-endpoint", "", "OTLP/HTTP traces URL, or for gRPC scheme://host:port; default depends on the platform")
+    opt(
+        "--otel-protocol",
+        "http/protobuf",
+        "OTLP protocol, as OTEL_EXPORTER_OTLP_PROTOCOL",
+        choices=list(PROTOCOLS),
+        ui=False,
+    )  # not in the form: the embedded sink's listeners are chosen at start
+    opt(
+        "--otel-certificate",
+        "",
+        "CA certificate (PEM file) trusted for https endpoints, as "
+        "OTEL_EXPORTER_OTLP_CERTIFICATE; default: the system's",
+        ui=False,
+    )
+    opt(
+        "--otel-insecure",
+        False,
+        "gRPC: plaintext to an endpoint given as host:port without a scheme, as "
+        "OTEL_EXPORTER_OTLP_INSECURE (default: TLS)",
+        ui=False,
+        action="store_true",
+    )
+    opt("--otel-headers", "", "extra request headers, k=v,k2=v2 (values may be URL-encoded)", ui=False, secret=True)
+    opt(
+        "--otel-api-key",
+        "",
+        "API key for the platform preset (Langfuse: public:secret); also read from the "
+        "platform's own variables such as BRAINTRUST_API_KEY",
+        ui=False,
+        secret=True,
+    )
+    opt(
+        "--otel-project",
+        "",
+        "project: Braintrust project (x-bt-parent), LangSmith project, Phoenix project, MLflow experiment id",
+    )
+    opt(
+        "--otel-dialects",
+        "",
+        "attribute dialects on top of the GenAI conventions, e.g. genai,openinference; default: the platform's",
+    )
+    opt(
+        "--otel-max-request-mb",
+        0.0,
+        "split traces into requests of at most this many MB; 0: the platform's limit",
+        type=float,
+    )
+    opt(
+        "--otel-mix",
+        "",
+        "scenario weights, e.g. simple_query=40,delegated_booking=20; default: each scenario's own weight",
+    )
     opt("--otel-seed", -1, "seed for reproducible trace content; -1 for a random seed", type=int)
     opt("--otel-pace", 1.0, "seconds between the starts of one user's traces; 0 = back to back", type=float)
-    opt("--otel-rate", 0.0, "open model: traces started per second in total at the peak user count, whatever the "
-                            "backend's latency; 0 = closed model (--otel-pace)", type=float)
-    opt("--otel-arrival", "poisson", "open model arrivals: poisson (exponential gaps) or uniform",
-        choices=["poisson", "uniform"])
-    opt("--otel-max-in-flight", 0, "open model bound per process: trace exports in flight (trace delivery, "
-                                   "default 256, also the connection pool) or traces unfolding (batch delivery, "
-                                   "default 10000); a trace that would exceed it is dropped (backpressure); 0: default",
-        type=int)
-    opt("--otel-delivery", "trace", "trace: one request per finished trace; batch: spans leave as they end, in "
-                                    "real time, through an SDK-style batch queue", choices=["trace", "batch"])
+    opt(
+        "--otel-rate",
+        0.0,
+        "open model: traces started per second in total at the peak user count, whatever the "
+        "backend's latency; 0 = closed model (--otel-pace)",
+        type=float,
+    )
+    opt(
+        "--otel-arrival",
+        "poisson",
+        "open model arrivals: poisson (exponential gaps) or uniform",
+        choices=["poisson", "uniform"],
+    )
+    opt(
+        "--otel-max-in-flight",
+        0,
+        "open model bound per process: trace exports in flight (trace delivery, "
+        "default 256, also the connection pool) or traces unfolding (batch delivery, "
+        "default 10000); a trace that would exceed it is dropped (backpressure); 0: default",
+        type=int,
+    )
+    opt(
+        "--otel-delivery",
+        "trace",
+        "trace: one request per finished trace; batch: spans leave as they end, in "
+        "real time, through an SDK-style batch queue",
+        choices=["trace", "batch"],
+    )
     opt("--otel-time-scale", 1.0, "batch delivery: run the planned timeline this many times faster", type=float)
     opt("--otel-bsp-max-queue-size", 2048, "batch delivery: queue size, as OTEL_BSP_MAX_QUEUE_SIZE", type=int)
-    opt("--otel-bsp-max-export-batch-size", 512, "batch delivery: spans per export, as "
-                                                 "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", type=int)
-    opt("--otel-bsp-schedule-delay", 5000.0, "batch delivery: ms between exports, as OTEL_BSP_SCHEDULE_DELAY",
-        type=float)
-    opt("--otel-bsp-export-timeout", 30000.0, "batch delivery: ms an export may take, as OTEL_BSP_EXPORT_TIMEOUT",
-        type=float)
+    opt(
+        "--otel-bsp-max-export-batch-size",
+        512,
+        "batch delivery: spans per export, as OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+        type=int,
+    )
+    opt(
+        "--otel-bsp-schedule-delay",
+        5000.0,
+        "batch delivery: ms between exports, as OTEL_BSP_SCHEDULE_DELAY",
+        type=float,
+    )
+    opt(
+        "--otel-bsp-export-timeout",
+        30000.0,
+        "batch delivery: ms an export may take, as OTEL_BSP_EXPORT_TIMEOUT",
+        type=float,
+    )
     opt("--otel-compression", "none", "request compression", choices=["none", "gzip"])
     opt("--otel-timeout", 10.0, "seconds to wait for the receiver to answer one request", type=float)
-    opt("--otel-retry-seconds", 30.0, "retry throttled (429/502/503/504) and refused requests for up to this long; "
-                                      "0: never retry", type=float)
-    opt("--otel-max-loss", 0.0, "exit with code 3 when (failed + dropped) / generated traces exceed this",
-        type=float)
-    opt("--otel-profile-users", 50, "peak users of the ramp and spike profiles (locustfiles/ramp.py, spike.py)",
-        type=int)
+    opt(
+        "--otel-retry-seconds",
+        30.0,
+        "retry throttled (429/502/503/504) and refused requests for up to this long; 0: never retry",
+        type=float,
+    )
+    opt("--otel-max-loss", 0.0, "exit with code 3 when (failed + dropped) / generated traces exceed this", type=float)
+    opt(
+        "--otel-profile-users",
+        50,
+        "peak users of the ramp and spike profiles (locustfiles/ramp.py, spike.py)",
+        type=int,
+    )
     opt("--otel-profile-seconds", 300.0, "duration of the ramp and spike profiles", type=float)
     opt("--otel-service-name", "travel-agent", "service.name of the generated traces")
     opt("--otel-summary", "", "write the end-of-run JSON summary to this path", ui=False)
-    opt("--otel-sink-port", 4318, "distributed runs with the embedded sink: the port it listens on, on the "
-                                  "master's --master-bind-host, so workers on other hosts reach it (0: any free "
-                                  "port); local runs use a free port on 127.0.0.1", type=int, ui=False)
-    opt("--otel-sink-args", "", "more otel-locust-sink options for the embedded sink, e.g. fault injection: "
-                                "'--fail-rate 0.1 --fail-status 503 --retry-after 1'", ui=False)
-    opt("--otel-framework", "semconv", "send what this agent framework's instrumentation sends (span names, "
-                                       "nesting, keys, content placement); semconv: the OTel GenAI conventions",
-        choices=list(FRAMEWORKS))
-    opt("--otel-logs-endpoint", "", "OTLP/HTTP logs URL for profiles that send log records (google-adk); "
-                                    "default: the traces endpoint with /v1/traces replaced by /v1/logs")
-    opt("--otel-readback", False, "after each trace is accepted, poll the platform's read API until it is visible "
-                                  "and complete (or the read-back timeout); see README 'Read-back'",
-        action="store_true")
-    opt("--otel-readback-sample", -1.0, "fraction of accepted traces read back; -1: 1.0 on sink/otlp/phoenix/mlflow, "
-                                        "0.05 on cloud presets", type=float)
-    opt("--otel-readback-timeout", 120.0, "seconds after acceptance a trace may take to become visible and complete",
-        type=float)
-    opt("--otel-readback-url", "", "read API base URL: required for otlp (Jaeger or Tempo query URL, e.g. "
-                                   "http://localhost:16686); otherwise derived from the endpoint")
-    opt("--otel-payload", "realistic", "payload tier: realistic (SPEC shapes), production (heavy tail: MB traces, "
-                                       "long contexts, a long-running scenario) or stress (limit probes)")
-    opt("--otel-turns", "1-5", "turns per conversation, MIN-MAX (or N); each turn is one trace and carries the "
-                               "history on")
-    opt("--otel-think-seconds", 20.0, "median think time between the turns of a conversation (log-normal); "
-                                      "rate mode only, in pace mode the pace decides", type=float)
-    opt("--otel-error-rate", 0.03, "share of traces with a failure inside (model 429/5xx and retry, tool timeout, "
-                                   "guardrail block, failing sub-agent)", type=float)
-    opt("--otel-scenarios", "", "scenario pack: a dotted module path or a directory; default: the travel pack",
-        ui=False)
+    opt(
+        "--otel-sink-port",
+        4318,
+        "distributed runs with the embedded sink: the port it listens on, on the "
+        "master's --master-bind-host, so workers on other hosts reach it (0: any free "
+        "port); local runs use a free port on 127.0.0.1",
+        type=int,
+        ui=False,
+    )
+    opt(
+        "--otel-sink-args",
+        "",
+        "more otel-locust-sink options for the embedded sink, e.g. fault injection: "
+        "'--fail-rate 0.1 --fail-status 503 --retry-after 1'",
+        ui=False,
+    )
+    opt(
+        "--otel-framework",
+        "semconv",
+        "send what this agent framework's instrumentation sends (span names, "
+        "nesting, keys, content placement); semconv: the OTel GenAI conventions",
+        choices=list(FRAMEWORKS),
+    )
+    opt(
+        "--otel-logs-endpoint",
+        "",
+        "OTLP/HTTP logs URL for profiles that send log records (google-adk); "
+        "default: the traces endpoint with /v1/traces replaced by /v1/logs",
+    )
+    opt(
+        "--otel-readback",
+        False,
+        "after each trace is accepted, poll the platform's read API until it is visible "
+        "and complete (or the read-back timeout); see README 'Read-back'",
+        action="store_true",
+    )
+    opt(
+        "--otel-readback-sample",
+        -1.0,
+        "fraction of accepted traces read back; -1: 1.0 on sink/otlp/phoenix/mlflow, 0.05 on cloud presets",
+        type=float,
+    )
+    opt(
+        "--otel-readback-timeout",
+        120.0,
+        "seconds after acceptance a trace may take to become visible and complete",
+        type=float,
+    )
+    opt(
+        "--otel-readback-url",
+        "",
+        "read API base URL: required for otlp (Jaeger or Tempo query URL, e.g. "
+        "http://localhost:16686); otherwise derived from the endpoint",
+    )
+    opt(
+        "--otel-payload",
+        "realistic",
+        "payload tier: realistic (SPEC shapes), production (heavy tail: MB traces, "
+        "long contexts, a long-running scenario) or stress (limit probes)",
+    )
+    opt(
+        "--otel-turns",
+        "1-5",
+        "turns per conversation, MIN-MAX (or N); each turn is one trace and carries the history on",
+    )
+    opt(
+        "--otel-think-seconds",
+        20.0,
+        "median think time between the turns of a conversation (log-normal); "
+        "rate mode only, in pace mode the pace decides",
+        type=float,
+    )
+    opt(
+        "--otel-error-rate",
+        0.03,
+        "share of traces with a failure inside (model 429/5xx and retry, tool timeout, "
+        "guardrail block, failing sub-agent)",
+        type=float,
+    )
+    opt(
+        "--otel-scenarios", "", "scenario pack: a dotted module path or a directory; default: the travel pack", ui=False
+    )
 
 
 @dataclass(frozen=True)
@@ -185,8 +309,7 @@ def settings_from(options: argparse.Namespace) -> Settings:
     insecure = _flag(getattr(options, "otel_insecure", False))
     return Settings(
         platform=platform,
-        endpoint=_endpoint(options.otel_endpoint, platform, getattr(options, "otel_sink_url", ""), protocol,
-                           insecure),
+        endpoint=_endpoint(options.otel_endpoint, platform, getattr(options, "otel_sink_url", ""), protocol, insecure),
         headers={**preset_headers, **parse_headers(options.otel_headers)},
         dialects=parse_dialects(options.otel_dialects, platform),
         max_request_bytes=int(max_mb * MB) if max_mb else platform.max_request_bytes,
@@ -211,10 +334,10 @@ def settings_from(options: argparse.Namespace) -> Settings:
         logs_endpoint=_logs_endpoint(str(getattr(options, "otel_logs_endpoint", "") or "").strip()),
         tier=tier,
         turns=parse_turns(getattr(options, "otel_turns", "1-5")),
-        think_seconds=_number("--otel-think-seconds", getattr(options, "otel_think_seconds", 20.0), float,
-                              minimum=0.0),
-        error_rate=_number("--otel-error-rate", getattr(options, "otel_error_rate", 0.03), float, minimum=0.0,
-                           maximum=1.0),
+        think_seconds=_number("--otel-think-seconds", getattr(options, "otel_think_seconds", 20.0), float, minimum=0.0),
+        error_rate=_number(
+            "--otel-error-rate", getattr(options, "otel_error_rate", 0.03), float, minimum=0.0, maximum=1.0
+        ),
         **_readback(options, platform),
         protocol=protocol,
         certificate=_certificate(getattr(options, "otel_certificate", "")),
@@ -225,8 +348,9 @@ def _protocol(value: Any, platform: Platform) -> str:
     """The OTLP protocol; a preset whose platform does not take it refuses it before the test starts."""
     protocol = _choice("--otel-protocol", value, PROTOCOLS)
     if protocol not in platform.protocols:
-        raise ConfigError(f"--otel-protocol: the {platform.name} platform takes {', '.join(platform.protocols)}, "
-                          f"not {protocol}")
+        raise ConfigError(
+            f"--otel-protocol: the {platform.name} platform takes {', '.join(platform.protocols)}, not {protocol}"
+        )
     if protocol == "grpc" and platform.transport == "otlp" and importlib.util.find_spec("grpc") is None:
         raise ConfigError("--otel-protocol: grpc needs grpcio; install it with: pip install 'otel-locust[grpc]'")
     return protocol
@@ -289,10 +413,10 @@ def _readback(options: argparse.Namespace, platform: Platform) -> dict[str, Any]
     if sample == -1:
         sample = default_sample(platform.name)
     elif not 0 < sample <= 1:
-        raise ConfigError(f"--otel-readback-sample: must be a fraction in (0, 1] (or -1 for the platform's "
-                          f"default), got {sample}")
-    timeout = _number("--otel-readback-timeout", getattr(options, "otel_readback_timeout", 120.0), float,
-                      minimum=0.001)
+        raise ConfigError(
+            f"--otel-readback-sample: must be a fraction in (0, 1] (or -1 for the platform's default), got {sample}"
+        )
+    timeout = _number("--otel-readback-timeout", getattr(options, "otel_readback_timeout", 120.0), float, minimum=0.001)
     url = str(getattr(options, "otel_readback_url", "") or "").strip()
     if url:
         parsed = urllib.parse.urlsplit(url)
@@ -301,8 +425,10 @@ def _readback(options: argparse.Namespace, platform: Platform) -> dict[str, Any]
     if enabled and platform.transport != "otlp":
         raise ConfigError(f"--otel-readback: the {platform.name} platform has no read API to read traces back from")
     if enabled and platform.name == "otlp" and not url:
-        raise ConfigError("--otel-readback: the otlp platform needs --otel-readback-url (the Jaeger or Tempo query "
-                          "URL, e.g. http://localhost:16686 or http://localhost:3200)")
+        raise ConfigError(
+            "--otel-readback: the otlp platform needs --otel-readback-url (the Jaeger or Tempo query "
+            "URL, e.g. http://localhost:16686 or http://localhost:3200)"
+        )
     return {"readback": enabled, "readback_sample": sample, "readback_timeout": timeout, "readback_url": url}
 
 
@@ -324,8 +450,10 @@ def parse_turns(value: str) -> tuple[int, int]:
     """``MIN-MAX`` (or ``N``) turns per conversation, 1 <= MIN <= MAX <= 1000."""
     text = str(value).strip()
     low, sep, high = text.partition("-")
-    bounds = (_number("--otel-turns", low, int, minimum=1, maximum=1000, what="MIN"),
-              _number("--otel-turns", high if sep else low, int, minimum=1, maximum=1000, what="MAX"))
+    bounds = (
+        _number("--otel-turns", low, int, minimum=1, maximum=1000, what="MIN"),
+        _number("--otel-turns", high if sep else low, int, minimum=1, maximum=1000, what="MAX"),
+    )
     if bounds[0] > bounds[1]:
         raise ConfigError(f"--otel-turns: MIN {bounds[0]} is larger than MAX {bounds[1]}; write MIN-MAX, e.g. 1-5")
     return bounds
@@ -346,8 +474,9 @@ def pack_from(spec: str) -> Pack:
         raise ConfigError(f"--otel-scenarios: {exc}") from None
 
 
-def _endpoint(value: str, platform: Platform, sink_url: str, protocol: str = "http/protobuf",
-              insecure: bool = False) -> str:
+def _endpoint(
+    value: str, platform: Platform, sink_url: str, protocol: str = "http/protobuf", insecure: bool = False
+) -> str:
     default = platform.grpc_endpoint if protocol == "grpc" else platform.endpoint
     url = str(value).strip() or (sink_url if platform.embedded_sink else default)
     if platform.transport != "otlp" or (platform.embedded_sink and not url):
@@ -370,8 +499,9 @@ def _grpc_endpoint(url: str, insecure: bool) -> str:
     if "://" not in url:
         url = ("http://" if insecure else "https://") + url
     elif insecure and url.lower().startswith("https://"):
-        raise ConfigError("--otel-insecure: the endpoint's https:// scheme asks for TLS; give http:// (or no "
-                          "scheme) for plaintext")
+        raise ConfigError(
+            "--otel-insecure: the endpoint's https:// scheme asks for TLS; give http:// (or no scheme) for plaintext"
+        )
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigError(f"--otel-endpoint: {url!r} is not a gRPC endpoint scheme://host:port")
@@ -380,8 +510,10 @@ def _grpc_endpoint(url: str, insecure: bool) -> str:
     except ValueError:
         raise ConfigError(f"--otel-endpoint: {url!r} has an invalid port") from None
     if parsed.path not in ("", "/"):
-        raise ConfigError(f"--otel-endpoint: a gRPC endpoint has no path (got {parsed.path!r}); give "
-                          "scheme://host:port, e.g. http://localhost:4317")
+        raise ConfigError(
+            f"--otel-endpoint: a gRPC endpoint has no path (got {parsed.path!r}); give "
+            "scheme://host:port, e.g. http://localhost:4317"
+        )
     return url
 
 
@@ -436,14 +568,16 @@ def parse_mix(value: str, scenarios: dict[str, Scenario], tier: str = "realistic
     return {name: weight // divisor for name, weight in scaled.items()}
 
 
-def _number(option: str, value: Any, kind: type[_N], minimum: float | None = None, maximum: float | None = None,
-            what: str = "") -> _N:
+def _number(
+    option: str, value: Any, kind: type[_N], minimum: float | None = None, maximum: float | None = None, what: str = ""
+) -> _N:
     label = what or "value"
     try:
         number = kind(str(value).strip()) if not isinstance(value, kind) else value
     except ValueError:
-        raise ConfigError(f"{option}: {label} {str(value)!r} is not a{'n integer' if kind is int else ' number'}") \
-            from None
+        raise ConfigError(
+            f"{option}: {label} {str(value)!r} is not a{'n integer' if kind is int else ' number'}"
+        ) from None
     if number != number or number in (float("inf"), float("-inf")):
         raise ConfigError(f"{option}: {label} must be a finite number")
     if minimum is not None and number < minimum:
@@ -463,13 +597,17 @@ def _positive(option: str, value: Any) -> float:
 def _batch_settings(options: argparse.Namespace) -> BatchSettings:
     settings = BatchSettings(
         max_queue_size=_number("--otel-bsp-max-queue-size", options.otel_bsp_max_queue_size, int, minimum=1),
-        max_export_batch_size=_number("--otel-bsp-max-export-batch-size", options.otel_bsp_max_export_batch_size,
-                                      int, minimum=1),
+        max_export_batch_size=_number(
+            "--otel-bsp-max-export-batch-size", options.otel_bsp_max_export_batch_size, int, minimum=1
+        ),
         schedule_delay_ms=_number("--otel-bsp-schedule-delay", options.otel_bsp_schedule_delay, float, minimum=0.0),
-        export_timeout_ms=_number("--otel-bsp-export-timeout", options.otel_bsp_export_timeout, float, minimum=0.0))
+        export_timeout_ms=_number("--otel-bsp-export-timeout", options.otel_bsp_export_timeout, float, minimum=0.0),
+    )
     if settings.max_export_batch_size > settings.max_queue_size:
-        raise ConfigError("--otel-bsp-max-export-batch-size: must not exceed --otel-bsp-max-queue-size "
-                          f"({settings.max_export_batch_size} > {settings.max_queue_size})")
+        raise ConfigError(
+            "--otel-bsp-max-export-batch-size: must not exceed --otel-bsp-max-queue-size "
+            f"({settings.max_export_batch_size} > {settings.max_queue_size})"
+        )
     return settings
 
 

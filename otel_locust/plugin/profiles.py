@@ -38,8 +38,10 @@ class ProfileShape(LoadTestShape):
         if elapsed >= duration:
             return None
         users = users_at(self.keyframes, elapsed / duration, peak)
-        steepest = max(abs(y1 - y0) / max(x1 - x0, 1e-9)
-                       for (x0, y0), (x1, y1) in zip(self.keyframes, self.keyframes[1:], strict=False))
+        steepest = max(
+            abs(y1 - y0) / max(x1 - x0, 1e-9)
+            for (x0, y0), (x1, y1) in zip(self.keyframes, self.keyframes[1:], strict=False)
+        )
         return users, max(1.0, steepest * peak / duration)  # spawn fast enough to follow the steepest edge
 
 

@@ -11,11 +11,28 @@ from typing import Any
 from otel_locust.export.accounting import OUTCOMES, TraceStats, median
 from otel_locust.plugin.options import Settings
 
-SINK_KEYS = ("traces_received", "traces_complete", "spans_received", "orphan_spans", "traces_broken",
-             "traces_pending", "requests", "bytes_received", "rejected_requests", "injected_failures",
-             "injected_resets", "injected_partial", "traces_evicted", "traces_whole", "traces_reassembled",
-             "traces_child_first", "traces_root_last", "traces_child_first_pending", "records_evicted",
-             "spans_after_settled")
+SINK_KEYS = (
+    "traces_received",
+    "traces_complete",
+    "spans_received",
+    "orphan_spans",
+    "traces_broken",
+    "traces_pending",
+    "requests",
+    "bytes_received",
+    "rejected_requests",
+    "injected_failures",
+    "injected_resets",
+    "injected_partial",
+    "traces_evicted",
+    "traces_whole",
+    "traces_reassembled",
+    "traces_child_first",
+    "traces_root_last",
+    "traces_child_first_pending",
+    "records_evicted",
+    "spans_after_settled",
+)
 
 
 def mean(hist: dict[str, int]) -> float | None:
@@ -25,16 +42,28 @@ def mean(hist: dict[str, int]) -> float | None:
 
 # the columns of the Traces tab, the CSV and the HTML report: (key, title)
 COLUMNS = (
-    ("scenario", "Scenario"), ("generated", "Traces"), ("delivered", "Delivered"), ("failed", "Failed"),
-    ("dropped", "Dropped"), ("unconfirmed", "Unconfirmed"), ("spans", "Spans"), ("mb", "MB sent"),
+    ("scenario", "Scenario"),
+    ("generated", "Traces"),
+    ("delivered", "Delivered"),
+    ("failed", "Failed"),
+    ("dropped", "Dropped"),
+    ("unconfirmed", "Unconfirmed"),
+    ("spans", "Spans"),
+    ("mb", "MB sent"),
     ("traces_per_s", "Traces/s"),
-    ("spans_per_s", "Spans/s"), ("mb_per_s", "MB/s"), ("avg_spans", "Avg spans"), ("avg_depth", "Avg depth"),
-    ("avg_kb", "Avg KB"), ("retries", "Retries"), ("verified", "Sink verified"),
+    ("spans_per_s", "Spans/s"),
+    ("mb_per_s", "MB/s"),
+    ("avg_spans", "Avg spans"),
+    ("avg_depth", "Avg depth"),
+    ("avg_kb", "Avg KB"),
+    ("retries", "Retries"),
+    ("verified", "Sink verified"),
 )
 
 
-def trace_rows(stats: TraceStats, rates: dict[str, tuple[float, float, float]] | None = None,
-               sink: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def trace_rows(
+    stats: TraceStats, rates: dict[str, tuple[float, float, float]] | None = None, sink: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """One row per scenario and a Total row, with the COLUMNS keys; ``rates`` are (traces, spans, MB) per s."""
     rates = rates or {}
     verified = (sink or {}).get("scenarios", {})
@@ -43,13 +72,27 @@ def trace_rows(stats: TraceStats, rates: dict[str, tuple[float, float, float]] |
     for name, entry in entries:
         traces, shape = entry["traces"], entry["shape"]
         rate = rates.get(name, (0.0, 0.0, 0.0))
-        done = (sink or {}).get("traces_complete", "") if name == "Total" else verified.get(name, {}).get(
-            "traces_complete", "" if sink is None else 0)
-        rows.append({"scenario": name, **{k: traces.get(k, 0) for k in OUTCOMES},
-                     "spans": entry["spans"]["generated"], "mb": round(entry["bytes_sent"] / 1e6, 2),
-                     "traces_per_s": round(rate[0], 1), "spans_per_s": round(rate[1]), "mb_per_s": round(rate[2], 2),
-                     "avg_spans": _round(mean(shape["spans"])), "avg_depth": _round(mean(shape["depth"])),
-                     "avg_kb": _round(mean(shape["kb"])), "retries": entry["retries"], "verified": done})
+        done = (
+            (sink or {}).get("traces_complete", "")
+            if name == "Total"
+            else verified.get(name, {}).get("traces_complete", "" if sink is None else 0)
+        )
+        rows.append(
+            {
+                "scenario": name,
+                **{k: traces.get(k, 0) for k in OUTCOMES},
+                "spans": entry["spans"]["generated"],
+                "mb": round(entry["bytes_sent"] / 1e6, 2),
+                "traces_per_s": round(rate[0], 1),
+                "spans_per_s": round(rate[1]),
+                "mb_per_s": round(rate[2], 2),
+                "avg_spans": _round(mean(shape["spans"])),
+                "avg_depth": _round(mean(shape["depth"])),
+                "avg_kb": _round(mean(shape["kb"])),
+                "retries": entry["retries"],
+                "verified": done,
+            }
+        )
     return rows
 
 
@@ -68,13 +111,15 @@ def rows_csv(rows: list[dict[str, Any]]) -> str:
 def rows_html(rows: list[dict[str, Any]]) -> str:
     """A self-contained section for Locust's HTML report."""
     head = "".join(f"<th>{html.escape(title)}</th>" for _, title in COLUMNS)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(row[key]))}</td>" for key, _ in COLUMNS) + "</tr>"
-                   for row in rows)
-    style = ("font-family:sans-serif;margin:24px;border-collapse:collapse;"
-             "font-size:14px")
-    return (f'<section id="otel-locust-traces" style="{style}"><h2>Traces (otel-locust)</h2>'
-            f'<table border="1" cellpadding="4" style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></section>")
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(row[key]))}</td>" for key, _ in COLUMNS) + "</tr>" for row in rows
+    )
+    style = "font-family:sans-serif;margin:24px;border-collapse:collapse;font-size:14px"
+    return (
+        f'<section id="otel-locust-traces" style="{style}"><h2>Traces (otel-locust)</h2>'
+        f'<table border="1" cellpadding="4" style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></section>"
+    )
 
 
 def _public(entry: dict[str, Any]) -> dict[str, Any]:
@@ -105,11 +150,17 @@ def build_summary(stats: TraceStats, settings: Settings | None, sink: dict[str, 
     if stats.logs["records"]["generated"]:
         summary["logs"] = stats.logs  # log records' own account (same outcomes); never part of a trace's outcome
     if settings is not None:
-        summary["settings"] = {"platform": settings.platform.name, "endpoint": redact_url(settings.endpoint),
-                               "mix": settings.mix, "seed": settings.seed, "pace": settings.pace,
-                               "compression": settings.compression, "dialects": list(settings.dialects),
-                               "max_request_bytes": settings.max_request_bytes,
-                               "header_names": sorted(settings.headers)}
+        summary["settings"] = {
+            "platform": settings.platform.name,
+            "endpoint": redact_url(settings.endpoint),
+            "mix": settings.mix,
+            "seed": settings.seed,
+            "pace": settings.pace,
+            "compression": settings.compression,
+            "dialects": list(settings.dialects),
+            "max_request_bytes": settings.max_request_bytes,
+            "header_names": sorted(settings.headers),
+        }
     return summary
 
 
@@ -132,17 +183,21 @@ def loss(summary: dict[str, Any]) -> float:
 def format_table(summary: dict[str, Any]) -> str:
     """A fixed-width table, one row per scenario plus the total."""
     sink = summary.get("sink")
-    header = (f"{'scenario':<24}{'traces':>8}{'spans':>9}{'MB':>9}{'delivered':>10}{'failed':>8}{'dropped':>8}"
-              f"{'unconf.':>8}"
-              f"{'retries':>8}{'med spans':>10}{'med depth':>10}{'med KB':>8}" + (f"{'verified':>10}" if sink else ""))
+    header = (
+        f"{'scenario':<24}{'traces':>8}{'spans':>9}{'MB':>9}{'delivered':>10}{'failed':>8}{'dropped':>8}"
+        f"{'unconf.':>8}"
+        f"{'retries':>8}{'med spans':>10}{'med depth':>10}{'med KB':>8}" + (f"{'verified':>10}" if sink else "")
+    )
     rows = [header, "-" * len(header)]
     verified = (sink or {}).get("scenarios", {})
     for name, entry in [*summary["scenarios"].items(), ("Total", summary["total"])]:
         traces, med = entry["traces"], entry["median"]
-        row = (f"{name:<24}{traces['generated']:>8}{entry['spans']['generated']:>9}{entry['bytes_sent'] / 1e6:>9.1f}"
-               f"{traces['delivered']:>10}{traces['failed']:>8}{traces['dropped']:>8}{traces['unconfirmed']:>8}"
-               f"{entry['retries']:>8}"
-               f"{_num(med['spans']):>10}{_num(med['depth']):>10}{_num(med['kb']):>8}")
+        row = (
+            f"{name:<24}{traces['generated']:>8}{entry['spans']['generated']:>9}{entry['bytes_sent'] / 1e6:>9.1f}"
+            f"{traces['delivered']:>10}{traces['failed']:>8}{traces['dropped']:>8}{traces['unconfirmed']:>8}"
+            f"{entry['retries']:>8}"
+            f"{_num(med['spans']):>10}{_num(med['depth']):>10}{_num(med['kb']):>8}"
+        )
         if sink:
             done = sink["traces_complete"] if name == "Total" else verified.get(name, {}).get("traces_complete", 0)
             row += f"{done:>10}"
@@ -150,23 +205,29 @@ def format_table(summary: dict[str, Any]) -> str:
     rate = summary.get("rate")
     if rate and rate.get("seconds"):
         target = f"target {rate['target_per_s']:g}/s, " if rate.get("target_per_s") else ""
-        rows.append(f"rate ({rate['model']} model, {rate['seconds']:.0f} s): {target}started "
-                    f"{rate['started_per_s']:.1f}/s, delivered {rate['delivered_per_s']:.1f}/s")
+        rows.append(
+            f"rate ({rate['model']} model, {rate['seconds']:.0f} s): {target}started "
+            f"{rate['started_per_s']:.1f}/s, delivered {rate['delivered_per_s']:.1f}/s"
+        )
     logs = summary.get("logs")
     if logs:
         records = logs["records"]
-        rows.append(f"log records: {records['generated']} generated, {records['delivered']} delivered, "
-                    f"{records['failed']} failed, {records['dropped']} dropped, {records['unconfirmed']} unconfirmed "
-                    f"in {logs['requests']} OTLP-LOGS requests")
+        rows.append(
+            f"log records: {records['generated']} generated, {records['delivered']} delivered, "
+            f"{records['failed']} failed, {records['dropped']} dropped, {records['unconfirmed']} unconfirmed "
+            f"in {logs['requests']} OTLP-LOGS requests"
+        )
     total = summary["total"]
     for kind in ("dropped", "failed"):
         reasons = total.get(f"{kind}_by_reason") or {}
         if reasons:
             rows.append(f"{kind}: " + ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items())))
     if sink:
-        rows.append(f"sink: {sink['traces_received']} traces received, {sink['traces_complete']} verified complete, "
-                    f"{sink['spans_received']} spans, {sink['orphan_spans']} orphan spans, "
-                    f"{sink['traces_broken']} broken, {sink['traces_pending']} incomplete")
+        rows.append(
+            f"sink: {sink['traces_received']} traces received, {sink['traces_complete']} verified complete, "
+            f"{sink['spans_received']} spans, {sink['orphan_spans']} orphan spans, "
+            f"{sink['traces_broken']} broken, {sink['traces_pending']} incomplete"
+        )
     if "backend" in summary:
         rows.append(_backend_line(summary["backend"]))
     return "\n".join(rows)
@@ -174,11 +235,13 @@ def format_table(summary: dict[str, Any]) -> str:
 
 def _backend_line(backend: dict[str, Any]) -> str:
     total, verdict, ms = backend["total"], backend["loss"], backend["total"]["visibility_ms"]
-    return (f"read-back: {total['checked']} checked, {total['complete']} complete, {total['incomplete']} incomplete, "
-            f"{total['missing']} missing, {total['pending_at_stop']} pending at stop, {total['unknown']} unknown; "
-            f"unconfirmed {total['unconfirmed']['stored']} stored / {total['unconfirmed']['lost']} lost; "
-            f"visible p50 {_num(ms['p50'])} ms p95 {_num(ms['p95'])} ms max {_num(ms['max'])} ms; "
-            f"loss {verdict['estimate'] * 100:.2f}% (95% {verdict['low'] * 100:.2f}-{verdict['high'] * 100:.2f}%)")
+    return (
+        f"read-back: {total['checked']} checked, {total['complete']} complete, {total['incomplete']} incomplete, "
+        f"{total['missing']} missing, {total['pending_at_stop']} pending at stop, {total['unknown']} unknown; "
+        f"unconfirmed {total['unconfirmed']['stored']} stored / {total['unconfirmed']['lost']} lost; "
+        f"visible p50 {_num(ms['p50'])} ms p95 {_num(ms['p95'])} ms max {_num(ms['max'])} ms; "
+        f"loss {verdict['estimate'] * 100:.2f}% (95% {verdict['low'] * 100:.2f}-{verdict['high'] * 100:.2f}%)"
+    )
 
 
 def _num(value: float | None) -> str:

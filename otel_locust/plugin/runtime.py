@@ -55,8 +55,9 @@ class Session:
     """One user's identity: its content RNG, planner, user id and current conversation (``--otel-turns`` traces,
     see :mod:`otel_locust.engine.conversation`; its carried history is bounded by the payload tier)."""
 
-    def __init__(self, planner: Planner, rng: random.Random, turns: tuple[int, int] = (1, 5),
-                 think_seconds: float = 0.0) -> None:
+    def __init__(
+        self, planner: Planner, rng: random.Random, turns: tuple[int, int] = (1, 5), think_seconds: float = 0.0
+    ) -> None:
         self.planner = planner
         self._rng = rng
         self.user_id = f"user_{rng.getrandbits(48):012x}"
@@ -97,11 +98,18 @@ def transport_for(settings: Settings) -> Transport:
     if settings.protocol == "grpc":
         from otel_locust.export.grpc import OtlpGrpcTransport  # only now: it switches grpcio to gevent mode
 
-        return OtlpGrpcTransport(settings.endpoint, settings.headers, settings.compression, settings.timeout,
-                                 ca_file=settings.certificate)
+        return OtlpGrpcTransport(
+            settings.endpoint, settings.headers, settings.compression, settings.timeout, ca_file=settings.certificate
+        )
     http = OtlpJsonTransport if settings.protocol == "http/json" else OtlpHttpTransport
-    return http(settings.endpoint, settings.headers, settings.compression, settings.timeout,
-                connections=settings.connections, ca_file=settings.certificate)
+    return http(
+        settings.endpoint,
+        settings.headers,
+        settings.compression,
+        settings.timeout,
+        connections=settings.connections,
+        ca_file=settings.certificate,
+    )
 
 
 def logs_transport_for(settings: Settings, sends_logs: bool) -> Transport | None:
@@ -110,12 +118,20 @@ def logs_transport_for(settings: Settings, sends_logs: bool) -> Transport | None
     if not sends_logs:
         return None
     if not ingests_logs(settings.platform):
-        logger.warning("otel-locust: --otel-framework %s puts message content in OTLP log records; platform %s "
-                       "does not ingest OTLP logs, so they are not sent (spans are)", settings.framework,
-                       settings.platform.name)
+        logger.warning(
+            "otel-locust: --otel-framework %s puts message content in OTLP log records; platform %s "
+            "does not ingest OTLP logs, so they are not sent (spans are)",
+            settings.framework,
+            settings.platform.name,
+        )
         return None
-    return OtlpHttpTransport(logs_url(settings.endpoint, settings.logs_endpoint), settings.headers,
-                             settings.compression, settings.timeout, connections=settings.connections)
+    return OtlpHttpTransport(
+        logs_url(settings.endpoint, settings.logs_endpoint),
+        settings.headers,
+        settings.compression,
+        settings.timeout,
+        connections=settings.connections,
+    )
 
 
 def _nothing() -> None:
@@ -189,18 +205,25 @@ class Runtime:
         self.instrumentation = instrumentation_for(settings.framework, dialects, settings.service_name)
         if self.exporter is not None:
             self.exporter.close()
-        policy = RetryPolicy(max_elapsed=settings.retry_seconds,
-                             max_attempts=RetryPolicy.max_attempts if settings.retry_seconds else 1)
+        policy = RetryPolicy(
+            max_elapsed=settings.retry_seconds, max_attempts=RetryPolicy.max_attempts if settings.retry_seconds else 1
+        )
         sends_logs = bool(getattr(getattr(self.instrumentation, "profile", None), "sends_logs", False))
-        self.exporter = Exporter(self.environment.events.request.fire, self.stats, transport_for(settings), policy,
-                                 settings.max_request_bytes, logs_transport_for(settings, sends_logs))
+        self.exporter = Exporter(
+            self.environment.events.request.fire,
+            self.stats,
+            transport_for(settings),
+            policy,
+            settings.max_request_bytes,
+            logs_transport_for(settings, sends_logs),
+        )
         self._close_batching()
         if settings.delivery == "batch":
-            self.batch = BatchSpanQueue(self.exporter, self.instrumentation, settings.batch,
-                                        settings.max_request_bytes)
+            self.batch = BatchSpanQueue(self.exporter, self.instrumentation, settings.batch, settings.max_request_bytes)
             self.scheduler = RealTimeScheduler(self.batch, settings.time_scale)
-        tasks: list[TaskSet | Callable[..., Any]] = [self._taskset(settings.pack.scenarios[name])
-                                                     for name, weight in settings.mix.items() for _ in range(weight)]
+        tasks: list[TaskSet | Callable[..., Any]] = [
+            self._taskset(settings.pack.scenarios[name]) for name, weight in settings.mix.items() for _ in range(weight)
+        ]
         for user_class in self.environment.user_classes:
             if getattr(user_class, "otel_locust_user", False):
                 user_class.tasks = tasks
@@ -216,9 +239,16 @@ class Runtime:
             self.on_trace_done = None
         self.readback_stats.clear()
         if settings.readback:
-            self.readback = poller_for(settings.platform.name, settings.endpoint, settings.headers,
-                                       settings.readback_url, settings.readback_sample, settings.readback_timeout,
-                                       self.readback_stats, self.environment.events.request.fire)
+            self.readback = poller_for(
+                settings.platform.name,
+                settings.endpoint,
+                settings.headers,
+                settings.readback_url,
+                settings.readback_sample,
+                settings.readback_timeout,
+                self.readback_stats,
+                self.environment.events.request.fire,
+            )
             self.on_trace_done = self.readback.on_done
 
     def finish_readback(self) -> None:
@@ -226,8 +256,11 @@ class Runtime:
         if self.readback is not None and self.settings is not None:
             left = self.readback.pending
             if left:
-                logger.info("otel-locust: waiting up to %.0f s for %d pending read-back(s)",
-                            stop_wait(self.settings.readback_timeout), left)
+                logger.info(
+                    "otel-locust: waiting up to %.0f s for %d pending read-back(s)",
+                    stop_wait(self.settings.readback_timeout),
+                    left,
+                )
             self.readback.finish(stop_wait(self.settings.readback_timeout))
 
     def prepare_pools(self, settings: Settings) -> None:
@@ -270,8 +303,7 @@ class Runtime:
         self._generated_here += 1
         if settings.rate > 0 and self.in_flight() >= settings.max_in_flight:
             self.stats.generated(scenario.name, len(trace.spans), trace.depth, 0)
-            TraceTicket(self.stats, scenario.name, len(trace.spans)).settle("dropped", len(trace.spans),
-                                                                             "backpressure")
+            TraceTicket(self.stats, scenario.name, len(trace.spans)).settle("dropped", len(trace.spans), "backpressure")
             return _nothing
         if self.scheduler is not None:
             duration_s = trace.spans[0].end / settings.time_scale / 1e9  # the turn ends when the trace has unfolded
@@ -282,12 +314,15 @@ class Runtime:
         encoded = instrumentation.encode(trace, end_ns)
         requests = instrumentation.requests(encoded, settings.max_request_bytes)
         self.stats.generated(scenario.name, encoded.count, encoded.depth, sum(len(r.body) for r in requests))
-        ticket = TraceTicket(self.stats, scenario.name, encoded.count, encoded.trace_id, encoded.depth,
-                             self.on_trace_done)
+        ticket = TraceTicket(
+            self.stats, scenario.name, encoded.count, encoded.trace_id, encoded.depth, self.on_trace_done
+        )
         if self.readback is not None:
             self.readback.expect(encoded, encoded.count)
-        export = self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests],
-                                      self._logs(encoded.logs, scenario.name))
+        export = self.exporter.submit(
+            [Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests],
+            self._logs(encoded.logs, scenario.name),
+        )
         self.peak_in_flight = max(self.peak_in_flight, len(self.exporter.in_flight))
         return export.join
 
@@ -296,8 +331,9 @@ class Runtime:
         if not records or self.exporter is None or self.exporter.logs_transport is None:
             return None
         assert self.instrumentation is not None
-        return LogShipment(self.instrumentation.log_request(records), len(records), name,
-                           self.instrumentation.log_request)
+        return LogShipment(
+            self.instrumentation.log_request(records), len(records), name, self.instrumentation.log_request
+        )
 
     def _unfold(self, trace: PlannedTrace, scenario: Scenario) -> Callable[[], None]:
         """Batch delivery: the trace starts now and its spans end in real time (scaled)."""
@@ -307,8 +343,9 @@ class Runtime:
         self.stats.generated(scenario.name, encoded.count, encoded.depth, sum(encoded.sizes))
         if self.readback is not None:
             self.readback.expect(encoded, encoded.count)
-        ticket = TraceTicket(self.stats, scenario.name, encoded.count, encoded.trace_id, encoded.depth,
-                             self.on_trace_done)
+        ticket = TraceTicket(
+            self.stats, scenario.name, encoded.count, encoded.trace_id, encoded.depth, self.on_trace_done
+        )
         ends = encoded.ends or [span.end for span in trace.spans]
         self.scheduler.add(encoded, ends, ticket, started)
         self.unfolding += 1
@@ -399,8 +436,9 @@ class Runtime:
                 self.scheduler.wait_idle(unfold_timeout)
                 cut = self.scheduler.close()
                 if cut:
-                    logger.warning("otel-locust: %d span(s) had not ended when the test stopped: dropped (reason "
-                                   "stop)", cut)
+                    logger.warning(
+                        "otel-locust: %d span(s) had not ended when the test stopped: dropped (reason stop)", cut
+                    )
                 flush = gevent.spawn(self.batch.flush)
                 flush.join(timeout)
             left = self.exporter.drain(timeout)
@@ -408,8 +446,11 @@ class Runtime:
             self._close_batching()
             self.exporter.in_flight.kill(block=True, timeout=2)
         if left:
-            logger.warning("otel-locust: %d export(s) still in flight at stop were cut short: spans on the wire count "
-                           "unconfirmed, the others dropped (reason stop)", left)
+            logger.warning(
+                "otel-locust: %d export(s) still in flight at stop were cut short: spans on the wire count "
+                "unconfirmed, the others dropped (reason stop)",
+                left,
+            )
 
     def _close_batching(self) -> None:
         if self.scheduler is not None:
@@ -427,8 +468,12 @@ class Runtime:
         self.all_drained.clear()
         runner.send_message(message)
         if not self.all_drained.wait(timeout):
-            logger.warning("otel-locust: no final account from %d worker(s) within %.0f s; their last traces "
-                           "are missing from the summary", len(self.awaiting), timeout)
+            logger.warning(
+                "otel-locust: no final account from %d worker(s) within %.0f s; their last traces "
+                "are missing from the summary",
+                len(self.awaiting),
+                timeout,
+            )
 
     def drained(self, node_id: str, delta: dict[str, Any]) -> None:
         """Master: a worker's account after draining."""
@@ -456,12 +501,18 @@ class Runtime:
         if isinstance(runner, MasterRunner):
             lost = sorted(c.id for c in runner.clients.all if c.state == STATE_MISSING)
             unknown = self.unreported_estimate(lost)
-            summary["workers"] = {"reported": len(self.reporting_workers), "lost": lost,
-                                  "unknown_traces_estimate": unknown}
+            summary["workers"] = {
+                "reported": len(self.reporting_workers),
+                "lost": lost,
+                "unknown_traces_estimate": unknown,
+            }
             if lost:
-                logger.warning("otel-locust: %d worker(s) went missing; about %d trace(s) they generated after their "
-                               "last report are unknown (estimated from their rate) and not in this account",
-                               len(lost), unknown)
+                logger.warning(
+                    "otel-locust: %d worker(s) went missing; about %d trace(s) they generated after their "
+                    "last report are unknown (estimated from their rate) and not in this account",
+                    len(lost),
+                    unknown,
+                )
         print("\n" + format_table(summary), flush=True)
         if self.settings and self.settings.summary_path:
             with open(self.settings.summary_path, "w", encoding="utf-8") as handle:
@@ -485,11 +536,15 @@ class Runtime:
         seconds = self.window.seconds
         total = self.stats.total()["traces"]
         target = self.settings.rate if self.settings is not None else 0.0
-        return {"model": "open" if target > 0 else "closed", "target_per_s": target or None,
-                "peak_users": self.peak_users, "seconds": round(seconds, 3),
-                "peak_in_flight_this_process": self.peak_in_flight or None,
-                "started_per_s": round(total["generated"] / seconds, 3) if seconds else 0.0,
-                "delivered_per_s": round(total["delivered"] / seconds, 3) if seconds else 0.0}
+        return {
+            "model": "open" if target > 0 else "closed",
+            "target_per_s": target or None,
+            "peak_users": self.peak_users,
+            "seconds": round(seconds, 3),
+            "peak_in_flight_this_process": self.peak_in_flight or None,
+            "started_per_s": round(total["generated"] / seconds, 3) if seconds else 0.0,
+            "delivered_per_s": round(total["delivered"] / seconds, 3) if seconds else 0.0,
+        }
 
     def backend_section(self, summary: dict[str, Any]) -> dict[str, Any]:
         """The summary's ``backend`` section: read-back verdicts per scenario and in total, and the loss verdict
@@ -498,12 +553,17 @@ class Runtime:
         assert settings is not None
         stats = self.readback_stats
         total = stats.total()
-        return {"readback": {"platform": settings.platform.name, "sample": settings.readback_sample,
-                             "timeout_s": settings.readback_timeout,
-                             "stop_wait_s": stop_wait(settings.readback_timeout)},
-                "total": readback_public(total),
-                "scenarios": {name: readback_public(entry) for name, entry in sorted(stats.scenarios.items())},
-                "loss": loss_verdict(total, summary["total"]["traces"], summary["total"].get("dropped_loss", 0))}
+        return {
+            "readback": {
+                "platform": settings.platform.name,
+                "sample": settings.readback_sample,
+                "timeout_s": settings.readback_timeout,
+                "stop_wait_s": stop_wait(settings.readback_timeout),
+            },
+            "total": readback_public(total),
+            "scenarios": {name: readback_public(entry) for name, entry in sorted(stats.scenarios.items())},
+            "loss": loss_verdict(total, summary["total"]["traces"], summary["total"].get("dropped_loss", 0)),
+        }
 
     def _write_reports(self, rows: list[dict[str, Any]], charts_html: str) -> None:
         """The trace table beside Locust's own reports: in the ``--html`` file and as ``PREFIX_traces.csv``.

@@ -54,17 +54,28 @@ class TracesTab:
         self.base_path = base_path
         args = web_ui.template_args
         _add(args, "extended_tabs", {"title": "Traces", "key": KEY}, "key")
-        _add(args, "extended_tables", {"key": KEY, "structure": [
-            {"key": key, "title": title} for key, title in COLUMNS]}, "key")
-        _add(args, "extended_csv_files", {"href": f"{base_path}/otel-traces/csv",
-                                          "title": "Download trace statistics CSV"}, "href")
+        _add(
+            args,
+            "extended_tables",
+            {"key": KEY, "structure": [{"key": key, "title": title} for key, title in COLUMNS]},
+            "key",
+        )
+        _add(
+            args,
+            "extended_csv_files",
+            {"href": f"{base_path}/otel-traces/csv", "title": "Download trace statistics CSV"},
+            "href",
+        )
         blueprint = flask.Blueprint("otel_locust", __name__, url_prefix=base_path)
 
         @blueprint.route("/otel-traces/csv")
         @web_ui.auth_required_if_enabled
         def traces_csv() -> flask.Response:
-            return flask.Response(rows_csv(self.rows()), mimetype="text/csv", headers={
-                "Content-Disposition": "attachment; filename=otel_traces.csv"})
+            return flask.Response(
+                rows_csv(self.rows()),
+                mimetype="text/csv",
+                headers={"Content-Disposition": "attachment; filename=otel_traces.csv"},
+            )
 
         @blueprint.route("/otel-traces/series")
         @web_ui.auth_required_if_enabled
@@ -76,8 +87,9 @@ class TracesTab:
         def traces_static(name: str) -> flask.Response:
             if name not in STATIC_FILES:
                 flask.abort(404)
-            return flask.Response(static_text(name), mimetype="text/javascript",
-                                  headers={"Cache-Control": "max-age=3600"})
+            return flask.Response(
+                static_text(name), mimetype="text/javascript", headers={"Cache-Control": "max-age=3600"}
+            )
 
         web_ui.app.register_blueprint(blueprint)
         web_ui.app.after_request(self._after_request)
@@ -91,8 +103,9 @@ class TracesTab:
         elif endpoint == "locust.index" and response.mimetype == "text/html":
             response.set_data(_before_body_end(response.get_data(as_text=True), script_tags(self.base_path)))
         elif endpoint == "locust.stats_report" and response.mimetype == "text/html":
-            response.set_data(add_to_report(response.get_data(as_text=True), self.rows(final=True),
-                                            report_html(self.runtime.charts)))
+            response.set_data(
+                add_to_report(response.get_data(as_text=True), self.rows(final=True), report_html(self.runtime.charts))
+            )
         return response
 
     def series(self, args: Any) -> dict[str, Any]:
@@ -114,8 +127,10 @@ class TracesTab:
 
     def _rates(self) -> dict[str, tuple[float, float, float]]:
         now = time.monotonic()
-        current = {name: (e["traces"]["generated"], e["spans"]["generated"], e["bytes_sent"])
-                   for name, e in self.runtime.stats.scenarios.items()}
+        current = {
+            name: (e["traces"]["generated"], e["spans"]["generated"], e["bytes_sent"])
+            for name, e in self.runtime.stats.scenarios.items()
+        }
         current["Total"] = tuple(sum(v[i] for v in current.values()) for i in range(3))
         self._history.append((now, current))
         while len(self._history) > 2 and now - self._history[1][0] >= RATE_WINDOW_S:

@@ -23,8 +23,9 @@ from typing import Any
 class EmbeddedSink:
     """A ``python -m otel_locust.sink`` child bound to a free port on ``host``."""
 
-    def __init__(self, host: str = "127.0.0.1", extra_args: str = "", port: int = 0,
-                 protocol: str = "http/protobuf") -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", extra_args: str = "", port: int = 0, protocol: str = "http/protobuf"
+    ) -> None:
         """Start the sink; ``extra_args`` are more ``otel-locust-sink`` options (fault injection, limits).
         With ``protocol`` grpc it also listens for OTLP/gRPC, and :attr:`endpoint` points there.
 
@@ -33,10 +34,27 @@ class EmbeddedSink:
         # stderr to a file, never a pipe: a full pipe would block the sink; closed in stop()
         self._errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "otel_locust.sink", "--host", host, "--port", str(port), "--interval", "0", "--json",
-             "--parent-pid", str(os.getpid()), *(["--grpc-port", "0"] if protocol == "grpc" else []),
-             *shlex.split(extra_args)], stdout=subprocess.PIPE, stderr=self._errors, text=True,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "otel_locust.sink",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--interval",
+                "0",
+                "--json",
+                "--parent-pid",
+                str(os.getpid()),
+                *(["--grpc-port", "0"] if protocol == "grpc" else []),
+                *shlex.split(extra_args),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            text=True,
+            start_new_session=True,
+        )
         self.pid = self._proc.pid
         # bound to every address: this process reaches it on loopback
         self.url = self._listening("otel-locust-sink listening on ").replace("//0.0.0.0:", "//127.0.0.1:")
@@ -59,7 +77,7 @@ class EmbeddedSink:
             self._errors.seek(0)
             complaint = [ln for ln in self._errors.read().splitlines() if ln.strip()]
             raise ValueError(complaint[-1] if complaint else line.strip() or "the sink exited without a word")
-        return line[len(prefix):].strip()
+        return line[len(prefix) :].strip()
 
     def stats(self, timeout: float = 5.0) -> dict[str, Any]:
         with urllib.request.urlopen(f"{self._base}/stats", timeout=timeout) as response:

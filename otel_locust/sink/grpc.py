@@ -26,11 +26,18 @@ if TYPE_CHECKING:
 
 SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024
-STATUS_FOR_HTTP = {400: grpc.StatusCode.INVALID_ARGUMENT, 401: grpc.StatusCode.UNAUTHENTICATED,
-                   403: grpc.StatusCode.PERMISSION_DENIED, 404: grpc.StatusCode.UNIMPLEMENTED,
-                   413: grpc.StatusCode.RESOURCE_EXHAUSTED, 429: grpc.StatusCode.RESOURCE_EXHAUSTED,
-                   500: grpc.StatusCode.INTERNAL, 502: grpc.StatusCode.UNAVAILABLE,
-                   503: grpc.StatusCode.UNAVAILABLE, 504: grpc.StatusCode.UNAVAILABLE}
+STATUS_FOR_HTTP = {
+    400: grpc.StatusCode.INVALID_ARGUMENT,
+    401: grpc.StatusCode.UNAUTHENTICATED,
+    403: grpc.StatusCode.PERMISSION_DENIED,
+    404: grpc.StatusCode.UNIMPLEMENTED,
+    413: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    429: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    500: grpc.StatusCode.INTERNAL,
+    502: grpc.StatusCode.UNAVAILABLE,
+    503: grpc.StatusCode.UNAVAILABLE,
+    504: grpc.StatusCode.UNAVAILABLE,
+}
 
 
 class TraceService:
@@ -40,8 +47,9 @@ class TraceService:
         self.verifier = verifier
         self.faults = faults
 
-    def export(self, request: tuple[int, ExportTraceServiceRequest], context: grpc.ServicerContext
-               ) -> ExportTraceServiceResponse:
+    def export(
+        self, request: tuple[int, ExportTraceServiceRequest], context: grpc.ServicerContext
+    ) -> ExportTraceServiceResponse:
         wire_bytes, message = request
         action = self.faults.decide()
         if self.faults.latency_ms:
@@ -54,8 +62,9 @@ class TraceService:
         response = ExportTraceServiceResponse()
         if action == "partial":
             self.verifier.count("injected_partial")
-            response.partial_success.rejected_spans = sum(len(ss.spans) for rs in message.resource_spans
-                                                          for ss in rs.scope_spans)
+            response.partial_success.rejected_spans = sum(
+                len(ss.spans) for rs in message.resource_spans for ss in rs.scope_spans
+            )
             response.partial_success.error_message = "injected partial rejection"
             return response
         self.verifier.ingest(message, wire_bytes)
@@ -65,8 +74,9 @@ class TraceService:
         self.verifier.count("injected_failures")
         code = STATUS_FOR_HTTP.get(http_status, grpc.StatusCode.INTERNAL)
         if self.faults.retry_after is not None:
-            info = error_details_pb2.RetryInfo(retry_delay=Duration(seconds=int(self.faults.retry_after),
-                                               nanos=int(self.faults.retry_after % 1 * 1e9)))
+            info = error_details_pb2.RetryInfo(
+                retry_delay=Duration(seconds=int(self.faults.retry_after), nanos=int(self.faults.retry_after % 1 * 1e9))
+            )
             status = status_pb2.Status(code=getattr(code_pb2, code.name), message="injected fault")
             status.details.add().Pack(info)
             context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
@@ -77,18 +87,26 @@ def _decode(raw: bytes) -> tuple[int, ExportTraceServiceRequest]:
     return len(raw), ExportTraceServiceRequest.FromString(raw)
 
 
-def serve(host: str, port: int, verifier: TraceVerifier, faults: Faults, max_message: int = DEFAULT_MAX_MESSAGE,
-          tls: tuple[bytes, bytes] | None = None) -> tuple[grpc.Server, str]:
+def serve(
+    host: str,
+    port: int,
+    verifier: TraceVerifier,
+    faults: Faults,
+    max_message: int = DEFAULT_MAX_MESSAGE,
+    tls: tuple[bytes, bytes] | None = None,
+) -> tuple[grpc.Server, str]:
     """Start the gRPC receiver; returns the server and its endpoint (``http(s)://host:port``).
 
     ``tls`` is (certificate chain PEM, private key PEM). Raises RuntimeError when the port cannot be bound.
     """
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16),
-                         options=[("grpc.max_receive_message_length", min(max_message, DEFAULT_MAX_MESSAGE))])
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=16),
+        options=[("grpc.max_receive_message_length", min(max_message, DEFAULT_MAX_MESSAGE))],
+    )
     service = TraceService(verifier, faults)
     handler: Any = grpc.unary_unary_rpc_method_handler(
-        service.export, request_deserializer=_decode,
-        response_serializer=ExportTraceServiceResponse.SerializeToString)
+        service.export, request_deserializer=_decode, response_serializer=ExportTraceServiceResponse.SerializeToString
+    )
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {"Export": handler}),))
     address = f"{host}:{port}"
     if tls is not None:

@@ -34,15 +34,23 @@ class LogVerifier:
 
     def reset(self) -> None:
         with self._lock:
-            self.counts = {"requests": 0, "records_received": 0, "records_linked": 0, "records_unlinked": 0,
-                           "traces_with_logs": 0}
+            self.counts = {
+                "requests": 0,
+                "records_received": 0,
+                "records_linked": 0,
+                "records_unlinked": 0,
+                "traces_with_logs": 0,
+            }
             self._traces: set[bytes] = set()
 
     def ingest(self, request: ExportLogsServiceRequest) -> int:
         """Account one decoded request; returns its record count."""
         records = [r for rl in request.resource_logs for sl in rl.scope_logs for r in sl.log_records]
-        linked = [r for r in records if len(r.trace_id) == 16 and r.trace_id != _ZERO_TRACE
-                  and len(r.span_id) == 8 and r.span_id != _ZERO_SPAN]
+        linked = [
+            r
+            for r in records
+            if len(r.trace_id) == 16 and r.trace_id != _ZERO_TRACE and len(r.span_id) == 8 and r.span_id != _ZERO_SPAN
+        ]
         with self._lock:
             counts = self.counts
             counts["requests"] += 1

@@ -65,8 +65,21 @@ JSON_TYPE = "application/json"
 class _Pending:
     """What arrived of one trace so far; after it settles, the same object is its lookup record."""
 
-    __slots__ = ("child_first", "expected", "first", "last", "parents", "probe", "received", "requests",
-                 "root_last", "roots", "scenario", "span_ids", "state")
+    __slots__ = (
+        "child_first",
+        "expected",
+        "first",
+        "last",
+        "parents",
+        "probe",
+        "received",
+        "requests",
+        "root_last",
+        "roots",
+        "scenario",
+        "span_ids",
+        "state",
+    )
 
     def __init__(self, now: float) -> None:
         self.expected = 0
@@ -88,9 +101,18 @@ class _Pending:
         if self.probe is not None:
             length, span_id, crc = self.probe
             probe = {"key": PROBE_KEY, "span_id": span_id.hex(), "length": length, "crc32": crc}
-        return {"trace_id": trace_id.hex(), "scenario": self.scenario, "spans": self.received,
-                "expected": self.expected, "state": self.state, "complete": self.state == "complete",
-                "requests": self.requests, "first_arrival": self.first, "last_arrival": self.last, "probe": probe}
+        return {
+            "trace_id": trace_id.hex(),
+            "scenario": self.scenario,
+            "spans": self.received,
+            "expected": self.expected,
+            "state": self.state,
+            "complete": self.state == "complete",
+            "requests": self.requests,
+            "first_arrival": self.first,
+            "last_arrival": self.last,
+            "probe": probe,
+        }
 
 
 def _probe(span: Any) -> tuple[int, bytes, int] | None:
@@ -115,11 +137,23 @@ class TraceVerifier:
     def reset(self) -> None:
         self._pending: OrderedDict[bytes, _Pending] = OrderedDict()
         self._records: OrderedDict[bytes, _Pending] = OrderedDict()  # settled traces, for look-ups (LRU)
-        self.counts = {"requests": 0, "bytes_received": 0, "spans_received": 0, "traces_received": 0,
-                       "traces_complete": 0, "traces_broken": 0, "traces_evicted": 0, "orphan_spans": 0,
-                       "rejected_requests": 0, "traces_whole": 0, "traces_reassembled": 0,
-                       "traces_child_first": 0, "traces_root_last": 0, "records_evicted": 0,
-                       "spans_after_settled": 0}
+        self.counts = {
+            "requests": 0,
+            "bytes_received": 0,
+            "spans_received": 0,
+            "traces_received": 0,
+            "traces_complete": 0,
+            "traces_broken": 0,
+            "traces_evicted": 0,
+            "orphan_spans": 0,
+            "rejected_requests": 0,
+            "traces_whole": 0,
+            "traces_reassembled": 0,
+            "traces_child_first": 0,
+            "traces_root_last": 0,
+            "records_evicted": 0,
+            "spans_after_settled": 0,
+        }
         self.scenarios: dict[str, dict[str, int]] = {}
         self.started = time.time()
 
@@ -235,10 +269,15 @@ class TraceVerifier:
             pending = len(self._pending)
             pending_orphans = sum(sum(1 for p in s.parents if p not in s.span_ids) for s in self._pending.values())
             child_first_pending = sum(s.child_first for s in self._pending.values())
-            return {**self.counts, "traces_pending": pending, "orphan_spans_pending": pending_orphans,
-                    "traces_child_first_pending": child_first_pending, "traces_recorded": len(self._records),
-                    "scenarios": {k: dict(v) for k, v in self.scenarios.items()},
-                    "uptime_s": round(time.time() - self.started, 3)}
+            return {
+                **self.counts,
+                "traces_pending": pending,
+                "orphan_spans_pending": pending_orphans,
+                "traces_child_first_pending": child_first_pending,
+                "traces_recorded": len(self._records),
+                "scenarios": {k: dict(v) for k, v in self.scenarios.items()},
+                "uptime_s": round(time.time() - self.started, 3),
+            }
 
 
 @dataclass
@@ -272,8 +311,7 @@ class Faults:
             if self.outage and self.outage[0] <= now - self._first < self.outage[1]:
                 return "outage"
             draw = self._rng.random()
-            for action, rate in (("reset", self.reset_rate), ("fail", self.fail_rate),
-                                 ("partial", self.partial_rate)):
+            for action, rate in (("reset", self.reset_rate), ("fail", self.fail_rate), ("partial", self.partial_rate)):
                 if draw < rate:
                     return action
                 draw -= rate
@@ -317,7 +355,7 @@ class SinkHandler(BaseHTTPRequestHandler):
             stats = {**self.server.verifier.snapshot(), "logs": self.server.logs.snapshot()}
             self._reply(200, json.dumps(stats).encode(), "application/json")
         elif path.startswith("/traces/"):
-            self._trace(path[len("/traces/"):])
+            self._trace(path[len("/traces/") :])
         else:
             self._reply(404, b"not found", "text/plain")
 
@@ -410,8 +448,9 @@ class SinkHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self.json_request = content_type == JSON_TYPE
         if content_type not in PROTOBUF_TYPES and not self.json_request:
-            self._fail(415, f"unsupported content type {content_type!r}; send application/x-protobuf or "
-                            f"{JSON_TYPE}", length)
+            self._fail(
+                415, f"unsupported content type {content_type!r}; send application/x-protobuf or {JSON_TYPE}", length
+            )
             return None
         limit = self.server.max_body
         if length > limit:
@@ -440,8 +479,15 @@ class SinkServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
 
-    def __init__(self, host: str, port: int, max_body: int = MAX_BODY_BYTES, faults: Faults | None = None,
-                 record_traces: int = RECORD_TRACES, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        max_body: int = MAX_BODY_BYTES,
+        faults: Faults | None = None,
+        record_traces: int = RECORD_TRACES,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.verifier = TraceVerifier(record_traces)
         self.logs = logs.LogVerifier()  # /v1/logs (sink/logs.py)
         self.max_body = max_body
@@ -485,9 +531,11 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
 
 def _format(snapshot: dict[str, Any]) -> str:
     s = snapshot
-    return (f"requests={s['requests']} spans={s['spans_received']} traces={s['traces_received']} "
-            f"complete={s['traces_complete']} broken={s['traces_broken']} pending={s['traces_pending']} "
-            f"orphans={s['orphan_spans']} rejected={s['rejected_requests']} MB={s['bytes_received'] / 1e6:.1f}")
+    return (
+        f"requests={s['requests']} spans={s['spans_received']} traces={s['traces_received']} "
+        f"complete={s['traces_complete']} broken={s['traces_broken']} pending={s['traces_pending']} "
+        f"orphans={s['orphan_spans']} rejected={s['rejected_requests']} MB={s['bytes_received'] / 1e6:.1f}"
+    )
 
 
 def _fraction(text: str) -> float:
@@ -522,27 +570,49 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="otel-locust-sink", description=main.__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=4318, help="port to bind, 0 for any free port (default 4318)")
-    parser.add_argument("--max-body-mb", type=float, default=MAX_BODY_BYTES / 1e6,
-                        help="largest accepted body, after decompression (default 64)")
+    parser.add_argument(
+        "--max-body-mb",
+        type=float,
+        default=MAX_BODY_BYTES / 1e6,
+        help="largest accepted body, after decompression (default 64)",
+    )
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between progress lines; 0 for none")
     parser.add_argument("--json", action="store_true", help="print the final counts as JSON")
-    parser.add_argument("--record-traces", type=int, default=RECORD_TRACES,
-                        help="recent traces remembered for GET /traces/{id} (read-back), LRU (default 200000)")
-    parser.add_argument("--parent-pid", type=int, default=0,
-                        help="exit when this process is gone (the embedded sink watches Locust)")
+    parser.add_argument(
+        "--record-traces",
+        type=int,
+        default=RECORD_TRACES,
+        help="recent traces remembered for GET /traces/{id} (read-back), LRU (default 200000)",
+    )
+    parser.add_argument(
+        "--parent-pid", type=int, default=0, help="exit when this process is gone (the embedded sink watches Locust)"
+    )
     faults = parser.add_argument_group("fault injection (per request; faulty requests are not stored)")
     faults.add_argument("--fail-rate", type=_fraction, default=0.0, help="share of requests answered --fail-status")
     faults.add_argument("--fail-status", type=int, default=503, help="status of injected failures (default 503)")
     faults.add_argument("--retry-after", type=float, default=None, help="Retry-After seconds on injected failures")
     faults.add_argument("--latency-ms", type=float, default=0.0, help="added delay before every answer")
-    faults.add_argument("--outage", type=_window, default=None, metavar="START-END",
-                        help="answer 503 to everything between START and END seconds after the first request")
+    faults.add_argument(
+        "--outage",
+        type=_window,
+        default=None,
+        metavar="START-END",
+        help="answer 503 to everything between START and END seconds after the first request",
+    )
     faults.add_argument("--reset-rate", type=_fraction, default=0.0, help="share of connections reset, no answer")
-    faults.add_argument("--partial-rate", type=_fraction, default=0.0,
-                        help="share of requests answered 200 with partial_success rejecting all their spans")
+    faults.add_argument(
+        "--partial-rate",
+        type=_fraction,
+        default=0.0,
+        help="share of requests answered 200 with partial_success rejecting all their spans",
+    )
     faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
-    parser.add_argument("--grpc-port", type=int, default=None,
-                        help="also receive OTLP/gRPC on this port (0: any free port); default: off")
+    parser.add_argument(
+        "--grpc-port",
+        type=int,
+        default=None,
+        help="also receive OTLP/gRPC on this port (0: any free port); default: off",
+    )
     parser.add_argument("--tls-cert", default="", help="serve TLS with this certificate chain (PEM file)")
     parser.add_argument("--tls-key", default="", help="the private key of --tls-cert (PEM file)")
     args = parser.parse_args(argv)
@@ -550,12 +620,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--tls-cert and --tls-key go together")
     if args.fail_rate + args.reset_rate + args.partial_rate > 1:
         parser.error("--fail-rate + --reset-rate + --partial-rate must not exceed 1")
-    fault_plan = Faults(args.fail_rate, args.fail_status, args.retry_after, args.latency_ms, args.outage,
-                        args.reset_rate, args.partial_rate, args.fault_seed)
+    fault_plan = Faults(
+        args.fail_rate,
+        args.fail_status,
+        args.retry_after,
+        args.latency_ms,
+        args.outage,
+        args.reset_rate,
+        args.partial_rate,
+        args.fault_seed,
+    )
     try:
         tls = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
-        server = SinkServer(args.host, args.port, int(args.max_body_mb * 1e6), fault_plan,
-                            max(1, args.record_traces), tls)
+        server = SinkServer(
+            args.host, args.port, int(args.max_body_mb * 1e6), fault_plan, max(1, args.record_traces), tls
+        )
     except ssl.SSLError as exc:
         print(f"otel-locust-sink: --tls-cert/--tls-key: {exc}", file=sys.stderr)
         return 2

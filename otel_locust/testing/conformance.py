@@ -15,36 +15,94 @@ KIND_INTERNAL, KIND_CLIENT = 1, 3
 STATUS_ERROR = 2
 TOKEN_TOLERANCE = 0.25
 REQUIRED = {
-    "chat": ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model", "gen_ai.response.model",
-             "gen_ai.response.id", "gen_ai.response.finish_reasons", "gen_ai.usage.input_tokens",
-             "gen_ai.usage.output_tokens", "gen_ai.input.messages", "gen_ai.output.messages",
-             "gen_ai.system_instructions", "gen_ai.conversation.id"),
-    "execute_tool": ("gen_ai.operation.name", "gen_ai.tool.name", "gen_ai.tool.call.id",
-                     "gen_ai.tool.call.arguments", "gen_ai.tool.call.result"),
-    "invoke_agent": ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.agent.name",
-                     "gen_ai.conversation.id"),
-    "embeddings": ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model",
-                   "gen_ai.usage.input_tokens", "gen_ai.embeddings.dimension.count"),
-    "retrieval": ("gen_ai.operation.name", "gen_ai.data_source.id", "gen_ai.retrieval.top_k",
-                  "gen_ai.retrieval.query.text", "gen_ai.retrieval.documents"),
-    "rerank": ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model", "gen_ai.retrieval.top_k",
-               "gen_ai.retrieval.documents"),
-    "apply_guardrail": ("gen_ai.operation.name", "gen_ai.guardian.name", "gen_ai.security.target.type",
-                        "gen_ai.security.decision.type"),
+    "chat": (
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "gen_ai.response.model",
+        "gen_ai.response.id",
+        "gen_ai.response.finish_reasons",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.system_instructions",
+        "gen_ai.conversation.id",
+    ),
+    "execute_tool": (
+        "gen_ai.operation.name",
+        "gen_ai.tool.name",
+        "gen_ai.tool.call.id",
+        "gen_ai.tool.call.arguments",
+        "gen_ai.tool.call.result",
+    ),
+    "invoke_agent": ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.agent.name", "gen_ai.conversation.id"),
+    "embeddings": (
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.embeddings.dimension.count",
+    ),
+    "retrieval": (
+        "gen_ai.operation.name",
+        "gen_ai.data_source.id",
+        "gen_ai.retrieval.top_k",
+        "gen_ai.retrieval.query.text",
+        "gen_ai.retrieval.documents",
+    ),
+    "rerank": (
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "gen_ai.retrieval.top_k",
+        "gen_ai.retrieval.documents",
+    ),
+    "apply_guardrail": (
+        "gen_ai.operation.name",
+        "gen_ai.guardian.name",
+        "gen_ai.security.target.type",
+        "gen_ai.security.decision.type",
+    ),
     "tools/call": ("mcp.method.name", "gen_ai.tool.name", "mcp.session.id", "jsonrpc.request.id", "server.address"),
 }
-KINDS = {"chat": KIND_CLIENT, "execute_tool": KIND_INTERNAL, "invoke_agent": KIND_INTERNAL, "embeddings": KIND_CLIENT,
-         "retrieval": KIND_CLIENT, "rerank": KIND_CLIENT, "apply_guardrail": KIND_INTERNAL}
+KINDS = {
+    "chat": KIND_CLIENT,
+    "execute_tool": KIND_INTERNAL,
+    "invoke_agent": KIND_INTERNAL,
+    "embeddings": KIND_CLIENT,
+    "retrieval": KIND_CLIENT,
+    "rerank": KIND_CLIENT,
+    "apply_guardrail": KIND_INTERNAL,
+}
 MCP_KEYS = ("mcp.method.name", "mcp.session.id", "jsonrpc.request.id")
 DECISIONS = ("allow", "deny", "modify", "warn", "audit")
-EVALUATION_KEYS = ("gen_ai.evaluation.name", "gen_ai.evaluation.score.value", "gen_ai.evaluation.score.label",
-                   "gen_ai.evaluation.explanation", "gen_ai.response.id")
+EVALUATION_KEYS = (
+    "gen_ai.evaluation.name",
+    "gen_ai.evaluation.score.value",
+    "gen_ai.evaluation.score.label",
+    "gen_ai.evaluation.explanation",
+    "gen_ai.response.id",
+)
 # a failed model call has no response: what was sent, and the error
-FAILED_CHAT = ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model", "gen_ai.input.messages",
-               "gen_ai.conversation.id", "error.type")
-PART_FIELDS = {"text": ("content",), "tool_call": ("id", "name", "arguments"), "tool_call_response": ("id", "response"),
-               "compaction": ("content",), "uri": ("modality", "uri"), "file": ("modality", "file_id"),
-               "blob": ("modality", "content"), "reasoning": ("content",)}
+FAILED_CHAT = (
+    "gen_ai.operation.name",
+    "gen_ai.provider.name",
+    "gen_ai.request.model",
+    "gen_ai.input.messages",
+    "gen_ai.conversation.id",
+    "error.type",
+)
+PART_FIELDS = {
+    "text": ("content",),
+    "tool_call": ("id", "name", "arguments"),
+    "tool_call_response": ("id", "response"),
+    "compaction": ("content",),
+    "uri": ("modality", "uri"),
+    "file": ("modality", "file_id"),
+    "blob": ("modality", "content"),
+    "reasoning": ("content",),
+}
 MODALITIES = ("image", "video", "audio", "document")
 
 
@@ -53,8 +111,13 @@ def attributes(span: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kv in span.attributes:
         kind = kv.value.WhichOneof("value")
-        out[kv.key] = [v.string_value for v in kv.value.array_value.values] if kind == "array_value" \
-            else getattr(kv.value, kind) if kind else None
+        out[kv.key] = (
+            [v.string_value for v in kv.value.array_value.values]
+            if kind == "array_value"
+            else getattr(kv.value, kind)
+            if kind
+            else None
+        )
     return out
 
 
@@ -91,8 +154,12 @@ def check_trace(spans: Sequence[Any]) -> list[str]:
             parent = by_id.get(span.parent_span_id)
             if parent is None:
                 problems.append(f"orphan span {span.name}")
-            elif not (parent.start_time_unix_nano <= span.start_time_unix_nano <= span.end_time_unix_nano
-                      <= parent.end_time_unix_nano):
+            elif not (
+                parent.start_time_unix_nano
+                <= span.start_time_unix_nano
+                <= span.end_time_unix_nano
+                <= parent.end_time_unix_nano
+            ):
                 problems.append(f"{span.name} not inside its parent {parent.name}")
         problems += _check_span(span, seen_calls, answered)
     problems += check_mcp(spans)
@@ -122,7 +189,7 @@ def check_failures(spans: Sequence[Any]) -> list[str]:
     for parent_id, calls in chats.items():
         for index, call in enumerate(calls):
             attrs = attributes(call)
-            later = [c for c in calls[index + 1:] if c.start_time_unix_nano >= call.end_time_unix_nano]
+            later = [c for c in calls[index + 1 :] if c.start_time_unix_nano >= call.end_time_unix_nano]
             reasons = attrs.get("gen_ai.response.finish_reasons") or []
             if call.status.code == STATUS_ERROR:
                 if "gen_ai.output.messages" in attrs:
@@ -139,8 +206,12 @@ def check_failures(spans: Sequence[Any]) -> list[str]:
                 problems += _check_compaction(call, attrs, later)
     for span in spans:
         if span.name.startswith("invoke_agent ") and span.status.code == STATUS_ERROR and span.parent_span_id:
-            told = [c for c in chats.get(span.parent_span_id, []) if c.start_time_unix_nano >= span.end_time_unix_nano
-                    and '"error"' in attributes(c).get("gen_ai.input.messages", "")]
+            told = [
+                c
+                for c in chats.get(span.parent_span_id, [])
+                if c.start_time_unix_nano >= span.end_time_unix_nano
+                and '"error"' in attributes(c).get("gen_ai.input.messages", "")
+            ]
             if not told:
                 problems.append(f"{span.name}: its parent never hears of the failure")
     return problems
@@ -171,8 +242,9 @@ def _check_span(span: Any, seen_calls: dict[str, str], answered: set[str]) -> li
             problems.append(f"{span.name}: kind {span.kind}, expected {expected_kind}")
         if attrs.get("gen_ai.operation.name") != operation:
             problems.append(f"{span.name}: gen_ai.operation.name is {attrs.get('gen_ai.operation.name')!r}")
-    if span.status.code == STATUS_ERROR and ("error.type" not in attrs or not any(
-            e.name == "exception" for e in span.events)):
+    if span.status.code == STATUS_ERROR and (
+        "error.type" not in attrs or not any(e.name == "exception" for e in span.events)
+    ):
         problems.append(f"{span.name}: error without error.type and an exception event")
     if operation == "chat" and not problems and not failed_chat:
         problems += _check_chat(span.name, attrs, seen_calls, answered)
@@ -274,8 +346,10 @@ def _check_chat(name: str, attrs: dict[str, Any], seen_calls: dict[str, str], an
                     problems.append(f"{name}: a tool result answers call {part['id']}, which the input never made")
     in_chars = len(attrs["gen_ai.input.messages"]) + len(attrs["gen_ai.system_instructions"])
     out_chars = len(attrs["gen_ai.output.messages"])
-    for label, tokens, chars in (("input", attrs["gen_ai.usage.input_tokens"], in_chars),
-                                 ("output", attrs["gen_ai.usage.output_tokens"], out_chars)):
+    for label, tokens, chars in (
+        ("input", attrs["gen_ai.usage.input_tokens"], in_chars),
+        ("output", attrs["gen_ai.usage.output_tokens"], out_chars),
+    ):
         if abs(tokens - chars / 4) > TOKEN_TOLERANCE * chars / 4:
             problems.append(f"{name}: {tokens} {label} tokens for {chars} characters")
     return problems
@@ -297,8 +371,10 @@ def _check_message(name: str, message: dict[str, Any]) -> list[str]:
 def _check_usage_details(name: str, attrs: dict[str, Any], outputs: list[dict[str, Any]]) -> list[str]:
     """Cache and reasoning tokens lie inside the totals; streaming calls report a time to first chunk."""
     problems = []
-    if attrs.get("gen_ai.usage.cache_read.input_tokens", 0) + attrs.get(
-            "gen_ai.usage.cache_write.input_tokens", 0) > attrs["gen_ai.usage.input_tokens"]:
+    if (
+        attrs.get("gen_ai.usage.cache_read.input_tokens", 0) + attrs.get("gen_ai.usage.cache_write.input_tokens", 0)
+        > attrs["gen_ai.usage.input_tokens"]
+    ):
         problems.append(f"{name}: cache tokens exceed the input tokens")
     if attrs.get("gen_ai.usage.reasoning.output_tokens", 0) > attrs["gen_ai.usage.output_tokens"]:
         problems.append(f"{name}: reasoning tokens exceed the output tokens")

@@ -56,10 +56,23 @@ def events(capture: dict[str, Any]) -> dict[str, list[str]]:
 
 def logs(capture: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...], bool, bool]]:
     """Each log record's event name, body type, attribute key patterns and trace/span correlation, sorted."""
-    return sorted((str(r["event_name"]), r["body_type"], tuple(sorted({key_pattern(k) for k in r["attributes"]})),
-                   r["has_trace_id"], r["has_span_id"]) for r in capture["logs"])
+    return sorted(
+        (
+            str(r["event_name"]),
+            r["body_type"],
+            tuple(sorted({key_pattern(k) for k in r["attributes"]})),
+            r["has_trace_id"],
+            r["has_span_id"],
+        )
+        for r in capture["logs"]
+    )
 
 
 def shape(capture: dict[str, Any]) -> dict[str, Any]:
-    return {"tree": tree(capture), "attributes": attribute_keys(capture), "events": events(capture),
-            "logs": logs(capture), "traces": capture["traces"]}
+    return {
+        "tree": tree(capture),
+        "attributes": attribute_keys(capture),
+        "events": events(capture),
+        "logs": logs(capture),
+        "traces": capture["traces"],
+    }

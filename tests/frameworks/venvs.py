@@ -26,11 +26,23 @@ MARKER = ".otel-locust-installed"
 # Pinned to what resolved together on 2026-11; opentelemetry-sdk is pinned to the version each framework's own
 # constraints resolved to (google-adk caps the API below 1.45).
 REQUIREMENTS: dict[str, list[str]] = {
-    "openai-agents": ["openai-agents==0.24.0", "openai==3.57.0", "openinference-instrumentation-openai-agents==2.6.0",
-                      "openinference-instrumentation==0.1.72", "opentelemetry-sdk==1.45.2"],
-    "langgraph": ["langgraph==1.2.22", "langchain==1.5.0", "langchain-core==1.8.1", "langchain-openai==1.7.4",
-                  "openai==3.57.0", "openinference-instrumentation-langchain==0.1.80",
-                  "openinference-instrumentation==0.1.72", "opentelemetry-sdk==1.45.2"],
+    "openai-agents": [
+        "openai-agents==0.24.0",
+        "openai==3.57.0",
+        "openinference-instrumentation-openai-agents==2.6.0",
+        "openinference-instrumentation==0.1.72",
+        "opentelemetry-sdk==1.45.2",
+    ],
+    "langgraph": [
+        "langgraph==1.2.22",
+        "langchain==1.5.0",
+        "langchain-core==1.8.1",
+        "langchain-openai==1.7.4",
+        "openai==3.57.0",
+        "openinference-instrumentation-langchain==0.1.80",
+        "openinference-instrumentation==0.1.72",
+        "opentelemetry-sdk==1.45.2",
+    ],
     "strands": ["strands-agents==1.62.0", "opentelemetry-sdk==1.45.1"],
     "pydantic-ai": ["pydantic-ai-slim==2.68.0", "opentelemetry-sdk==1.45.2"],
     "google-adk": ["google-adk==2.13.0", "opentelemetry-sdk==1.44.0"],
@@ -41,8 +53,10 @@ REQUIREMENTS: dict[str, list[str]] = {
 VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     **{name: (name, {}) for name in REQUIREMENTS},
     "strands-latest": ("strands", {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental"}),
-    "strands-latest-attributes": ("strands", {"OTEL_SEMCONV_STABILITY_OPT_IN":
-                                              "gen_ai_latest_experimental,gen_ai_span_attributes_only"}),
+    "strands-latest-attributes": (
+        "strands",
+        {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental,gen_ai_span_attributes_only"},
+    ),
     "google-adk-content": ("google-adk", {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}),
     "google-adk-legacy": ("google-adk", {"ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN": "1"}),
 }
@@ -83,8 +97,10 @@ def install(name: str) -> Path:
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
-    subprocess.run([str(python(name)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    *REQUIREMENTS[name]], check=True)
+    subprocess.run(
+        [str(python(name)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *REQUIREMENTS[name]],
+        check=True,
+    )
     (target / MARKER).write_text(_marker_text(name))
     print(f"{name}: installed in {target}", flush=True)
     return target
@@ -96,8 +112,14 @@ def run_capture(capture: str, timeout: float = 600) -> dict[str, Any]:
     name, extra = VARIANTS[capture]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "GOOGLE_", "GEMINI_"))}
     env.update({"PYTHONDONTWRITEBYTECODE": "1", "NO_PROXY": "*", "HF_HUB_OFFLINE": "1"}, **extra)
-    done = subprocess.run([str(python(name)), str(script(name))], cwd=CAPTURE_DIR, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        [str(python(name)), str(script(name))],
+        cwd=CAPTURE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"capture {capture} exited {done.returncode}:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout)
@@ -110,7 +132,7 @@ def main(argv: list[str]) -> int:
         return 0
     if len(argv) >= 2 and argv[0] == "capture":
         names = [a for a in argv[1:] if a != "--write"]
-        for capture in (list(VARIANTS) if names == ["all"] else names):
+        for capture in list(VARIANTS) if names == ["all"] else names:
             if not installed(VARIANTS[capture][0]):
                 print(f"{capture}: skipped, {venv(VARIANTS[capture][0])} is not installed", file=sys.stderr)
                 continue

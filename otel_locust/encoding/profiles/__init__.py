@@ -20,9 +20,13 @@ SEMCONV = "semconv"
 FRAMEWORKS = (SEMCONV, *PROFILES)
 
 
-def instrumentation_for(framework: str, dialects: Sequence[Dialect], service_name: str = "travel-agent",
-                        resource_attributes: dict[str, str] | None = None,
-                        ids: random.Random | None = None) -> Instrumentation:
+def instrumentation_for(
+    framework: str,
+    dialects: Sequence[Dialect],
+    service_name: str = "travel-agent",
+    resource_attributes: dict[str, str] | None = None,
+    ids: random.Random | None = None,
+) -> Instrumentation:
     """The instrumentation for ``--otel-framework``. With a framework profile the GenAI base dialect is not
     forced: a profile replaces it, and the other dialects add their keys on top."""
     if framework == SEMCONV:
@@ -31,5 +35,13 @@ def instrumentation_for(framework: str, dialects: Sequence[Dialect], service_nam
     return ProfileInstrumentation(PROFILES[framework], on_top, service_name, resource_attributes, ids)
 
 
-__all__ = ["FRAMEWORKS", "PROFILES", "SEMCONV", "Profile", "ProfileInstrumentation", "SpanSpec", "Structure",
-           "instrumentation_for"]
+__all__ = [
+    "FRAMEWORKS",
+    "PROFILES",
+    "SEMCONV",
+    "Profile",
+    "ProfileInstrumentation",
+    "SpanSpec",
+    "Structure",
+    "instrumentation_for",
+]

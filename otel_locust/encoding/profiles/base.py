@@ -66,16 +66,23 @@ class Profile:
 class ProfileInstrumentation(Instrumentation):
     """Encodes planned traces the way ``profile``'s framework would; requests are packed as usual."""
 
-    def __init__(self, profile: Profile, dialects: Sequence[Dialect], service_name: str = "travel-agent",
-                 resource_attributes: dict[str, str] | None = None, ids: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        dialects: Sequence[Dialect],
+        service_name: str = "travel-agent",
+        resource_attributes: dict[str, str] | None = None,
+        ids: random.Random | None = None,
+    ) -> None:
         super().__init__(dialects, service_name, resource_attributes, ids)
         from otel_locust import __version__
         from otel_locust.encoding.profiles import writers
 
         self.profile = profile
         self.scope = otlp.scope(profile.scope, __version__)
-        self._writers = {stype: [(key, writers.lookup(name)) for key, name in spec.dynamic]
-                         for stype, spec in profile.spans.items()}
+        self._writers = {
+            stype: [(key, writers.lookup(name)) for key, name in spec.dynamic] for stype, spec in profile.spans.items()
+        }
         self._events = {stype: writers.lookup(spec.events) for stype, spec in profile.spans.items() if spec.events}
         self._logs = {stype: writers.lookup(spec.logs) for stype, spec in profile.spans.items() if spec.logs}
         self._profile_static: dict[tuple[Any, ...], tuple[bytes, bytes, frozenset[str]]] = {}
@@ -84,8 +91,9 @@ class ProfileInstrumentation(Instrumentation):
 
     # -- encoding ---------------------------------------------------------------------------------------------
 
-    def encode(self, trace: PlannedTrace, end_ns: int | None = None, start_ns: int | None = None,
-               scale: float = 1.0) -> EncodedTrace:
+    def encode(
+        self, trace: PlannedTrace, end_ns: int | None = None, start_ns: int | None = None, scale: float = 1.0
+    ) -> EncodedTrace:
         """As :meth:`Instrumentation.encode`; ``EncodedTrace.ends`` has each output span's end offset (framework
         spans included) for batch delivery's real-time scheduler."""
         if scale != 1.0:
@@ -107,22 +115,32 @@ class ProfileInstrumentation(Instrumentation):
             chunks, size = self._node(ctx, node, len(nodes))
             chunk_lists.append(otlp.wrap_span(chunks, size))
             sizes.append(len(chunks[0]) + size)
-        return EncodedTrace(chunk_lists, sizes, trace_id, len(nodes), depth(nodes), ctx.log_records,
-                            ends=[node.end for node in nodes])
+        return EncodedTrace(
+            chunk_lists, sizes, trace_id, len(nodes), depth(nodes), ctx.log_records, ends=[node.end for node in nodes]
+        )
 
     def _node(self, ctx: Ctx, node: Node, count: int) -> tuple[list[bytes], int]:
         name_field, static, keys = self._static_of(node)
         parent = ctx.span_ids[node.parent] if node.parent >= 0 else None
-        head = otlp.span_head(ctx.trace_id, ctx.span_ids[node.index], parent, name_field,
-                              self.profile.spans[node.stype].kind, ctx.base + node.start, ctx.base + node.end)
+        head = otlp.span_head(
+            ctx.trace_id,
+            ctx.span_ids[node.index],
+            parent,
+            name_field,
+            self.profile.spans[node.stype].kind,
+            ctx.base + node.start,
+            ctx.base + node.end,
+        )
         out = [head, static]
         size = len(head) + len(static)
         for key, write in self._writers[node.stype]:
             size += write(ctx, node, out) if key[0] == "*" else _put(out, key, write(ctx, node))
         if node.index == 0:
-            root = (otlp.attr_str("otel_locust.scenario", ctx.trace.scenario.name)
-                    + otlp.attr_int("otel_locust.trace.span_count", count)
-                    + b"".join(dialect.root(ctx.trace) for dialect in self.dialects))
+            root = (
+                otlp.attr_str("otel_locust.scenario", ctx.trace.scenario.name)
+                + otlp.attr_int("otel_locust.trace.span_count", count)
+                + b"".join(dialect.root(ctx.trace) for dialect in self.dialects)
+            )
             out.append(root)
             size += len(root)
         if node.stype in _DIALECT_KIND and self.dialects:
@@ -153,8 +171,7 @@ class ProfileInstrumentation(Instrumentation):
     def _static_of(self, node: Node) -> tuple[bytes, bytes, frozenset[str]]:
         span = node.span
         step = span.tool or span.model or span.agent
-        key = (node.stype, id(step), id(node.agent), id(node.target), node.parent < 0,
-               _is_root_agent(node))
+        key = (node.stype, id(step), id(node.agent), id(node.target), node.parent < 0, _is_root_agent(node))
         found = self._profile_static.get(key)
         if found is None:
             found = self._profile_static[key] = self._make(node)
@@ -190,7 +207,8 @@ class ProfileInstrumentation(Instrumentation):
             body = b"".join(scratch)
             if taken is None:
                 taken = self._dialect_keys[(dialect.name, node.stype)] = frozenset(_keys_of(body)) & (
-                    keys | _block_keys(self.profile.spans[node.stype]))
+                    keys | _block_keys(self.profile.spans[node.stype])
+                )
             if taken:
                 body = b"".join(f for k, f in _entries(body) if k not in taken)
             out.append(body)
@@ -217,10 +235,14 @@ def _is_root_agent(node: Node) -> bool:
 
 def _names(node: Node) -> dict[str, str]:
     span = node.span
-    return {"agent": node.agent.name, "model": span.model.name if span.model else node.agent.model.name,
-            "tool": span.tool.name if span.tool else f"transfer_to_{node.target.name}" if node.target else "",
-            "target": node.target.name if node.target else "",
-            "method": span.http.method if span.http else "", "route": span.http.route if span.http else ""}
+    return {
+        "agent": node.agent.name,
+        "model": span.model.name if span.model else node.agent.model.name,
+        "tool": span.tool.name if span.tool else f"transfer_to_{node.target.name}" if node.target else "",
+        "target": node.target.name if node.target else "",
+        "method": span.http.method if span.http else "",
+        "route": span.http.route if span.http else "",
+    }
 
 
 def _encode(key: str, value: Any) -> bytes:
@@ -259,7 +281,7 @@ def _entries(body: bytes) -> list[tuple[str, bytes]]:
     for _, start, payload, end in otlp._fields(body, 0, len(body)):
         # KeyValue.key is the first field: tag 0x0a, a varint length, then the key
         length, pos = otlp.read_varint(body, payload + 1)
-        found.append((body[pos:pos + length].decode(), body[start:end]))
+        found.append((body[pos : pos + length].decode(), body[start:end]))
     return found
 
 

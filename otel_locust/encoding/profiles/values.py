@@ -74,11 +74,30 @@ def fill(template: bytes, ids: list[bytes]) -> bytes:
 class Ctx:
     """Per-trace state: the trace, id source, and the caches of converted messages."""
 
-    __slots__ = ("base", "cache", "ids", "log_records", "nodes", "previous", "shared", "span_ids", "trace",
-                 "trace_id", "uuids")
+    __slots__ = (
+        "base",
+        "cache",
+        "ids",
+        "log_records",
+        "nodes",
+        "previous",
+        "shared",
+        "span_ids",
+        "trace",
+        "trace_id",
+        "uuids",
+    )
 
-    def __init__(self, trace: PlannedTrace, nodes: list[Node], ids: random.Random, base: int,
-                 trace_id: bytes, span_ids: list[bytes], shared: Shared | None = None) -> None:
+    def __init__(
+        self,
+        trace: PlannedTrace,
+        nodes: list[Node],
+        ids: random.Random,
+        base: int,
+        trace_id: bytes,
+        span_ids: list[bytes],
+        shared: Shared | None = None,
+    ) -> None:
         self.trace, self.nodes, self.ids, self.base = trace, nodes, ids, base
         self.trace_id, self.span_ids = trace_id, span_ids
         self.shared = shared if shared is not None else Shared()
@@ -148,6 +167,7 @@ class Ctx:
 
 # -- message conversions --------------------------------------------------------------------------------------
 
+
 def _parts_text(parts: list[dict[str, Any]]) -> str:
     return "".join(p.get("content", "") for p in parts if p.get("type") == "text")
 
@@ -178,13 +198,15 @@ def input_list(span: PlannedSpan) -> list[bytes]:
     return [system, *span.history]
 
 
-def flattened(ctx: Ctx, prefix: str, index: int, message: bytes, names: bool = False, contents: bool = False
-              ) -> bytes:
+def flattened(ctx: Ctx, prefix: str, index: int, message: bytes, names: bool = False, contents: bool = False) -> bytes:
     """OpenInference's ``{prefix}.{index}.message.*`` keys for one message, encoded once per trace (``names``:
     LangChain's ``message.name``; ``contents``: the Agents SDK's ``message.contents.N`` copy of the text)."""
     digits = len(str(index))
-    found = ctx.converted((prefix, digits, names, contents), message,
-                          lambda c, data: _flattened(prefix, _INDEX_MARK[:digits], data, names, contents))
+    found = ctx.converted(
+        (prefix, digits, names, contents),
+        message,
+        lambda c, data: _flattened(prefix, _INDEX_MARK[:digits], data, names, contents),
+    )
     marker = b"." + _INDEX_MARK[:digits].encode() + b"."
     return found.replace(marker, b".%d." % index)
 
@@ -204,16 +226,22 @@ def _flattened(prefix: str, index: str, data: dict[str, Any], names: bool, conte
     if text:
         out.append(otlp.attr_str(base + "content", text))
         if contents:
-            out.append(otlp.attr_str(base + "contents.0.message_content.type", "text")
-                       + otlp.attr_str(base + "contents.0.message_content.text", text))
+            out.append(
+                otlp.attr_str(base + "contents.0.message_content.type", "text")
+                + otlp.attr_str(base + "contents.0.message_content.text", text)
+            )
     for n, call in enumerate(calls):
         call_base = f"{base}tool_calls.{n}.tool_call."
-        out.append(otlp.attr_str(call_base + "id", call.get("id", "")) + otlp.attr_str(
-            call_base + "function.name", call.get("name", "")) + otlp.attr_str(call_base + "function.arguments",
-                                                                               _args(call)))
+        out.append(
+            otlp.attr_str(call_base + "id", call.get("id", ""))
+            + otlp.attr_str(call_base + "function.name", call.get("name", ""))
+            + otlp.attr_str(call_base + "function.arguments", _args(call))
+        )
     for result in results[:1]:
-        out.append(otlp.attr_str(base + "content", _response(result))
-                   + otlp.attr_str(base + "tool_call_id", result.get("id", "")))
+        out.append(
+            otlp.attr_str(base + "content", _response(result))
+            + otlp.attr_str(base + "tool_call_id", result.get("id", ""))
+        )
     return b"".join(out)
 
 
@@ -226,9 +254,16 @@ def _chat_item(ctx: Ctx, data: dict[str, Any]) -> bytes:
     parts, items = data.get("parts", []), []
     for part in parts:
         if part.get("type") == "tool_call":
-            items.append({"arguments": _args(part), "call_id": part.get("id"), "name": part.get("name"),
-                          "type": "function_call", "id": "fc_" + str(part.get("id", ""))[5:], "status":
-                          "completed"})
+            items.append(
+                {
+                    "arguments": _args(part),
+                    "call_id": part.get("id"),
+                    "name": part.get("name"),
+                    "type": "function_call",
+                    "id": "fc_" + str(part.get("id", ""))[5:],
+                    "status": "completed",
+                }
+            )
         elif part.get("type") == "tool_call_response":
             items.append({"call_id": part.get("id"), "output": _response(part), "type": "function_call_output"})
     if not items:
@@ -244,18 +279,25 @@ def lc_message(ctx: Ctx, message: bytes) -> bytes:
 def _lc_message(ctx: Ctx, data: dict[str, Any]) -> bytes:
     role, parts = data.get("role", "user"), data.get("parts", [])
     kind = {"system": "SystemMessage", "assistant": "AIMessage", "tool": "ToolMessage"}.get(role, "HumanMessage")
-    kwargs: dict[str, Any] = {"content": _parts_text(parts), "type": kind[:-7].lower() or "human",
-                              "id": "run--" + RUN_MARK.decode()}
+    kwargs: dict[str, Any] = {
+        "content": _parts_text(parts),
+        "type": kind[:-7].lower() or "human",
+        "id": "run--" + RUN_MARK.decode(),
+    }
     calls = [p for p in parts if p.get("type") == "tool_call"]
     if calls:
-        kwargs["tool_calls"] = [{"name": c.get("name"), "args": c.get("arguments", {}), "id": c.get("id"),
-                                 "type": "tool_call"} for c in calls]
+        kwargs["tool_calls"] = [
+            {"name": c.get("name"), "args": c.get("arguments", {}), "id": c.get("id"), "type": "tool_call"}
+            for c in calls
+        ]
         kwargs["response_metadata"] = {"finish_reason": "tool_calls", "model_provider": "openai"}
     for result in parts:
         if result.get("type") == "tool_call_response":
             kwargs.update(content=_response(result), tool_call_id=result.get("id"), status="success")
-    return json.dumps({"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", kind],
-                       "kwargs": kwargs}, separators=(",", ":")).encode()
+    return json.dumps(
+        {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", kind], "kwargs": kwargs},
+        separators=(",", ":"),
+    ).encode()
 
 
 def bedrock_blocks(ctx: Ctx, message: bytes) -> bytes:
@@ -270,24 +312,41 @@ def _bedrock_blocks(data: dict[str, Any]) -> str:
         if kind == "text":
             blocks.append({"text": part.get("content", "")})
         elif kind == "tool_call":
-            blocks.append({"toolUse": {"toolUseId": part.get("id"), "name": part.get("name"),
-                                       "input": part.get("arguments", {})}})
+            blocks.append(
+                {"toolUse": {"toolUseId": part.get("id"), "name": part.get("name"), "input": part.get("arguments", {})}}
+            )
         elif kind == "tool_call_response":
-            blocks.append({"toolResult": {"toolUseId": part.get("id"), "status": "success",
-                                          "content": [{"text": _response(part)}]}})
+            blocks.append(
+                {
+                    "toolResult": {
+                        "toolUseId": part.get("id"),
+                        "status": "success",
+                        "content": [{"text": _response(part)}],
+                    }
+                }
+            )
     return json.dumps(blocks)
 
 
-_ROLE_EVENT = {"user": "gen_ai.user.message", "assistant": "gen_ai.assistant.message", "tool": "gen_ai.tool.message",
-               "system": "gen_ai.system.message"}
+_ROLE_EVENT = {
+    "user": "gen_ai.user.message",
+    "assistant": "gen_ai.assistant.message",
+    "tool": "gen_ai.tool.message",
+    "system": "gen_ai.system.message",
+}
 
 
 def role_event(ctx: Ctx, message: bytes) -> bytes:
     """Strands' per-message span event without its timestamp (see :func:`timed_event`): the event name for the
     message's role and its content blocks, encoded once."""
-    return ctx.converted("ev", message, lambda c, data: (
-        otlp.length_delimited(0x12, _ROLE_EVENT[data.get("role", "user")].encode())
-        + otlp.attr_str("content", _bedrock_blocks(data), b"\x1a")))
+    return ctx.converted(
+        "ev",
+        message,
+        lambda c, data: (
+            otlp.length_delimited(0x12, _ROLE_EVENT[data.get("role", "user")].encode())
+            + otlp.attr_str("content", _bedrock_blocks(data), b"\x1a")
+        ),
+    )
 
 
 def timed_event(out: list[bytes], tail: bytes, time_ns: int) -> int:
@@ -304,14 +363,19 @@ def map_element(ctx: Ctx, message: bytes) -> bytes:
 
 # -- agent-level views ----------------------------------------------------------------------------------------
 
+
 def last_llm(ctx: Ctx, node: Node) -> PlannedSpan | None:
     """The agent's final model call (its history plus output is the whole conversation)."""
     key = ("last", id(node.span))
     if key not in ctx.cache:
         found = None
         for span in ctx.trace.spans:
-            if span.kind == "llm" and span.agent is node.span.agent and span.start >= node.span.start \
-                    and span.end <= node.span.end:
+            if (
+                span.kind == "llm"
+                and span.agent is node.span.agent
+                and span.start >= node.span.start
+                and span.end <= node.span.end
+            ):
                 found = span
         ctx.cache[key] = found
     return ctx.cache[key]
@@ -354,6 +418,8 @@ Block = Callable[[Ctx, Node, list[bytes]], int]
 
 
 def event(name: str, time_ns: int, attributes: list[tuple[str, Any]]) -> bytes:
-    encoded = b"".join(otlp.attr_str(k, v, b"\x1a") if isinstance(v, (str, bytes)) else
-                       otlp_logs.key_value(k, v, b"\x1a") for k, v in attributes)
+    encoded = b"".join(
+        otlp.attr_str(k, v, b"\x1a") if isinstance(v, (str, bytes)) else otlp_logs.key_value(k, v, b"\x1a")
+        for k, v in attributes
+    )
     return otlp.span_event(name, time_ns, encoded)

@@ -25,10 +25,20 @@ def _text(literal: bytes) -> str:
 
 # -- static refs: resolved once per scenario step ------------------------------------------------------------
 
+
 def _tools_schema(node: Node) -> list[tuple[str, str]]:
-    return [(t.name, _DUMPS({"type": "function", "function": {"name": t.name, "description": t.description,
-                                                                "parameters": json.loads(t.parameters)}}))
-            for t in node.agent.tools]
+    return [
+        (
+            t.name,
+            _DUMPS(
+                {
+                    "type": "function",
+                    "function": {"name": t.name, "description": t.description, "parameters": json.loads(t.parameters)},
+                }
+            ),
+        )
+        for t in node.agent.tools
+    ]
 
 
 REFS: dict[str, Callable[[Node], Any]] = {
@@ -37,8 +47,9 @@ REFS: dict[str, Callable[[Node], Any]] = {
     "agent.tools": lambda n: _DUMPS([t.name for t in n.agent.tools]),
     "agent.tool_definitions": lambda n: tool_definitions(n.agent.tools) if n.agent.tools else None,
     "call.name": lambda n: n.span.tool.name if n.span.tool else f"transfer_to_{n.target.name if n.target else ''}",
-    "call.description": lambda n: n.span.tool.description if n.span.tool else (n.target.description
-                                                                               if n.target else ""),
+    "call.description": lambda n: (
+        n.span.tool.description if n.span.tool else (n.target.description if n.target else "")
+    ),
     "call.parameters": lambda n: n.span.tool.parameters if n.span.tool else _DELEGATE_SCHEMA,
     "target.name": lambda n: n.target.name if n.target else None,
     "target.description": lambda n: n.target.description if n.target else None,
@@ -49,14 +60,32 @@ REFS: dict[str, Callable[[Node], Any]] = {
     "tool.description": lambda n: n.span.tool.description if n.span.tool else None,
     "tool.parameters": lambda n: n.span.tool.parameters if n.span.tool else None,
     "nested": lambda n: True if n.span.parent >= 0 else None,
-    "invocation_params": lambda n: _DUMPS({"model": (n.span.model or n.agent.model).name, "temperature": 0.2,
-                                           "max_tokens": 4096, "parallel_tool_calls": True, "tool_choice": "auto",
-                                           "tools": [json.loads(s) for _, s in _tools_schema(n)][:1],
-                                           "stream": False}),
-    "request_parameters": lambda n: _DUMPS({"function_tools": [json.loads(tool_definitions((t,)))[0] | {
-        "strict": None, "kind": "function", "sequential": False, "metadata": None} for t in n.agent.tools],
-        "builtin_tools": [], "output_mode": "text", "output_object": None, "output_tools": [],
-        "allow_text_output": True, "allow_image_output": False}),
+    "invocation_params": lambda n: _DUMPS(
+        {
+            "model": (n.span.model or n.agent.model).name,
+            "temperature": 0.2,
+            "max_tokens": 4096,
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [json.loads(s) for _, s in _tools_schema(n)][:1],
+            "stream": False,
+        }
+    ),
+    "request_parameters": lambda n: _DUMPS(
+        {
+            "function_tools": [
+                json.loads(tool_definitions((t,)))[0]
+                | {"strict": None, "kind": "function", "sequential": False, "metadata": None}
+                for t in n.agent.tools
+            ],
+            "builtin_tools": [],
+            "output_mode": "text",
+            "output_object": None,
+            "output_tools": [],
+            "allow_text_output": True,
+            "allow_image_output": False,
+        }
+    ),
     "crew.key": lambda n: hashlib.md5(n.agent.name.encode(), usedforsecurity=False).hexdigest(),
 }
 
@@ -71,6 +100,7 @@ def resolve(value: Any, node: Node) -> Any:
 
 
 # -- per-span values -------------------------------------------------------------------------------------------
+
 
 def _llm(node: Node) -> Any:
     return node.span
@@ -125,24 +155,50 @@ def _responses_output(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
     head = ctx.shared.get(key)
     if head is None:
         tools = [json.loads(s)["function"] | {"type": "function", "strict": True} for _, s in _tools_schema(node)]
-        head = ctx.shared.put(key, _DUMPS({"id": "resp_", "created_at": 1.0, "error": None, "incomplete_details": None,
-                                        "instructions": "", "metadata": {}, "model": span.model.response_model
-                                        if span.model else "", "object": "response", "parallel_tool_calls": True,
-                                        "temperature": 0.2, "tool_choice": "auto", "tools": tools, "top_p": 1.0,
-                                        "max_output_tokens": None, "previous_response_id": None,
-                                        "reasoning": {"effort": None, "summary": None}, "service_tier": "default",
-                                        "status": "completed", "text": {"format": {"type": "text"}},
-                                        "truncation": "disabled"})[:-1].encode())
+        head = ctx.shared.put(
+            key,
+            _DUMPS(
+                {
+                    "id": "resp_",
+                    "created_at": 1.0,
+                    "error": None,
+                    "incomplete_details": None,
+                    "instructions": "",
+                    "metadata": {},
+                    "model": span.model.response_model if span.model else "",
+                    "object": "response",
+                    "parallel_tool_calls": True,
+                    "temperature": 0.2,
+                    "tool_choice": "auto",
+                    "tools": tools,
+                    "top_p": 1.0,
+                    "max_output_tokens": None,
+                    "previous_response_id": None,
+                    "reasoning": {"effort": None, "summary": None},
+                    "service_tier": "default",
+                    "status": "completed",
+                    "text": {"format": {"type": "text"}},
+                    "truncation": "disabled",
+                }
+            )[:-1].encode(),
+        )
     cache_read, _, reasoning = ctx.usage(span)
-    usage = _DUMPS({"input_tokens": span.input_tokens, "input_tokens_details": {"cached_tokens": cache_read},
-                    "output_tokens": span.output_tokens, "output_tokens_details": {"reasoning_tokens": reasoning},
-                    "total_tokens": span.input_tokens + span.output_tokens}).encode()
+    usage = _DUMPS(
+        {
+            "input_tokens": span.input_tokens,
+            "input_tokens_details": {"cached_tokens": cache_read},
+            "output_tokens": span.output_tokens,
+            "output_tokens_details": {"reasoning_tokens": reasoning},
+            "total_tokens": span.input_tokens + span.output_tokens,
+        }
+    ).encode()
     pieces = [head, b',"output":[', v.chat_item(ctx, ctx.output(span)), b'],"usage":', usage, b"}"]
     return pieces, sum(map(len, pieces))
 
 
-def _lc_state(ctx: v.Ctx, messages: list[bytes], head: bytes = b'{"messages":[', tail: bytes = b"]}"
-              ) -> tuple[list[bytes], int]:
+def _lc_state(
+    ctx: v.Ctx, messages: list[bytes], head: bytes = b'{"messages":[', tail: bytes = b"]}"
+) -> tuple[list[bytes], int]:
     return v.join([v.lc_message(ctx, m) for m in messages], head, tail)
 
 
@@ -161,14 +217,30 @@ def _lg_llm_in(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
 def _lg_llm_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
     span = node.span
     message = v.lc_message(ctx, ctx.output(span))
-    usage = _DUMPS({"token_usage": {"completion_tokens": span.output_tokens, "prompt_tokens": span.input_tokens,
-                                    "total_tokens": span.input_tokens + span.output_tokens},
-                    "model_provider": "openai", "model_name": span.model.response_model if span.model else "",
-                    "system_fingerprint": None, "id": span.response_id, "service_tier": "default",
-                    "finish_reason": span.finish_reason}).encode()
-    pieces = [b'{"generations":[[{"text":"","generation_info":{"finish_reason":"', span.finish_reason.encode(),
-              b'","logprobs":null},"type":"ChatGeneration","message":', message, b'}]],"llm_output":', usage,
-              b',"run":null,"type":"LLMResult"}']
+    usage = _DUMPS(
+        {
+            "token_usage": {
+                "completion_tokens": span.output_tokens,
+                "prompt_tokens": span.input_tokens,
+                "total_tokens": span.input_tokens + span.output_tokens,
+            },
+            "model_provider": "openai",
+            "model_name": span.model.response_model if span.model else "",
+            "system_fingerprint": None,
+            "id": span.response_id,
+            "service_tier": "default",
+            "finish_reason": span.finish_reason,
+        }
+    ).encode()
+    pieces = [
+        b'{"generations":[[{"text":"","generation_info":{"finish_reason":"',
+        span.finish_reason.encode(),
+        b'","logprobs":null},"type":"ChatGeneration","message":',
+        message,
+        b'}]],"llm_output":',
+        usage,
+        b',"run":null,"type":"LLMResult"}',
+    ]
     return pieces, sum(map(len, pieces))
 
 
@@ -177,17 +249,24 @@ def _round_tools(ctx: v.Ctx, node: Node) -> list[Any]:
 
 
 def _lg_tools_in(ctx: v.Ctx, node: Node) -> bytes:
-    calls = [{"name": s.tool.name if s.tool else "transfer", "args": "", "id": s.call_id, "type": "tool_call"}
-             for s in _round_tools(ctx, node)]
+    calls = [
+        {"name": s.tool.name if s.tool else "transfer", "args": "", "id": s.call_id, "type": "tool_call"}
+        for s in _round_tools(ctx, node)
+    ]
     return b'{"messages":[{"tool_calls":' + _DUMPS(calls).encode() + b"}]}"
 
 
 def _lg_tools_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
     pieces = [b'{"messages":[']
     for n, span in enumerate(_round_tools(ctx, node)):
-        pieces += [b"," if n else b"", b'{"lc":1,"type":"constructor","id":["langchain","schema","messages",'
-                   b'"ToolMessage"],"kwargs":{"content":', _DUMPS((span.result or span.answer).decode()).encode(),
-                   b',"type":"tool","tool_call_id":"', span.call_id.encode(), b'","status":"success"}}']
+        pieces += [
+            b"," if n else b"",
+            b'{"lc":1,"type":"constructor","id":["langchain","schema","messages","ToolMessage"],"kwargs":{"content":',
+            _DUMPS((span.result or span.answer).decode()).encode(),
+            b',"type":"tool","tool_call_id":"',
+            span.call_id.encode(),
+            b'","status":"success"}}',
+        ]
     pieces.append(b"]}")
     return pieces, sum(map(len, pieces))
 
@@ -205,14 +284,24 @@ def _lg_metadata(ctx: v.Ctx, node: Node) -> bytes:
     key = ("lg_meta", node.stype, model)
     template = ctx.shared.get(key)
     if template is None:
-        meta: dict[str, Any] = {"langgraph_step": 0, "langgraph_node": node.stype, "langgraph_triggers":
-                                [f"branch:to:{node.stype}"], "langgraph_path": ["__pregel_pull", node.stype],
-                                "langgraph_checkpoint_ns": f"{node.stype}:{v.RUN_MARK.decode()}"}
+        meta: dict[str, Any] = {
+            "langgraph_step": 0,
+            "langgraph_node": node.stype,
+            "langgraph_triggers": [f"branch:to:{node.stype}"],
+            "langgraph_path": ["__pregel_pull", node.stype],
+            "langgraph_checkpoint_ns": f"{node.stype}:{v.RUN_MARK.decode()}",
+        }
         if model is not None:
-            meta |= {"checkpoint_ns": meta["langgraph_checkpoint_ns"], "ls_provider": model.provider,
-                     "ls_model_name": model.name, "ls_model_type": "chat", "ls_temperature": 0.2,
-                     "ls_max_tokens": 4096, "ls_integration": "langchain_chat_model"}
-        template = ctx.shared.put(key, _DUMPS(meta).encode()[len(b'{"langgraph_step":0'):])
+            meta |= {
+                "checkpoint_ns": meta["langgraph_checkpoint_ns"],
+                "ls_provider": model.provider,
+                "ls_model_name": model.name,
+                "ls_model_type": "chat",
+                "ls_temperature": 0.2,
+                "ls_max_tokens": 4096,
+                "ls_integration": "langchain_chat_model",
+            }
+        template = ctx.shared.put(key, _DUMPS(meta).encode()[len(b'{"langgraph_step":0') :])
     return b'{"langgraph_step":%d' % node.index + template.replace(v.RUN_MARK, ctx.uuid().encode())
 
 
@@ -237,8 +326,15 @@ def _cost(ctx: v.Ctx, node: Node) -> float:
 
 def _crew_usage(ctx: v.Ctx, node: Node) -> str:
     prompt, completion = _agent_tokens(ctx, node)
-    return _DUMPS({"total_tokens": prompt + completion, "prompt_tokens": prompt, "cached_prompt_tokens": 0,
-                   "completion_tokens": completion, "successful_requests": 4})
+    return _DUMPS(
+        {
+            "total_tokens": prompt + completion,
+            "prompt_tokens": prompt,
+            "cached_prompt_tokens": 0,
+            "completion_tokens": completion,
+            "successful_requests": 4,
+        }
+    )
 
 
 VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
@@ -278,8 +374,7 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "ttft_ms": lambda c, n: int(time_to_first_chunk(n.span) * 1000),
     "ttft_s": lambda c, n: time_to_first_chunk(n.span),
     "cycle_uuid": lambda c, n: c.uuid(("cycle", n.index)),
-    "parent_cycle_uuid": lambda c, n: c.uuid(("cycle", _previous_cycle(c, n))) if _previous_cycle(c, n) >= 0
-    else None,
+    "parent_cycle_uuid": lambda c, n: c.uuid(("cycle", _previous_cycle(c, n))) if _previous_cycle(c, n) >= 0 else None,
     "genai_input": _genai_in,
     "genai_input_system": _genai_in_system,
     "genai_output": _genai_out,
@@ -288,8 +383,7 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "task_text": lambda c, n: _text(n.span.task),
     "answer_text": lambda c, n: _text(n.span.answer),
     "task_message": lambda c, n: b'[{"role":"user","parts":[{"type":"text","content":' + n.span.task + b"}]}]",
-    "answer_message": lambda c, n: b'[{"role":"assistant","parts":[{"type":"text","content":' + n.span.answer
-    + b"}]}]",
+    "answer_message": lambda c, n: b'[{"role":"assistant","parts":[{"type":"text","content":' + n.span.answer + b"}]}]",
     "oi_chat_items": _chat_items,
     "oi_responses_output": _responses_output,
     "lg_model_in": _lg_model_in,
@@ -304,8 +398,9 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "cost": _cost,
     "crew_usage": _crew_usage,
     "logfire_agent_msg": lambda c, n: f"{n.agent.name} run",
-    "logfire_tool_msg": lambda c, n: "running tool: "
-                                     f"{n.span.tool.name if n.span.tool else n.target.name if n.target else ''}",
+    "logfire_tool_msg": lambda c, n: (
+        f"running tool: {n.span.tool.name if n.span.tool else n.target.name if n.target else ''}"
+    ),
     "handoff_from": lambda c, n: _DUMPS(n.agent.name),
     "handoff_to": lambda c, n: _DUMPS({"assistant": n.target.name if n.target else ""}),
     "message_count_in": lambda c, n: len(n.span.history) + 1,
@@ -320,6 +415,7 @@ def _previous_cycle(ctx: v.Ctx, node: Node) -> int:
 
 
 # -- blocks: several attributes at once ------------------------------------------------------------------------
+
 
 def _oi_flat_input(ctx: v.Ctx, node: Node, out: list[bytes], names: bool = False) -> int:
     size = 0
@@ -340,8 +436,13 @@ def _oi_tools(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     key = ("oi_tools", node.agent)
     encoded = ctx.shared.get(key)
     if encoded is None:
-        encoded = ctx.shared.put(key, b"".join(otlp.attr_str(f"llm.tools.{n}.tool.json_schema", schema)
-                                            for n, (_, schema) in enumerate(_tools_schema(node))))
+        encoded = ctx.shared.put(
+            key,
+            b"".join(
+                otlp.attr_str(f"llm.tools.{n}.tool.json_schema", schema)
+                for n, (_, schema) in enumerate(_tools_schema(node))
+            ),
+        )
     out.append(encoded)
     return len(encoded)
 
@@ -370,6 +471,7 @@ BLOCKS: dict[str, Callable[[v.Ctx, Node, list[bytes]], int]] = {
 
 # -- span events (Strands) -----------------------------------------------------------------------------------
 
+
 def _put_events(out: list[bytes], events: list[bytes]) -> int:
     out.extend(events)
     return sum(map(len, events))
@@ -380,9 +482,14 @@ def _strands_llm_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     size = 0
     for message in v.input_list(span):
         size += v.timed_event(out, v.role_event(ctx, message), time_ns)
-    choice = v.event("gen_ai.choice", ctx.base + node.end, [
-        ("finish_reason", "tool_use" if span.finish_reason == "tool_call" else "end_turn"),
-        ("message", v.bedrock_blocks(ctx, ctx.output(span)))])
+    choice = v.event(
+        "gen_ai.choice",
+        ctx.base + node.end,
+        [
+            ("finish_reason", "tool_use" if span.finish_reason == "tool_call" else "end_turn"),
+            ("message", v.bedrock_blocks(ctx, ctx.output(span))),
+        ],
+    )
     out.append(choice)
     return size + len(choice)
 
@@ -394,10 +501,23 @@ def _strands_cycle_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
         size += v.timed_event(out, v.role_event(ctx, message), time_ns)
     results = [ctx.nodes[c].span for c in node.children if ctx.nodes[c].stype in ("tool", "delegate")]
     if results:
-        blocks = _DUMPS([{"toolResult": {"toolUseId": s.call_id, "status": "success", "content": [
-            {"text": (s.result or s.answer).decode()}]}} for s in results])
-        choice = v.event("gen_ai.choice", ctx.base + node.end, [
-            ("message", v.bedrock_blocks(ctx, ctx.output(span))), ("tool.result", blocks)])
+        blocks = _DUMPS(
+            [
+                {
+                    "toolResult": {
+                        "toolUseId": s.call_id,
+                        "status": "success",
+                        "content": [{"text": (s.result or s.answer).decode()}],
+                    }
+                }
+                for s in results
+            ]
+        )
+        choice = v.event(
+            "gen_ai.choice",
+            ctx.base + node.end,
+            [("message", v.bedrock_blocks(ctx, ctx.output(span))), ("tool.result", blocks)],
+        )
         out.append(choice)
         size += len(choice)
     return size
@@ -407,20 +527,33 @@ def _strands_agent_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     span, time_ns = node.span, ctx.base + node.start
     last = v.last_llm(ctx, node)
     system = (b'"' + b'"') if last is None else last.system
-    events = [v.event("gen_ai.system.message", time_ns, [("content", _DUMPS([{"text": _text(system)}]))]),
-              v.event("gen_ai.user.message", time_ns, [("content", _DUMPS([{"text": _text(span.task)}]))]),
-              v.event("gen_ai.choice", ctx.base + node.end, [("finish_reason", "end_turn"), (
-                  "message", _DUMPS([{"text": _text(span.answer)}]))])]
+    events = [
+        v.event("gen_ai.system.message", time_ns, [("content", _DUMPS([{"text": _text(system)}]))]),
+        v.event("gen_ai.user.message", time_ns, [("content", _DUMPS([{"text": _text(span.task)}]))]),
+        v.event(
+            "gen_ai.choice",
+            ctx.base + node.end,
+            [("finish_reason", "end_turn"), ("message", _DUMPS([{"text": _text(span.answer)}]))],
+        ),
+    ]
     return _put_events(out, events)
 
 
 def _strands_tool_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     span = node.span
     call_id = span.call_id or "tooluse"
-    events = [v.event("gen_ai.tool.message", ctx.base + node.start, [
-        ("role", "tool"), ("content", _tool_args(ctx, node).decode()), ("id", call_id)]),
-        v.event("gen_ai.choice", ctx.base + node.end, [("message", _DUMPS([{"text": _tool_result(
-            ctx, node).decode()}])), ("id", call_id)])]
+    events = [
+        v.event(
+            "gen_ai.tool.message",
+            ctx.base + node.start,
+            [("role", "tool"), ("content", _tool_args(ctx, node).decode()), ("id", call_id)],
+        ),
+        v.event(
+            "gen_ai.choice",
+            ctx.base + node.end,
+            [("message", _DUMPS([{"text": _tool_result(ctx, node).decode()}])), ("id", call_id)],
+        ),
+    ]
     return _put_events(out, events)
 
 
@@ -433,6 +566,7 @@ EVENTS: dict[str, Callable[[v.Ctx, Node, list[bytes]], int]] = {
 
 
 # -- log records (Google ADK) ----------------------------------------------------------------------------------
+
 
 def _maps(ctx: v.Ctx, key: str, messages: Any) -> bytes:
     """A log attribute holding the messages as an array of maps, each element encoded once (see
@@ -447,12 +581,13 @@ def _adk_log(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     static = ctx.shared.get(key)
     if static is None:
         definitions = json.loads(tool_definitions(node.agent.tools)) if node.agent.tools else []
-        static = ctx.shared.put(key, otlp.attr_str("gen_ai.agent.name", node.agent.name, otlp_logs.ATTRIBUTE)
-                                   + otlp.attr_str("gen_ai.provider.name", (span.model or node.agent.model).provider,
-                                                   otlp_logs.ATTRIBUTE)
-                                   + otlp_logs.key_value("gen_ai.tool.definitions", definitions)
-                                   + otlp_logs.key_value("gen_ai.system_instructions",
-                                                         [{"type": "text", "content": _text(span.system)}]))
+        static = ctx.shared.put(
+            key,
+            otlp.attr_str("gen_ai.agent.name", node.agent.name, otlp_logs.ATTRIBUTE)
+            + otlp.attr_str("gen_ai.provider.name", (span.model or node.agent.model).provider, otlp_logs.ATTRIBUTE)
+            + otlp_logs.key_value("gen_ai.tool.definitions", definitions)
+            + otlp_logs.key_value("gen_ai.system_instructions", [{"type": "text", "content": _text(span.system)}]),
+        )
     attributes = [
         static,
         otlp.attr_str("gcp.vertex.agent.event_id", ctx.uuid(("event", node.index)), otlp_logs.ATTRIBUTE),
@@ -465,8 +600,15 @@ def _adk_log(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
         _maps(ctx, "gen_ai.input.messages", span.history),
         _maps(ctx, "gen_ai.output.messages", (ctx.output(span),)),
     ]
-    ctx.log_records.append(otlp_logs.log_record(ctx.base + node.end, ctx.trace_id, ctx.span_ids[node.index],
-                                                "gen_ai.client.inference.operation.details", attributes))
+    ctx.log_records.append(
+        otlp_logs.log_record(
+            ctx.base + node.end,
+            ctx.trace_id,
+            ctx.span_ids[node.index],
+            "gen_ai.client.inference.operation.details",
+            attributes,
+        )
+    )
     return 0
 
 

@@ -47,8 +47,9 @@ def stop_wait(timeout: float) -> float:
     return min(timeout, STOP_WAIT_CAP)
 
 
-def client_for(platform: str, endpoint: str, headers: dict[str, str], readback_url: str = "",
-               fetch: Fetch | None = None) -> ReadClient:
+def client_for(
+    platform: str, endpoint: str, headers: dict[str, str], readback_url: str = "", fetch: Fetch | None = None
+) -> ReadClient:
     """The read-API client for a platform. ``readback_url`` overrides the read API's base URL (required for
     ``otlp``: the Jaeger or Tempo query URL); otherwise it is derived from the ingest endpoint."""
     fetch = fetch or urllib_fetch()
@@ -72,8 +73,16 @@ def client_for(platform: str, endpoint: str, headers: dict[str, str], readback_u
     raise ValueError(f"the {platform} platform has no read API")
 
 
-def poller_for(platform: str, endpoint: str, headers: dict[str, str], readback_url: str, sample: float,
-               timeout: float, stats: ReadbackStats, fire: Callable[..., Any]) -> ReadbackPoller:
+def poller_for(
+    platform: str,
+    endpoint: str,
+    headers: dict[str, str],
+    readback_url: str,
+    sample: float,
+    timeout: float,
+    stats: ReadbackStats,
+    fire: Callable[..., Any],
+) -> ReadbackPoller:
     pacing = CLOUD_PACING if platform in CLOUD else LOCAL_PACING
     client = client_for(platform, endpoint, headers, readback_url)
     return ReadbackPoller(client, stats, fire, sample, timeout, pacing)

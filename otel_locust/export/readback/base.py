@@ -95,8 +95,11 @@ def urllib_fetch(timeout: float = 10.0) -> Fetch:
 def classify(response: Response) -> Lookup | None:
     """The answer for statuses that say nothing about the trace itself (429, 5xx, other errors); None for 2xx."""
     if response.status == 429:
-        return Lookup(State.THROTTLED, retry_after=parse_retry_after(response.headers.get("retry-after")),
-                      message="read API rate limit (429)")
+        return Lookup(
+            State.THROTTLED,
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            message="read API rate limit (429)",
+        )
     if response.status >= 300:
         return Lookup(State.ERROR, message=f"read API answered {response.status}")
     return None

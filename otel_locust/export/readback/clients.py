@@ -277,8 +277,9 @@ class BraintrustClient(_Client):
         project = self._project()
         if not project:
             return Lookup(State.ERROR, message="Braintrust project not found (x-bt-parent)")
-        query = (f"select: id | from: project_logs('{project}') | filter: root_span_id = '{probe.trace_id}' "
-                 f"| limit: 1000")
+        query = (
+            f"select: id | from: project_logs('{project}') | filter: root_span_id = '{probe.trace_id}' | limit: 1000"
+        )
         response = self._post("/btql", {"query": query, "fmt": "json"})
         trouble = classify(response)
         if trouble:

@@ -68,8 +68,16 @@ class _Job:
 class ReadbackPoller:
     """Samples accepted traces and polls a :class:`ReadClient` for them; results go to ``stats`` and ``fire``."""
 
-    def __init__(self, client: ReadClient, stats: ReadbackStats, fire: Callable[..., Any], sample: float,
-                 timeout: float, pacing: Pacing | None = None, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        client: ReadClient,
+        stats: ReadbackStats,
+        fire: Callable[..., Any],
+        sample: float,
+        timeout: float,
+        pacing: Pacing | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.client = client
         self.stats = stats
         self._fire = fire
@@ -96,8 +104,7 @@ class ReadbackPoller:
         if self.sample < 1.0 and self._rng.random() >= self.sample:
             return
         length, crc = encoded.probe_crc32()
-        self._expected[encoded.trace_id] = Probe(encoded.trace_id.hex(), spans, encoded.probe_span.hex(), length,
-                                                 crc)
+        self._expected[encoded.trace_id] = Probe(encoded.trace_id.hex(), spans, encoded.probe_span.hex(), length, crc)
 
     def on_done(self, ticket: TraceTicket) -> None:
         """A trace settled (``Runtime.on_trace_done``): delivered and unconfirmed sampled traces are polled."""
@@ -157,8 +164,12 @@ class ReadbackPoller:
             if answer.spans >= probe.spans:
                 truncated = probe.span_id and answer.probe_crc is not None and answer.probe_crc != probe.crc
                 if truncated:
-                    self._finish(job, "incomplete", f"incomplete: {probe.span_id}'s {probe.length}-byte "
-                                                    "gen_ai.input.messages came back different (truncated?)")
+                    self._finish(
+                        job,
+                        "incomplete",
+                        f"incomplete: {probe.span_id}'s {probe.length}-byte "
+                        "gen_ai.input.messages came back different (truncated?)",
+                    )
                 else:
                     self._finish(job, "complete", latency=started - job.accepted)
                 return
@@ -173,7 +184,7 @@ class ReadbackPoller:
         self._again(job)
 
     def _backoff(self, job: _Job) -> float:
-        return min(self.pacing.max_interval, self.pacing.min_interval * 1.5 ** job.attempt)
+        return min(self.pacing.max_interval, self.pacing.min_interval * 1.5**job.attempt)
 
     def _again(self, job: _Job) -> None:
         now = time.time()
@@ -186,8 +197,11 @@ class ReadbackPoller:
 
     def _expire(self, job: _Job) -> None:
         if job.seen == "short":
-            self._finish(job, "incomplete", f"incomplete: {job.spans_seen} of {job.probe.spans} spans visible "
-                                            f"after {self.timeout:g} s")
+            self._finish(
+                job,
+                "incomplete",
+                f"incomplete: {job.spans_seen} of {job.probe.spans} spans visible after {self.timeout:g} s",
+            )
         elif job.seen == "missing":
             self._finish(job, "missing", f"missing: not visible {self.timeout:g} s after it was accepted")
         else:
@@ -196,11 +210,15 @@ class ReadbackPoller:
     def _finish(self, job: _Job, verdict: str, message: str = "", latency: float | None = None) -> None:
         latency_ms = None if latency is None else max(0.0, latency * 1000)
         self.stats.record(job.scenario, job.origin, verdict, latency_ms)
-        self._fire(request_type="READBACK", name=job.scenario, start_time=job.accepted,
-                   response_time=latency_ms if latency_ms is not None else (time.time() - job.accepted) * 1000,
-                   response_length=job.spans_seen or job.probe.spans,
-                   exception=ReadbackError(message) if message else None,
-                   context={"trace_id": job.probe.trace_id, "origin": job.origin})
+        self._fire(
+            request_type="READBACK",
+            name=job.scenario,
+            start_time=job.accepted,
+            response_time=latency_ms if latency_ms is not None else (time.time() - job.accepted) * 1000,
+            response_length=job.spans_seen or job.probe.spans,
+            exception=ReadbackError(message) if message else None,
+            context={"trace_id": job.probe.trace_id, "origin": job.origin},
+        )
 
     # -- stopping -------------------------------------------------------------------------------------------
 
@@ -209,8 +227,9 @@ class ReadbackPoller:
         Returns how many were left."""
         if self.pending:
             self._idle.wait(wait)
-        left = [job for job in [*(entry[2] for entry in self._heap), *self._running]
-                if job.generation == self.generation]
+        left = [
+            job for job in [*(entry[2] for entry in self._heap), *self._running] if job.generation == self.generation
+        ]
         self._heap.clear()
         self.generation += 1  # answers still on their way are ignored
         self._pool.kill(block=True, timeout=2)
@@ -219,8 +238,9 @@ class ReadbackPoller:
             self.stats.record(job.scenario, job.origin, "pending_at_stop")
         self._expected.clear()
         if left:
-            logger.warning("otel-locust: %d read-back(s) still pending at stop: counted pending_at_stop, not missing",
-                           len(left))
+            logger.warning(
+                "otel-locust: %d read-back(s) still pending at stop: counted pending_at_stop, not missing", len(left)
+            )
         return len(left)
 
     def new_test(self) -> None:

@@ -21,8 +21,13 @@ RESOLVED = ("complete", "incomplete", "missing")
 
 
 def _blank() -> dict[str, Any]:
-    return {"by_origin": {origin: dict.fromkeys(VERDICTS, 0) for origin in ORIGINS}, "latency": {},
-            "latency_max_ms": 0.0, "throttled": 0, "read_errors": 0}
+    return {
+        "by_origin": {origin: dict.fromkeys(VERDICTS, 0) for origin in ORIGINS},
+        "latency": {},
+        "latency_max_ms": 0.0,
+        "throttled": 0,
+        "read_errors": 0,
+    }
 
 
 def bucket(ms: float) -> str:
@@ -110,13 +115,23 @@ def public(entry: dict[str, Any]) -> dict[str, Any]:
     counts = {v: sum(by_origin[o][v] for o in ORIGINS) for v in VERDICTS}
     unconfirmed = by_origin["unconfirmed"]
     latency = entry["latency"]
-    return {"checked": sum(counts[v] for v in RESOLVED), **counts,
-            "unconfirmed": {"checked": sum(unconfirmed[v] for v in RESOLVED), "stored": unconfirmed["complete"],
-                            "lost": sum(unconfirmed[v] for v in LOST)},
-            "visibility_ms": {"p50": percentile(latency, 0.5), "p95": percentile(latency, 0.95),
-                              "p99": percentile(latency, 0.99),
-                              "max": entry["latency_max_ms"] if latency else None},
-            "throttled": entry["throttled"], "read_errors": entry["read_errors"]}
+    return {
+        "checked": sum(counts[v] for v in RESOLVED),
+        **counts,
+        "unconfirmed": {
+            "checked": sum(unconfirmed[v] for v in RESOLVED),
+            "stored": unconfirmed["complete"],
+            "lost": sum(unconfirmed[v] for v in LOST),
+        },
+        "visibility_ms": {
+            "p50": percentile(latency, 0.5),
+            "p95": percentile(latency, 0.95),
+            "p99": percentile(latency, 0.99),
+            "max": entry["latency_max_ms"] if latency else None,
+        },
+        "throttled": entry["throttled"],
+        "read_errors": entry["read_errors"],
+    }
 
 
 def wilson(lost: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -157,12 +172,21 @@ def loss_verdict(readback: dict[str, Any], traces: dict[str, Any], dropped_loss:
         estimate += rate * population
         low += lo * population
         high += hi * population
-        strata[origin] = {"traces": population, "resolved": resolved, "lost": lost, "rate": round(rate, 6),
-                          "rate_95": [round(lo, 6), round(hi, 6)]}
-    return {"estimate": _share(estimate, generated), "low": _share(low, generated),
-            "high": _share(high, generated),
-            "lost_traces_estimate": round(estimate, 1), "strata": strata,
-            "method": "failed + dropped (not stop) + per-origin read-back loss rate x traces; 95% Wilson"}
+        strata[origin] = {
+            "traces": population,
+            "resolved": resolved,
+            "lost": lost,
+            "rate": round(rate, 6),
+            "rate_95": [round(lo, 6), round(hi, 6)],
+        }
+    return {
+        "estimate": _share(estimate, generated),
+        "low": _share(low, generated),
+        "high": _share(high, generated),
+        "lost_traces_estimate": round(estimate, 1),
+        "strata": strata,
+        "method": "failed + dropped (not stop) + per-origin read-back loss rate x traces; 95% Wilson",
+    }
 
 
 def _share(traces: float, generated: int) -> float:

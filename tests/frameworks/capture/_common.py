@@ -22,14 +22,19 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider  # noqa: E402
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 
-SYSTEM_PROMPT = ("You are a travel assistant. Use the tools to look up flights and answer briefly, "
-                 "quoting the cheapest fare.")
+SYSTEM_PROMPT = (
+    "You are a travel assistant. Use the tools to look up flights and answer briefly, quoting the cheapest fare."
+)
 QUESTION = "Find me a flight from Paris to Tokyo next Friday."
 TOOL_NAME = "search_flights"
 TOOL_DESCRIPTION = "Search flights between two airports."
 TOOL_ARGS = {"origin": "CDG", "destination": "HND"}
-TOOL_RESULT = {"flights": [{"flight": "AF272", "depart": "2026-11-13T13:30", "price_eur": 912},
-                           {"flight": "JL46", "depart": "2026-11-13T19:05", "price_eur": 874}]}
+TOOL_RESULT = {
+    "flights": [
+        {"flight": "AF272", "depart": "2026-11-13T13:30", "price_eur": 912},
+        {"flight": "JL46", "depart": "2026-11-13T19:05", "price_eur": 874},
+    ]
+}
 SUB_AGENT_QUESTION = "Is AF272 a direct flight?"
 SUB_AGENT_ANSWER = "Yes, AF272 is a direct flight from CDG to HND."
 FINAL_ANSWER = "The cheapest flight is JL46 on Friday at 19:05 for 874 EUR."
@@ -55,6 +60,7 @@ class Pipelines:
         try:
             from opentelemetry.sdk._logs import LoggerProvider
             from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+
             try:
                 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter as LogExporter
             except ImportError:  # older SDKs
@@ -67,13 +73,16 @@ class Pipelines:
         if set_global:
             # Frameworks that read the global providers: this process is the capture's alone.
             from opentelemetry import trace
+
             trace.set_tracer_provider(self.tracer_provider)
             if self.logger_provider is not None:
                 from opentelemetry import _logs
+
                 _logs.set_logger_provider(self.logger_provider)
                 try:
                     from opentelemetry import _events
                     from opentelemetry.sdk._events import EventLoggerProvider
+
                     _events.set_event_logger_provider(EventLoggerProvider(self.logger_provider))
                 except ImportError:
                     pass
@@ -91,10 +100,12 @@ class Pipelines:
 
 # Keys whose string values carry message content, tool arguments/results or request/response bodies: keep a
 # short example so the format (JSON parts, OpenAI messages, flattened) stays visible. Ids are left out.
-_CONTENT = re.compile(r"(input|output|message|content|prompt|completion|instruction|argument|result|request|"
-                      r"response|tool|choice|messages|parts|body|text|query|answer|task|description|goal|backstory|metadata|"
-                      r"parameters|schema)",
-                      re.IGNORECASE)
+_CONTENT = re.compile(
+    r"(input|output|message|content|prompt|completion|instruction|argument|result|request|"
+    r"response|tool|choice|messages|parts|body|text|query|answer|task|description|goal|backstory|metadata|"
+    r"parameters|schema)",
+    re.IGNORECASE,
+)
 _NOT_CONTENT = re.compile(r"(\.id|_id|\.ids|_ids|\.name|_name|\.count|tokens|\.type|_type|\.role|finish_reason)$")
 EXAMPLE_CHARS = 200
 
@@ -164,8 +175,14 @@ def _kind(span: ReadableSpan) -> str:
     return span.kind.name if span.kind is not None else "INTERNAL"
 
 
-def normalize(framework: str, packages: list[str], spans: list[ReadableSpan], logs: list[Any],
-              notes: list[str], settings: dict[str, Any]) -> dict[str, Any]:
+def normalize(
+    framework: str,
+    packages: list[str],
+    spans: list[ReadableSpan],
+    logs: list[Any],
+    notes: list[str],
+    settings: dict[str, Any],
+) -> dict[str, Any]:
     spans = sorted(spans, key=lambda s: (s.start_time or 0, s.end_time or 0))
     index = {(s.context.trace_id, s.context.span_id): i for i, s in enumerate(spans)}
     trace_ids = sorted({s.context.trace_id for s in spans})
@@ -174,17 +191,19 @@ def normalize(framework: str, packages: list[str], spans: list[ReadableSpan], lo
         parent = -1
         if span.parent is not None:
             parent = index.get((span.parent.trace_id, span.parent.span_id), -2)  # -2: parent not exported
-        out_spans.append({
-            "name": span.name,
-            "kind": _kind(span),
-            "parent": parent,
-            "trace": trace_ids.index(span.context.trace_id),
-            "scope": span.instrumentation_scope.name if span.instrumentation_scope else "",
-            "status": span.status.status_code.name,
-            "attributes": describe_attributes(span.attributes),
-            "events": [{"name": e.name, "attributes": describe_attributes(e.attributes)} for e in span.events],
-            "links": len(span.links or ()),
-        })
+        out_spans.append(
+            {
+                "name": span.name,
+                "kind": _kind(span),
+                "parent": parent,
+                "trace": trace_ids.index(span.context.trace_id),
+                "scope": span.instrumentation_scope.name if span.instrumentation_scope else "",
+                "status": span.status.status_code.name,
+                "attributes": describe_attributes(span.attributes),
+                "events": [{"name": e.name, "attributes": describe_attributes(e.attributes)} for e in span.events],
+                "links": len(span.links or ()),
+            }
+        )
     out_logs = []
     for item in logs:
         record = getattr(item, "log_record", item)
@@ -213,15 +232,34 @@ def normalize(framework: str, packages: list[str], spans: list[ReadableSpan], lo
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    return {"framework": framework, "versions": versions, "python": sys.version.split()[0], "notes": notes,
-            "settings": settings, "traces": len(trace_ids), "spans": out_spans, "logs": out_logs}
+    return {
+        "framework": framework,
+        "versions": versions,
+        "python": sys.version.split()[0],
+        "notes": notes,
+        "settings": settings,
+        "traces": len(trace_ids),
+        "spans": out_spans,
+        "logs": out_logs,
+    }
 
 
 # ---- a fake OpenAI API, for frameworks whose model spans come from the real OpenAI client classes ----------
 
+
 def openai_usage(prompt: int, completion: int, responses: bool) -> dict[str, Any]:
     if responses:
-        return {"input_tokens": prompt, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": completion,
-                "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": prompt + completion}
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-            "prompt_tokens_details": {"cached_tokens": 0}, "completion_tokens_details": {"reasoning_tokens": 0}}
+        return {
+            "input_tokens": prompt,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": completion,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": prompt + completion,
+        }
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }

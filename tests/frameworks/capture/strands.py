@@ -25,9 +25,11 @@ SUB_PROMPT = "You answer questions about one flight's details."
 
 
 def _tool_use(n: int, name: str, args: dict) -> list[dict]:
-    return [{"contentBlockStart": {"start": {"toolUse": {"toolUseId": f"tooluse_{n}", "name": name}}}},
-            {"contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(args)}}}},
-            {"contentBlockStop": {}}]
+    return [
+        {"contentBlockStart": {"start": {"toolUse": {"toolUseId": f"tooluse_{n}", "name": name}}}},
+        {"contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(args)}}}},
+        {"contentBlockStop": {}},
+    ]
 
 
 def _text(text: str) -> list[dict]:
@@ -35,10 +37,17 @@ def _text(text: str) -> list[dict]:
 
 
 def _turn(blocks: list[dict], stop: str, usage: tuple[int, int]) -> list[dict]:
-    return [{"messageStart": {"role": "assistant"}}, *blocks, {"messageStop": {"stopReason": stop}},
-            {"metadata": {"usage": {"inputTokens": usage[0], "outputTokens": usage[1],
-                                    "totalTokens": usage[0] + usage[1]},
-                          "metrics": {"latencyMs": 420, "timeToFirstByteMs": 180}}}]
+    return [
+        {"messageStart": {"role": "assistant"}},
+        *blocks,
+        {"messageStop": {"stopReason": stop}},
+        {
+            "metadata": {
+                "usage": {"inputTokens": usage[0], "outputTokens": usage[1], "totalTokens": usage[0] + usage[1]},
+                "metrics": {"latencyMs": 420, "timeToFirstByteMs": 180},
+            }
+        },
+    ]
 
 
 class ScriptedModel(Model):
@@ -64,11 +73,14 @@ class ScriptedModel(Model):
 
 
 def main() -> None:
-    main_model = ScriptedModel(c.MODEL, [
-        _turn(_tool_use(1, c.TOOL_NAME, c.TOOL_ARGS), "tool_use", (180, 22)),
-        _turn(_tool_use(2, "ask_flight_details", {"question": c.SUB_AGENT_QUESTION}), "tool_use", (260, 18)),
-        _turn(_text(c.FINAL_ANSWER), "end_turn", (330, 24)),
-    ])
+    main_model = ScriptedModel(
+        c.MODEL,
+        [
+            _turn(_tool_use(1, c.TOOL_NAME, c.TOOL_ARGS), "tool_use", (180, 22)),
+            _turn(_tool_use(2, "ask_flight_details", {"question": c.SUB_AGENT_QUESTION}), "tool_use", (260, 18)),
+            _turn(_text(c.FINAL_ANSWER), "end_turn", (330, 24)),
+        ],
+    )
     sub_model = ScriptedModel(c.MODEL, [_turn(_text(c.SUB_AGENT_ANSWER), "end_turn", (60, 14))])
 
     @tool(name=c.TOOL_NAME, description=c.TOOL_DESCRIPTION)
@@ -92,21 +104,31 @@ def main() -> None:
         """
         return str(sub_agent(question))
 
-    agent = Agent(name="travel_agent", model=main_model, system_prompt=c.SYSTEM_PROMPT,
-                  tools=[search_flights, ask_flight_details], callback_handler=None)
+    agent = Agent(
+        name="travel_agent",
+        model=main_model,
+        system_prompt=c.SYSTEM_PROMPT,
+        tools=[search_flights, ask_flight_details],
+        callback_handler=None,
+    )
     result = agent(c.QUESTION)
     assert c.FINAL_ANSWER in str(result), result
     assert not main_model.turns and not sub_model.turns
     opt_in = os.environ.get("OTEL_SEMCONV_STABILITY_OPT_IN", "")
-    pipes.finish("strands", ["strands-agents", "opentelemetry-sdk"],
-                 notes=["model: custom strands Model streaming scripted ConverseStream events (4 calls: tool call, "
-                        "sub-agent tool call, sub-agent answer, final answer)",
-                        "content: captured by default, as span EVENTS (gen_ai.user.message, gen_ai.choice, ...); "
-                        "OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental switches to the 1.37+ names and "
-                        "one gen_ai.client.inference.operation.details event per span, and adding "
-                        "gen_ai_span_attributes_only moves that content into span attributes",
-                        "the tracer uses the GLOBAL TracerProvider, set here to the private in-memory one"],
-                 settings={"OTEL_SEMCONV_STABILITY_OPT_IN": opt_in})
+    pipes.finish(
+        "strands",
+        ["strands-agents", "opentelemetry-sdk"],
+        notes=[
+            "model: custom strands Model streaming scripted ConverseStream events (4 calls: tool call, "
+            "sub-agent tool call, sub-agent answer, final answer)",
+            "content: captured by default, as span EVENTS (gen_ai.user.message, gen_ai.choice, ...); "
+            "OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental switches to the 1.37+ names and "
+            "one gen_ai.client.inference.operation.details event per span, and adding "
+            "gen_ai_span_attributes_only moves that content into span attributes",
+            "the tracer uses the GLOBAL TracerProvider, set here to the private in-memory one",
+        ],
+        settings={"OTEL_SEMCONV_STABILITY_OPT_IN": opt_in},
+    )
 
 
 if __name__ == "__main__":
