@@ -139,7 +139,7 @@ def declared_peak(environment: Environment) -> int:
     shape = environment.shape_class
     if shape is not None:
         if getattr(shape, "keyframes", None) is not None:  # the plugin's ramp/spike profiles
-            return max(1, int(getattr(options, "otel_profile_users", 1)))
+            return max(1, int(getattr(options, "otel_profile_users", 50)))
         stages = getattr(shape, "stages", None)  # the common "stages" pattern of Locust's examples
         if stages:
             return max(1, max(int(stage.get("users", 0)) for stage in stages))

@@ -83,9 +83,6 @@ class EmbeddedSink:
         with urllib.request.urlopen(f"{self._base}/stats", timeout=timeout) as response:
             return json.load(response)
 
-    def lookup_url(self, trace_id_hex: str) -> str:
-        return f"{self._base}/traces/{trace_id_hex}"
-
     @property
     def base_url(self) -> str:
         return self._base

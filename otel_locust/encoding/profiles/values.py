@@ -400,10 +400,6 @@ def join(pieces: list[bytes], head: bytes = b"[", tail: bytes = b"]") -> tuple[l
     return out, sum(map(len, out))
 
 
-def put_pieces(out: list[bytes], key: str, pieces: list[bytes], size: int) -> int:
-    return otlp.attr_str_pieces(out, key, pieces, size)
-
-
 def genai_arrays(span: PlannedSpan) -> tuple[bytes, bytes]:
     inputs, outputs = messages(span)
     return inputs, outputs
