@@ -376,12 +376,23 @@ def _certificate(value: Any) -> str:
     return os.path.expanduser(path)
 
 
+def http_url(option: str, url: str, what: str = "an http(s) URL with a host") -> urllib.parse.SplitResult:
+    """``url`` split, or a ConfigError naming ``option`` when it is not an http(s) URL with a host and a valid
+    port. The URL is shown without user info or query, which may carry secrets."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"{option}: {redact_url(url)!r} is not {what}")
+    try:
+        parsed.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise ConfigError(f"{option}: {redact_url(url)!r} has an invalid port") from None
+    return parsed
+
+
 def _logs_endpoint(value: str) -> str:
     """An explicit logs URL, checked like the traces endpoint (empty: derived from it when logs are sent)."""
     if value:
-        parsed = urllib.parse.urlsplit(value)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ConfigError(f"--otel-logs-endpoint: {value!r} is not an http(s) URL with a host")
+        http_url("--otel-logs-endpoint", value)
     return value
 
 
@@ -408,7 +419,7 @@ def logs_url(traces_url: str, explicit: str = "") -> str:
 
 def _readback(options: argparse.Namespace, platform: Platform) -> dict[str, Any]:
     """The read-back settings; options absent from the namespace (older callers) mean read-back off."""
-    enabled = str(getattr(options, "otel_readback", False)).strip().lower() in ("true", "1", "yes", "on")
+    enabled = _flag(getattr(options, "otel_readback", False))
     sample = _number("--otel-readback-sample", getattr(options, "otel_readback_sample", -1.0), float)
     if sample == -1:
         sample = default_sample(platform.name)
@@ -419,9 +430,7 @@ def _readback(options: argparse.Namespace, platform: Platform) -> dict[str, Any]
     timeout = _number("--otel-readback-timeout", getattr(options, "otel_readback_timeout", 120.0), float, minimum=0.001)
     url = str(getattr(options, "otel_readback_url", "") or "").strip()
     if url:
-        parsed = urllib.parse.urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ConfigError(f"--otel-readback-url: {redact(url)!r} is not an http(s) URL with a host")
+        http_url("--otel-readback-url", url)
     if enabled and platform.transport != "otlp":
         raise ConfigError(f"--otel-readback: the {platform.name} platform has no read API to read traces back from")
     if enabled and platform.name == "otlp" and not url:
@@ -432,10 +441,17 @@ def _readback(options: argparse.Namespace, platform: Platform) -> dict[str, Any]
     return {"readback": enabled, "readback_sample": sample, "readback_timeout": timeout, "readback_url": url}
 
 
-def redact(url: str) -> str:
-    """A URL shown in an error without user info or query (either may carry a secret)."""
+def redact_url(url: str) -> str:
+    """A URL as it may be shown (errors, the summary): without user info or query string, either of which may
+    carry credentials; what does not parse as a URL loses the same parts by hand."""
     parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+    if not parts.hostname:
+        return url.split("?", 1)[0].rsplit("@", 1)[-1]
+    try:
+        netloc = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    except ValueError:  # a malformed port: show the host only
+        netloc = parts.hostname
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def parse_tier(value: str) -> Tier:
@@ -483,13 +499,7 @@ def _endpoint(
         return url  # console needs none; the sink's URL is known once it has started
     if protocol == "grpc":
         return _grpc_endpoint(url, insecure)
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigError(f"--otel-endpoint: {url!r} is not an http(s) URL with a host")
-    try:
-        parsed.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        raise ConfigError(f"--otel-endpoint: {url!r} has an invalid port") from None
+    http_url("--otel-endpoint", url)
     return url
 
 
@@ -502,13 +512,7 @@ def _grpc_endpoint(url: str, insecure: bool) -> str:
         raise ConfigError(
             "--otel-insecure: the endpoint's https:// scheme asks for TLS; give http:// (or no scheme) for plaintext"
         )
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigError(f"--otel-endpoint: {url!r} is not a gRPC endpoint scheme://host:port")
-    try:
-        parsed.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        raise ConfigError(f"--otel-endpoint: {url!r} has an invalid port") from None
+    parsed = http_url("--otel-endpoint", url, "a gRPC endpoint scheme://host:port")
     if parsed.path not in ("", "/"):
         raise ConfigError(
             f"--otel-endpoint: a gRPC endpoint has no path (got {parsed.path!r}); give "

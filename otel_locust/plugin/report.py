@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import html
 import io
-import urllib.parse
 from typing import Any
 
 from otel_locust.export.accounting import OUTCOMES, TraceStats, median
-from otel_locust.plugin.options import Settings
+from otel_locust.plugin.options import Settings, redact_url
 
 SINK_KEYS = (
     "traces_received",
@@ -127,14 +126,6 @@ def _public(entry: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in entry.items() if k != "shape"}
     out["median"] = {name: median(hist) for name, hist in entry["shape"].items()}
     return out
-
-
-def redact_url(url: str) -> str:
-    """A URL without user info or query string (either may carry credentials)."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def build_summary(stats: TraceStats, settings: Settings | None, sink: dict[str, Any] | None) -> dict[str, Any]:
