@@ -1,6 +1,6 @@
 """The transport-only client of issue 13: pre-built OTLP bodies over ONE keep-alive HTTP/1.1 connection.
 
-    python benchmarks/replay.py BODIES_FILE COUNT HOST PORT
+    python benchmarks/replay.py BODIES_FILE COUNT HOST PORT [raw|http.client]
 
 ``BODIES_FILE`` holds bodies as 4-byte big-endian length + bytes (``transport_limit.py`` writes it from a
 capture). The client posts ``COUNT`` requests, cycling through the bodies, each with a hand-written request
@@ -8,6 +8,10 @@ line and headers (``sendmsg`` of the header and the body, no copy), and reads ea
 ``Content-Length``. No generation, no HTTP library, no gevent: this is what putting the same bytes on the wire
 costs a Python process, the floor the generator is measured against. Prints one JSON line: requests, bytes,
 non-2xx answers, and the CPU of the send loop alone (the caller measures the whole process with ``os.wait4``).
+
+``http.client`` instead of ``raw``: the same bodies through the standard library's keep-alive
+``HTTPConnection`` (header parsing by ``email``, a response object per request), a second reference: what a
+plain Python HTTP client costs, as opposed to the wire itself.
 """
 
 from __future__ import annotations
@@ -83,9 +87,31 @@ def replay(bodies: list[memoryview], count: int, host: str, port: int) -> dict[s
     return {"requests": count, "bytes": sent, "refused": refused, "loop_cpu_s": loop}
 
 
+def replay_stdlib(bodies: list[memoryview], count: int, host: str, port: int) -> dict[str, float]:
+    """The same with ``http.client.HTTPConnection`` (one keep-alive connection)."""
+    import http.client
+
+    connection = http.client.HTTPConnection(host, port)
+    start = resource.getrusage(resource.RUSAGE_SELF)
+    sent = refused = 0
+    for index in range(count):
+        body = bodies[index % len(bodies)]
+        connection.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf",
+                                                                     "Content-Length": str(len(body))})
+        response = connection.getresponse()
+        response.read()
+        sent += len(body)
+        refused += not 200 <= response.status < 300
+    end = resource.getrusage(resource.RUSAGE_SELF)
+    connection.close()
+    loop = (end.ru_utime + end.ru_stime) - (start.ru_utime + start.ru_stime)
+    return {"requests": count, "bytes": sent, "refused": refused, "loop_cpu_s": loop}
+
+
 def main() -> int:
     path, count, host, port = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-    print(json.dumps(replay(load(path), count, host, port)))
+    client = replay_stdlib if sys.argv[5:] == ["http.client"] else replay
+    print(json.dumps(client(load(path), count, host, port)))
     return 0
 
 

@@ -101,10 +101,11 @@ def capture(mix: str, extra: list[str], users: int, folder: Path) -> tuple[Path,
     return path, [len(decode_spans(body)) for body in receiver.bodies]
 
 
-def transport(bodies: Path, spans: list[int], count: int, server: Rotel) -> tuple[Figures, float]:
+def transport(bodies: Path, spans: list[int], count: int, server: Rotel, client: str = "raw"
+              ) -> tuple[Figures, float]:
     """Replay ``count`` requests in a subprocess; its whole-process figures and the send loop's CPU."""
     load = wait_quiet(patience=ARGS.patience)
-    result = run([sys.executable, str(REPLAY), str(bodies), str(count), "127.0.0.1", str(server.port)])
+    result = run([sys.executable, str(REPLAY), str(bodies), str(count), "127.0.0.1", str(server.port), client])
     if result.code != 0:
         raise SystemExit(f"replay failed ({result.code}): {result.stderr[-2000:]}")
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -123,6 +124,7 @@ def measure(name: str, variant: str, server: Rotel) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bodies, spans = capture(mix, extra, ARGS.users, Path(tmp))
         limit, loop_cpu = transport(bodies, spans, result.total("requests"), server)
+        stdlib, _ = transport(bodies, spans, result.total("requests"), server, "http.client")
     t, s, m = mine.per_cpu()
     tr, ts, tm = limit.per_cpu()
     print(f"{name:<22} {variant:<10} project  {t:7.0f} traces/CPU-s {s:9.0f} spans/CPU-s {m:7.1f} MB/CPU-s "
@@ -136,6 +138,9 @@ def measure(name: str, variant: str, server: Rotel) -> None:
     share = f"share {100 * t / tr:5.1f} % by traces/requests, " if variant != "batch" else "share "
     print(f"{'':<33} {share}{100 * m / tm:5.1f} % by MB; rotel used {rotel_cpu:.2f} CPU-s for the project's "
           f"{mine.mb:.0f} MB ({1000 * rotel_cpu / max(mine.mb, 1e-9):.1f} CPU-ms/MB)", flush=True)
+    sr, _, sm = stdlib.per_cpu()
+    print(f"{'':<33} (reference: http.client on one connection {sr:6.0f} req/CPU-s {sm:7.1f} MB/CPU-s; the project "
+          f"reaches {100 * m / sm:.1f} % of it by MB; load {stdlib.load:.2f})", flush=True)
     if variant == "trace" and ARGS.steady:
         steady(result, mix, extra, server)
 
