@@ -1,0 +1,54 @@
+"""Start-up cost (issue 13): CPU seconds from process start to the first 100 delivered traces.
+
+Runs a short headless Locust process (16 users, ``--otel-pace 0``, trace delivery, into rotel's blackhole
+exporter) with ``benchmarks/probe.py`` loaded beside the locustfile. The probe reads the process's own rusage
+(``RUSAGE_SELF``: user + system CPU since exec, from the kernel) when Locust has loaded everything, at ``init``
+(after which the plugin has built its payload pools), at the first and at the 100th successful OTLP request (one
+request per trace with trace delivery). The whole process's CPU (``os.wait4``) is printed beside it. Target: under
+1.5 CPU-s to 100 delivered traces. Figures only; nothing passes or fails.
+
+    PYTHONPATH=. python benchmarks/startup.py
+    PYTHONPATH=. python benchmarks/startup.py --tier realistic --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from harness import WORKLOADS, checked, locust_cmd, machine, rotel, run, wait_quiet
+
+STEPS = ("loaded", "init", "first_delivered", "delivered_100")
+
+
+def once(name: str, tier: str, endpoint: str, seconds: int, patience: float) -> None:
+    load = wait_quiet(patience=patience)
+    result = checked(run(locust_cmd(16, seconds, endpoint, WORKLOADS[name], ["--otel-payload", tier], probe=True)),
+                     "locust")
+    (probe,) = result.probes
+    marks = probe["milestones"]
+    cells = "  ".join(f"{step} {marks[step]['cpu_s']:5.2f} CPU-s/{marks[step]['wall_s']:5.2f} s"
+                      for step in STEPS if step in marks)
+    print(f"{name:<22} {tier:<11} {cells}  (whole run: {result.cpu_s:.2f} CPU-s, "
+          f"{result.total('traces')} traces; load {load:.2f})", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), action="append")
+    parser.add_argument("--tier", action="append", help="payload tiers (default: realistic, production)")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--patience", type=float, default=180, help="seconds to wait for load < 1.5")
+    args = parser.parse_args()
+    print(f"start-up: {machine()}; CPU-s / wall s since process start at each milestone", flush=True)
+    with rotel() as server:
+        for name in args.workload or list(WORKLOADS):
+            for tier in args.tier or ["realistic", "production"]:
+                for _ in range(args.repeat):
+                    once(name, tier, server.url, args.seconds, args.patience)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
