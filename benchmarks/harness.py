@@ -71,9 +71,20 @@ def rotel() -> Iterator[Rotel]:
         raise SystemExit(f"rotel is not installed ({ROTEL} missing): run .ci/install-backends")
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="rotel-", suffix=".log", delete=False)  # noqa: SIM115 - kept for errors
-    process = subprocess.Popen([str(ROTEL), "start", "--otlp-http-endpoint", f"127.0.0.1:{port}",
-                                "--otlp-grpc-endpoint", f"127.0.0.1:{free_port()}", "--exporter", "blackhole"],
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            str(ROTEL),
+            "start",
+            "--otlp-http-endpoint",
+            f"127.0.0.1:{port}",
+            "--otlp-grpc-endpoint",
+            f"127.0.0.1:{free_port()}",
+            "--exporter",
+            "blackhole",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 20
         while not _listening(port):
@@ -114,14 +125,40 @@ class Run:
         return int(entry[outcome] if isinstance(entry, dict) else entry)
 
 
-def locust_cmd(users: int, seconds: float, endpoint: str, mix: str = "", extra: list[str] | None = None,
-               probe: bool = False) -> list[str]:
+def locust_cmd(
+    users: int, seconds: float, endpoint: str, mix: str = "", extra: list[str] | None = None, probe: bool = False
+) -> list[str]:
     """A headless run of the default locustfile into ``endpoint`` at ``--otel-pace 0`` (``extra`` may override)."""
     files = f"{AGENT_MIX},{PROBE}" if probe else str(AGENT_MIX)
-    cmd = [sys.executable, "-m", "locust", "-f", files, "--headless", "-u", str(users), "-r", str(users),
-           "-t", f"{round(seconds)}s", "--otel-pace", "0", "--otel-seed", "7", "--otel-compression", "none",
-           "--otel-platform", "otlp", "--otel-endpoint", endpoint, "--otel-summary", "summary.json",
-           "--only-summary", "--loglevel", "WARNING"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        files,
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        str(users),
+        "-t",
+        f"{round(seconds)}s",
+        "--otel-pace",
+        "0",
+        "--otel-seed",
+        "7",
+        "--otel-compression",
+        "none",
+        "--otel-platform",
+        "otlp",
+        "--otel-endpoint",
+        endpoint,
+        "--otel-summary",
+        "summary.json",
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+    ]
     if mix:
         cmd += ["--otel-mix", mix]
     return cmd + (extra or [])
@@ -153,10 +190,16 @@ def run_group(cmds: list[list[str]], sample_rss: bool = False) -> list[Run]:
         results = []
         for index, process in enumerate(processes):
             _, status, usage = os.wait4(process.pid, 0)
-            results.append(Run(os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime,
-                               time.monotonic() - started, max(usage.ru_maxrss / 1024, peak if index == 0 else 0),
-                               Path(tmp, f"err-{index}").read_text(errors="replace"),
-                               Path(tmp, f"out-{index}").read_text(errors="replace")))
+            results.append(
+                Run(
+                    os.waitstatus_to_exitcode(status),
+                    usage.ru_utime + usage.ru_stime,
+                    time.monotonic() - started,
+                    max(usage.ru_maxrss / 1024, peak if index == 0 else 0),
+                    Path(tmp, f"err-{index}").read_text(errors="replace"),
+                    Path(tmp, f"out-{index}").read_text(errors="replace"),
+                )
+            )
         if (Path(tmp) / "summary.json").exists():
             results[0].summary = json.loads((Path(tmp) / "summary.json").read_text())
         results[0].probes = [json.loads(p.read_text()) for p in sorted(Path(tmp).glob("probe-*.json"))]
@@ -187,8 +230,10 @@ def checked(result: Run, what: str) -> Run:
 
 def machine() -> str:
     """One line naming the machine the figures come from."""
-    return (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores (shared), "
-            f"Python {sys.version.split()[0]}, locust {_version('locust')}, receiver rotel (blackhole exporter)")
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores (shared), "
+        f"Python {sys.version.split()[0]}, locust {_version('locust')}, receiver rotel (blackhole exporter)"
+    )
 
 
 def _version(name: str) -> str:
@@ -198,5 +243,3 @@ def _version(name: str) -> str:
         return version(name)
     except PackageNotFoundError:
         return "?"
-
-

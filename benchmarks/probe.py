@@ -33,8 +33,11 @@ def mark(name: str) -> None:
     if name in MILESTONES:
         return
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    MILESTONES[name] = {"cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
-                        "wall_s": round(time.time() - CREATED, 4), "maxrss_mb": round(usage.ru_maxrss / 1024, 1)}
+    MILESTONES[name] = {
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
+        "wall_s": round(time.time() - CREATED, 4),
+        "maxrss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
 
 
 mark("loaded")
@@ -51,8 +54,7 @@ def _start(environment: Any, **_: Any) -> None:
 
 
 @events.request.add_listener
-def _request(request_type: str, exception: BaseException | None = None, response_length: int = 0,
-             **_: Any) -> None:
+def _request(request_type: str, exception: BaseException | None = None, response_length: int = 0, **_: Any) -> None:
     if request_type != "OTLP":
         return
     if exception is not None:

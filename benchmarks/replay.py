@@ -36,7 +36,7 @@ def load(path: str) -> list[memoryview]:
     view = memoryview(data)
     while at < len(data):
         (size,) = struct.unpack_from(">I", data, at)
-        bodies.append(view[at + 4:at + 4 + size])
+        bodies.append(view[at + 4 : at + 4 + size])
         at += 4 + size
     return bodies
 
@@ -96,8 +96,12 @@ def replay_stdlib(bodies: list[memoryview], count: int, host: str, port: int) ->
     sent = refused = 0
     for index in range(count):
         body = bodies[index % len(bodies)]
-        connection.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf",
-                                                                     "Content-Length": str(len(body))})
+        connection.request(
+            "POST",
+            "/v1/traces",
+            body=body,
+            headers={"Content-Type": "application/x-protobuf", "Content-Length": str(len(body))},
+        )
         response = connection.getresponse()
         response.read()
         sent += len(body)

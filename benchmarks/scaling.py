@@ -53,10 +53,30 @@ def scaling_row(label: str, processes: int, mode: str, endpoint: str, args: argp
     load = wait_quiet(patience=args.patience)
     if mode == "workers":
         port = free_port()
-        master = [*base, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
-                  "--expect-workers", str(processes)]
-        worker = [sys.executable, "-m", "locust", "-f", f"{AGENT_MIX},{PROBE}", "--worker", "--master-host",
-                  "127.0.0.1", "--master-port", str(port), "--loglevel", "WARNING"]
+        master = [
+            *base,
+            "--master",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(port),
+            "--expect-workers",
+            str(processes),
+        ]
+        worker = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            f"{AGENT_MIX},{PROBE}",
+            "--worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            str(port),
+            "--loglevel",
+            "WARNING",
+        ]
         runs = run_group([master] + [worker] * processes)
     else:
         runs = [run(base + (["--processes", str(processes)] if mode == "processes" else []))]
@@ -69,11 +89,15 @@ def report(label: str, first: Run, runs: list[Run], load: float) -> None:
     workers = [p for p in first.probes if p["runner"] in ("WorkerRunner", "LocalRunner")]
     masters = [p for p in first.probes if p["runner"] == "MasterRunner"]
     per_worker = ", ".join(f"{p['delivered'] / _cpu(p):.0f}" for p in workers)
-    startup = ", ".join(f"{p['milestones']['delivered_100']['cpu_s']:.2f}" for p in workers
-                        if "delivered_100" in p["milestones"])
+    startup = ", ".join(
+        f"{p['milestones']['delivered_100']['cpu_s']:.2f}" for p in workers if "delivered_100" in p["milestones"]
+    )
     master = f"master {_cpu(masters[0]):.2f} CPU-s ({100 * _cpu(masters[0]) / cpu:.0f} %)" if masters else "no master"
-    print(f"{label:<26} {traces / cpu:6.0f} traces/CPU-s overall ({traces} traces, {cpu:.2f} CPU-s); per worker "
-          f"{per_worker}; {master}; worker CPU-s at 100 delivered: {startup}; load {load:.2f}", flush=True)
+    print(
+        f"{label:<26} {traces / cpu:6.0f} traces/CPU-s overall ({traces} traces, {cpu:.2f} CPU-s); per worker "
+        f"{per_worker}; {master}; worker CPU-s at 100 delivered: {startup}; load {load:.2f}",
+        flush=True,
+    )
 
 
 def _cpu(probe: dict[str, Any]) -> float:
@@ -83,24 +107,30 @@ def _cpu(probe: dict[str, Any]) -> float:
 def memory_row(users: int, endpoint: str, args: argparse.Namespace) -> float:
     load = wait_quiet(patience=args.patience)
     extra = ["--otel-rate", str(args.rate), "-r", str(max(1, users // 5))]
-    result = checked(run(locust_cmd(users, args.memory_seconds, endpoint, WORKLOADS[args.workload], extra),
-                         sample_rss=True), f"{users} users")
+    result = checked(
+        run(locust_cmd(users, args.memory_seconds, endpoint, WORKLOADS[args.workload], extra), sample_rss=True),
+        f"{users} users",
+    )
     warnings = [line for line in result.stderr.splitlines() if "otel-locust: target" in line]
-    print(f"{users:>6} users at --otel-rate {args.rate:g}: peak RSS {result.maxrss_mb:.0f} MB, "
-          f"{result.total('traces')} traces delivered "
-          f"in {args.memory_seconds} s, {result.cpu_s:.1f} CPU-s; load {load:.2f}"
-          + (f"\n       {warnings[0].strip()}" if warnings else ""), flush=True)
+    print(
+        f"{users:>6} users at --otel-rate {args.rate:g}: peak RSS {result.maxrss_mb:.0f} MB, "
+        f"{result.total('traces')} traces delivered "
+        f"in {args.memory_seconds} s, {result.cpu_s:.1f} CPU-s; load {load:.2f}"
+        + (f"\n       {warnings[0].strip()}" if warnings else ""),
+        flush=True,
+    )
     return result.maxrss_mb
 
 
 def overload(endpoint: str, args: argparse.Namespace) -> None:
     load = wait_quiet(patience=args.patience)
-    result = checked(run(locust_cmd(16, 25, endpoint, WORKLOADS[args.workload], ["--otel-rate", "3000"])),
-                     "overload")
+    result = checked(run(locust_cmd(16, 25, endpoint, WORKLOADS[args.workload], ["--otel-rate", "3000"])), "overload")
     warnings = [line.strip() for line in result.stderr.splitlines() if "otel-locust: target" in line]
-    print(f"16 users at --otel-rate 3000 for 25 s: {result.total('traces')} traces delivered "
-          f"({result.total('traces') / 25:.0f}/s); load {load:.2f}\n  " + ("\n  ".join(warnings) or "no warning"),
-          flush=True)
+    print(
+        f"16 users at --otel-rate 3000 for 25 s: {result.total('traces')} traces delivered "
+        f"({result.total('traces') / 25:.0f}/s); load {load:.2f}\n  " + ("\n  ".join(warnings) or "no warning"),
+        flush=True,
+    )
 
 
 def main() -> int:
@@ -117,17 +147,24 @@ def main() -> int:
     print(f"scaling: {machine()}; workload {args.workload}", flush=True)
     with rotel() as server:
         if "scaling" in parts:
-            for label, processes, mode in (("one process", 1, "plain"), ("--processes 1", 1, "processes"),
-                                           ("--processes 2", 2, "processes"), ("master + 1 worker", 1, "workers"),
-                                           ("master + 2 workers", 2, "workers")):
+            for label, processes, mode in (
+                ("one process", 1, "plain"),
+                ("--processes 1", 1, "processes"),
+                ("--processes 2", 2, "processes"),
+                ("master + 1 worker", 1, "workers"),
+                ("master + 2 workers", 2, "workers"),
+            ):
                 scaling_row(label, processes, mode, server.url, args)
         if "memory" in parts:
             counts = sorted(args.users or [1000, 10000])
             peaks = [memory_row(users, server.url, args) for users in counts]
             if len(counts) > 1:
                 slope = (peaks[-1] - peaks[0]) / (counts[-1] - counts[0])
-                print(f"       RSS per added user: ({peaks[-1]:.0f} - {peaks[0]:.0f}) MB / ({counts[-1]} - "
-                      f"{counts[0]}) users = {1000 * slope:.1f} KB per user", flush=True)
+                print(
+                    f"       RSS per added user: ({peaks[-1]:.0f} - {peaks[0]:.0f}) MB / ({counts[-1]} - "
+                    f"{counts[0]}) users = {1000 * slope:.1f} KB per user",
+                    flush=True,
+                )
         if "overload" in parts:
             overload(server.url, args)
     return 0

@@ -23,14 +23,19 @@ STEPS = ("loaded", "init", "first_delivered", "delivered_100")
 
 def once(name: str, tier: str, endpoint: str, seconds: int, patience: float) -> None:
     load = wait_quiet(patience=patience)
-    result = checked(run(locust_cmd(16, seconds, endpoint, WORKLOADS[name], ["--otel-payload", tier], probe=True)),
-                     "locust")
+    result = checked(
+        run(locust_cmd(16, seconds, endpoint, WORKLOADS[name], ["--otel-payload", tier], probe=True)), "locust"
+    )
     (probe,) = result.probes
     marks = probe["milestones"]
-    cells = "  ".join(f"{step} {marks[step]['cpu_s']:5.2f} CPU-s/{marks[step]['wall_s']:5.2f} s"
-                      for step in STEPS if step in marks)
-    print(f"{name:<22} {tier:<11} {cells}  (whole run: {result.cpu_s:.2f} CPU-s, "
-          f"{result.total('traces')} traces; load {load:.2f})", flush=True)
+    cells = "  ".join(
+        f"{step} {marks[step]['cpu_s']:5.2f} CPU-s/{marks[step]['wall_s']:5.2f} s" for step in STEPS if step in marks
+    )
+    print(
+        f"{name:<22} {tier:<11} {cells}  (whole run: {result.cpu_s:.2f} CPU-s, "
+        f"{result.total('traces')} traces; load {load:.2f})",
+        flush=True,
+    )
 
 
 def main() -> int:

@@ -82,8 +82,9 @@ class Figures:
 def project(mix: str, extra: list[str], endpoint: str, seconds: float, users: int) -> tuple[Run, Figures]:
     load = wait_quiet(patience=ARGS.patience)
     result = checked(run(locust_cmd(users, seconds, endpoint, mix, extra)), "locust")
-    figures = Figures(result.total("traces"), result.total("spans"), result.total("bytes_sent") / 1e6,
-                      result.cpu_s, load)
+    figures = Figures(
+        result.total("traces"), result.total("spans"), result.total("bytes_sent") / 1e6, result.cpu_s, load
+    )
     return result, figures
 
 
@@ -101,8 +102,7 @@ def capture(mix: str, extra: list[str], users: int, folder: Path) -> tuple[Path,
     return path, [len(decode_spans(body)) for body in receiver.bodies]
 
 
-def transport(bodies: Path, spans: list[int], count: int, server: Rotel, client: str = "raw"
-              ) -> tuple[Figures, float]:
+def transport(bodies: Path, spans: list[int], count: int, server: Rotel, client: str = "raw") -> tuple[Figures, float]:
     """Replay ``count`` requests in a subprocess; its whole-process figures and the send loop's CPU."""
     load = wait_quiet(patience=ARGS.patience)
     result = run([sys.executable, str(REPLAY), str(bodies), str(count), "127.0.0.1", str(server.port), client])
@@ -127,20 +127,30 @@ def measure(name: str, variant: str, server: Rotel) -> None:
         stdlib, _ = transport(bodies, spans, result.total("requests"), server, "http.client")
     t, s, m = mine.per_cpu()
     tr, ts, tm = limit.per_cpu()
-    print(f"{name:<22} {variant:<10} project  {t:7.0f} traces/CPU-s {s:9.0f} spans/CPU-s {m:7.1f} MB/CPU-s "
-          f"({mine.units:.0f} traces, {result.total('requests')} requests, {mine.mb:.0f} MB in {mine.cpu_s:.2f} "
-          f"CPU-s, lost {result.total('traces', 'failed') + result.total('traces', 'dropped')}; load {mine.load:.2f})",
-          flush=True)
-    print(f"{'':<33} transport {tr:6.0f} req/CPU-s    {ts:9.0f} spans/CPU-s {tm:7.1f} MB/CPU-s "
-          f"({limit.cpu_s:.2f} CPU-s whole process, {loop_cpu:.2f} in the send loop: "
-          f"{limit.mb / max(loop_cpu, 1e-9):.0f} MB/CPU-s; {len(spans)} distinct bodies; load {limit.load:.2f})",
-          flush=True)
+    print(
+        f"{name:<22} {variant:<10} project  {t:7.0f} traces/CPU-s {s:9.0f} spans/CPU-s {m:7.1f} MB/CPU-s "
+        f"({mine.units:.0f} traces, {result.total('requests')} requests, {mine.mb:.0f} MB in {mine.cpu_s:.2f} "
+        f"CPU-s, lost {result.total('traces', 'failed') + result.total('traces', 'dropped')}; load {mine.load:.2f})",
+        flush=True,
+    )
+    print(
+        f"{'':<33} transport {tr:6.0f} req/CPU-s    {ts:9.0f} spans/CPU-s {tm:7.1f} MB/CPU-s "
+        f"({limit.cpu_s:.2f} CPU-s whole process, {loop_cpu:.2f} in the send loop: "
+        f"{limit.mb / max(loop_cpu, 1e-9):.0f} MB/CPU-s; {len(spans)} distinct bodies; load {limit.load:.2f})",
+        flush=True,
+    )
     share = f"share {100 * t / tr:5.1f} % by traces/requests, " if variant != "batch" else "share "
-    print(f"{'':<33} {share}{100 * m / tm:5.1f} % by MB; rotel used {rotel_cpu:.2f} CPU-s for the project's "
-          f"{mine.mb:.0f} MB ({1000 * rotel_cpu / max(mine.mb, 1e-9):.1f} CPU-ms/MB)", flush=True)
+    print(
+        f"{'':<33} {share}{100 * m / tm:5.1f} % by MB; rotel used {rotel_cpu:.2f} CPU-s for the project's "
+        f"{mine.mb:.0f} MB ({1000 * rotel_cpu / max(mine.mb, 1e-9):.1f} CPU-ms/MB)",
+        flush=True,
+    )
     sr, _, sm = stdlib.per_cpu()
-    print(f"{'':<33} (reference: http.client on one connection {sr:6.0f} req/CPU-s {sm:7.1f} MB/CPU-s; the project "
-          f"reaches {100 * m / sm:.1f} % of it by MB; load {stdlib.load:.2f})", flush=True)
+    print(
+        f"{'':<33} (reference: http.client on one connection {sr:6.0f} req/CPU-s {sm:7.1f} MB/CPU-s; the project "
+        f"reaches {100 * m / sm:.1f} % of it by MB; load {stdlib.load:.2f})",
+        flush=True,
+    )
     if variant == "trace" and ARGS.steady:
         steady(result, mix, extra, server)
 
@@ -152,9 +162,12 @@ def steady(long: Run, mix: str, extra: list[str], server: Rotel) -> None:
     traces = long.total("traces") - short.total("traces")
     spans = long.total("spans") - short.total("spans")
     mb = (long.total("bytes_sent") - short.total("bytes_sent")) / 1e6
-    print(f"{'':<33} steady state ({ARGS.seconds:.0f} s run - {ARGS.short:.0f} s run): {traces / cpu:7.0f} "
-          f"traces/CPU-s {spans / cpu:9.0f} spans/CPU-s {mb / cpu:7.1f} MB/CPU-s (short run: {short.cpu_s:.2f} "
-          f"CPU-s; load {figures.load:.2f})", flush=True)
+    print(
+        f"{'':<33} steady state ({ARGS.seconds:.0f} s run - {ARGS.short:.0f} s run): {traces / cpu:7.0f} "
+        f"traces/CPU-s {spans / cpu:9.0f} spans/CPU-s {mb / cpu:7.1f} MB/CPU-s (short run: {short.cpu_s:.2f} "
+        f"CPU-s; load {figures.load:.2f})",
+        flush=True,
+    )
 
 
 def parse() -> argparse.Namespace:
@@ -172,8 +185,10 @@ def parse() -> argparse.Namespace:
 
 
 def main() -> int:
-    print(f"transport limit: {machine()}; {ARGS.users} users, --otel-pace 0, no compression, "
-          f"{ARGS.seconds:.0f} s runs", flush=True)
+    print(
+        f"transport limit: {machine()}; {ARGS.users} users, --otel-pace 0, no compression, {ARGS.seconds:.0f} s runs",
+        flush=True,
+    )
     with rotel() as server:
         for name in ARGS.workload or list(WORKLOADS):
             for variant in ARGS.variant or list(VARIANTS):

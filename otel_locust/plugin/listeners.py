@@ -173,6 +173,7 @@ def _watch_rate(environment: Environment) -> None:
     runner = environment.runner
     before = runtime.generated_here
     cpu_before = _cpu_seconds()
+    users_before = runner.user_count if runner is not None else 0
     told = False
     while not runtime.closing and not told:
         gevent.sleep(RATE_CHECK_S)
@@ -181,6 +182,10 @@ def _watch_rate(environment: Environment) -> None:
         if runtime.settings is None or runner is None:
             return
         users = runner.user_count
+        spawning, users_before = users != users_before, users
+        if spawning or users == 0:  # users were still spawning (or leaving) in this window: judge the next one
+            before = runtime.generated_here
+            continue
         generated = runtime.generated_here
         target = runtime.settings.rate * users / max(1, runtime.peak_users)
         achieved = (generated - before) / RATE_CHECK_S
