@@ -191,6 +191,7 @@ def _reference(case: str) -> list[list[str]]:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_full_batches_go_out_as_soon_as_they_fill_and_a_flush_sends_the_rest(planner, scenarios):
     sdk = _reference("full")
     end, plugin, queue, _ = _plugin(FULL, False, planner, scenarios)
@@ -201,6 +202,7 @@ def test_full_batches_go_out_as_soon_as_they_fill_and_a_flush_sends_the_rest(pla
     assert plugin.batches == sdk
 
 
+@pytest.mark.slow
 def test_a_timer_sends_a_partial_batch(planner, scenarios):
     sdk = _reference("timer")
     end, plugin, queue, _ = _plugin(TIMER, False, planner, scenarios)
@@ -211,6 +213,7 @@ def test_a_timer_sends_a_partial_batch(planner, scenarios):
     assert sdk == plugin.batches == [["s0", "s1", "s2"]]
 
 
+@pytest.mark.slow
 def test_a_full_queue_drops_the_oldest_spans_while_an_export_is_stuck(planner, scenarios):
     sdk = _reference("overflow")
     end, plugin, queue, ticket = _plugin(OVERFLOW, True, planner, scenarios)

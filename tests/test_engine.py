@@ -27,6 +27,7 @@ RANGES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(RANGES))
 def test_median_shape_is_in_spec_range_and_traces_vary(name, scenarios, encode_trace):
     planner = Planner(pools_for(TRAVEL, 5), random.Random(5))
@@ -129,6 +130,7 @@ def _content(trace, encode_trace):
     ]
 
 
+@pytest.mark.slow
 def test_seed_makes_content_reproducible_ids_aside(scenarios, encode_trace):
     def run(seed: int) -> list:
         planner = Planner(pools_for(TRAVEL, seed), random.Random(seed))

@@ -92,6 +92,7 @@ def test_json_responses_say_how_many_spans_were_rejected():
     assert otlp_json.rejected_spans(b"{}") == otlp_json.rejected_spans(b"") == otlp_json.rejected_spans(b"[1]") == 0
 
 
+@pytest.mark.slow
 def test_reencoding_cost_is_printed_beside_the_official_mapping(scenarios):
     """Figures, not a threshold: the walker against FromString + MessageToDict on the same bodies, and against
     the protobuf encoding that made them."""

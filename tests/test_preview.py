@@ -7,9 +7,12 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
+
 from .backends import wait_until
 
 
+@pytest.mark.slow
 def test_preview_prints_the_tree():
     result = subprocess.run(
         [sys.executable, "-m", "otel_locust.preview", "multi_service_complex", "--seed", "4"],

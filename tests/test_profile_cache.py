@@ -29,6 +29,7 @@ def _encode(instrumentation, trace) -> tuple[bytes, bytes]:
     return instrumentation.requests(encoded)[0].body, logs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("framework", sorted(PROFILES))
 def test_warm_caches_change_nothing(framework: str) -> None:
     warmup, probes = _traces(40, 1), _traces(8, 2)

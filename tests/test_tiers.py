@@ -48,6 +48,7 @@ def _root_chats(spans: list) -> list:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tier", [REALISTIC, PRODUCTION], ids=lambda t: t.name)
 def test_turn_k_messages_open_turn_k_plus_1(tier, scenarios):
     turns = _conversation(tier, scenarios["simple_query"], 4)
@@ -142,6 +143,7 @@ def test_conformance_catches_a_failed_call_that_is_not_retried(scenarios):
     assert any("not retried" in p for p in check_failures(broken))
 
 
+@pytest.mark.slow
 def test_large_documents_are_distinct_text_not_repeated_chunks():
     pools = pools_for(TRAVEL, 1)
     for kind in ("fares", "hotels", "cars", "policy", "trips", "itinerary"):
@@ -153,6 +155,7 @@ def test_large_documents_are_distinct_text_not_repeated_chunks():
         assert 2.5 <= gz <= 6 and xz <= 1.5 * gz, (kind, gz, xz)
 
 
+@pytest.mark.slow
 def test_a_20_mb_attribute_is_built_without_several_copies():
     pools = pools_for(TRAVEL, 1)
     tracemalloc.start()
