@@ -690,19 +690,7 @@ class TravelContent(Pools):
         return "\n".join(lines)
 
     def _policy_text(self, topic: str) -> str:
-        r = self.rng
-        return POLICY_TOPICS[topic].format(
-            carrier=r.choice(CARRIERS)[1],
-            cabin=r.choice(CABINS),
-            n=r.randint(1, 3),
-            kg=r.choice([23, 32]),
-            price=r.randint(30, 400),
-            hours=r.choice([2, 6, 12, 24, 48, 72]),
-            event=r.choice(["check-in", "departure"]),
-            pct=r.randint(10, 100),
-            city=r.choice(AIRPORTS)[1],
-            car_class=r.choice(CAR_MODELS)[2],
-        )
+        return _fill(self.rng, topic)
 
     def _user_profile(self) -> dict:
         f, r = self.fake, self.rng
