@@ -29,6 +29,28 @@ def run_locust(
     )
 
 
+def start_worker(port: int, cwd: Path, stderr: int = subprocess.PIPE) -> subprocess.Popen[str]:
+    """``locust -f locustfiles/agent_mix.py --worker`` connecting to a master on 127.0.0.1:``port``."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            LOCUSTFILE,
+            "--worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            str(port),
+        ],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+    )
+
+
 def summary(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 

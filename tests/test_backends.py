@@ -227,6 +227,26 @@ def test_phoenix_stores_every_span_with_kinds_and_sessions(phoenix, tmp_path):
     assert max(len(t) for t in by_session.values()) >= 2, "a multi-turn user's traces share a session"
 
 
+def _mlflow_stored_all(mlflow: MLflow, experiment: str, data: dict, label: str, wait: float) -> None:
+    """Every generated trace was delivered, and MLflow stored exactly the delivered traces and spans."""
+    traces, spans = data["total"]["traces"], data["total"]["spans"]
+    assert traces["delivered"] == traces["generated"] > 0
+    wait_until(lambda: mlflow.count(experiment, "SPANS") == spans["delivered"], wait, 1.0, "MLflow to store the spans")
+    assert mlflow.count(experiment, "TRACES") == traces["delivered"]
+    print(
+        f"mlflow {label}: {traces['delivered']} traces / {spans['delivered']} spans / "
+        f"{data['total']['bytes_sent'] / 1e6:.1f} MB stored = delivered"
+    )
+
+
+def _phoenix_stored_all(phoenix: Phoenix, project: str, data: dict, label: str, poll: float, wait: float = 180) -> None:
+    """Every generated trace was delivered, and Phoenix stored exactly the delivered traces and spans."""
+    traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
+    assert traces == data["total"]["traces"]["generated"] > 0
+    wait_until(lambda: phoenix.counts(project) == (traces, spans), wait, poll, "Phoenix to store every span")
+    print(f"phoenix {label}: {traces} traces / {spans} spans / {data['total']['bytes_sent'] / 1e6:.1f} MB stored")
+
+
 TRAFFIC = {  # the open model with SDK-style batches, sped up; and the open model with one request per trace
     "batch": [
         "--otel-rate",
@@ -263,11 +283,8 @@ def test_mlflow_stores_what_each_traffic_model_delivered(mlflow, tmp_path, mode)
             *TRAFFIC[mode],
         ],
     )
-    traces, spans = data["total"]["traces"], data["total"]["spans"]
-    assert traces["delivered"] == traces["generated"] > 0 and spans["delivered"] == spans["generated"]
-    wait_until(lambda: mlflow.count(experiment, "SPANS") == spans["delivered"], 120, 1.0, "MLflow to store the spans")
-    assert mlflow.count(experiment, "TRACES") == traces["delivered"]
-    print(f"mlflow {mode}: {traces['delivered']} traces / {spans['delivered']} spans stored = delivered")
+    assert data["total"]["spans"]["delivered"] == data["total"]["spans"]["generated"]
+    _mlflow_stored_all(mlflow, experiment, data, mode, 120)
 
 
 @pytest.mark.parametrize("mode", sorted(TRAFFIC))
@@ -291,10 +308,7 @@ def test_phoenix_stores_what_each_traffic_model_delivered(phoenix, tmp_path, mod
             *TRAFFIC[mode],
         ],
     )
-    traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
-    assert traces == data["total"]["traces"]["generated"] > 0
-    wait_until(lambda: phoenix.counts(project) == (traces, spans), 180, 1.0, "Phoenix to store every span")
-    print(f"phoenix {mode}: {traces} traces / {spans} spans stored = delivered")
+    _phoenix_stored_all(phoenix, project, data, mode, 1.0)
 
 
 def test_mlflow_stores_every_delivered_production_tier_trace(mlflow, tmp_path):
@@ -323,14 +337,7 @@ def test_mlflow_stores_every_delivered_production_tier_trace(mlflow, tmp_path):
             experiment,
         ],
     )
-    traces, spans = data["total"]["traces"], data["total"]["spans"]
-    assert traces["delivered"] == traces["generated"] > 0
-    wait_until(lambda: mlflow.count(experiment, "SPANS") == spans["delivered"], 180, 1.0, "MLflow to store the spans")
-    assert mlflow.count(experiment, "TRACES") == traces["delivered"]
-    print(
-        f"mlflow production: {traces['delivered']} traces / {spans['delivered']} spans / "
-        f"{data['total']['bytes_sent'] / 1e6:.1f} MB stored = delivered"
-    )
+    _mlflow_stored_all(mlflow, experiment, data, "production", 180)
 
 
 def test_phoenix_stores_every_delivered_production_tier_trace(phoenix, tmp_path):
@@ -360,7 +367,4 @@ def test_phoenix_stores_every_delivered_production_tier_trace(phoenix, tmp_path)
             project,
         ],
     )
-    traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
-    assert traces == data["total"]["traces"]["generated"] > 0
-    wait_until(lambda: phoenix.counts(project) == (traces, spans), 300, 2.0, "Phoenix to store every span")
-    print(f"phoenix production: {traces} traces / {spans} spans / {data['total']['bytes_sent'] / 1e6:.1f} MB stored")
+    _phoenix_stored_all(phoenix, project, data, "production", 2.0, 300)

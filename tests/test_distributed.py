@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from .backends import free_port
-from .helpers import LOCUSTFILE, run_locust, summary
+from .helpers import LOCUSTFILE, run_locust, start_worker, summary
 
 pytestmark = pytest.mark.e2e
 
@@ -22,27 +22,7 @@ def _check_account(data: dict) -> None:
 
 def test_master_and_two_workers_sum_to_what_the_sink_received(tmp_path):
     port = free_port()
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                LOCUSTFILE,
-                "--worker",
-                "--master-host",
-                "127.0.0.1",
-                "--master-port",
-                str(port),
-            ],
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    workers = [start_worker(port, tmp_path) for _ in range(2)]
     try:
         result = run_locust(
             [
@@ -108,26 +88,7 @@ def test_processes_flag_works_and_accounts_exactly(tmp_path):
 
 def test_losing_a_worker_does_not_stop_the_others_and_the_summary_says_so(tmp_path):
     port = free_port()
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                LOCUSTFILE,
-                "--worker",
-                "--master-host",
-                "127.0.0.1",
-                "--master-port",
-                str(port),
-            ],
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(2)
-    ]
+    workers = [start_worker(port, tmp_path, subprocess.DEVNULL) for _ in range(2)]
     master = subprocess.Popen(
         [
             sys.executable,

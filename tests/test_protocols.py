@@ -4,8 +4,6 @@ that accepts connections and never answers (a distributed run must not lose its 
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 
@@ -14,7 +12,7 @@ import pytest
 from otel_locust.sink.embedded import EmbeddedSink
 
 from .backends import free_port
-from .helpers import LOCUSTFILE, check_exact, run_locust, summary
+from .helpers import check_exact, run_locust, start_worker, summary
 from .test_transports import certificate, tls_stats  # noqa: F401 - certificate is a fixture
 
 pytestmark = pytest.mark.e2e
@@ -89,24 +87,7 @@ def black_hole() -> Iterator[int]:
 
 def test_a_grpc_endpoint_that_never_answers_does_not_stall_a_worker(tmp_path, black_hole):
     port = free_port()
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "locust",
-            "-f",
-            LOCUSTFILE,
-            "--worker",
-            "--master-host",
-            "127.0.0.1",
-            "--master-port",
-            str(port),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    worker = start_worker(port, tmp_path)
     try:
         result = run_locust(
             [
