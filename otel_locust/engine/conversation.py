@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Self
 
 from otel_locust.engine.tiers import REALISTIC, Tier
 
@@ -65,7 +66,7 @@ class Conversation:
     @classmethod
     def start(
         cls, rng: random.Random, user_id: str, turns: tuple[int, int], tier: Tier = REALISTIC, think_median: float = 0.0
-    ) -> Conversation:
+    ) -> Self:
         """A new conversation of ``turns[0]..turns[1]`` turns with a random id."""
         return cls(f"conv_{rng.getrandbits(64):016x}", user_id, rng.randint(*turns), tier, think_median)
 

@@ -316,6 +316,7 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
         _drain(environment, runtime)
     finally:
         runtime.account_final = True
+    runtime.log_reissue()
 
 
 def _drain(environment: Environment, runtime: Runtime) -> None:

@@ -247,6 +247,13 @@ def add_arguments(parser: Any) -> None:
         type=float,
     )
     opt(
+        "--otel-fresh",
+        0.02,
+        "share of new conversations planned and encoded fresh; the others re-issue a recorded one with new ids, "
+        "times, dates and tokens (1: plan every trace fresh)",
+        type=float,
+    )
+    opt(
         "--otel-scenarios", "", "scenario pack: a dotted module path or a directory; default: the travel pack", ui=False
     )
 
@@ -286,6 +293,7 @@ class Settings:
     turns: tuple[int, int] = (1, 5)
     think_seconds: float = 20.0
     error_rate: float = 0.03
+    fresh: float = 0.02  # share of new conversations planned fresh (the rest re-issue recordings)
     protocol: str = "http/protobuf"
     certificate: str = ""  #: CA file for TLS; empty: the system's trust store
 
@@ -338,6 +346,7 @@ def settings_from(options: argparse.Namespace) -> Settings:
         error_rate=_number(
             "--otel-error-rate", getattr(options, "otel_error_rate", 0.03), float, minimum=0.0, maximum=1.0
         ),
+        fresh=_number("--otel-fresh", getattr(options, "otel_fresh", 0.02), float, minimum=0.0, maximum=1.0),
         **_readback(options, platform),
         protocol=protocol,
         certificate=_certificate(getattr(options, "otel_certificate", "")),

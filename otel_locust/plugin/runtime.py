@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,13 +25,13 @@ import gevent
 import gevent.event
 
 from otel_locust.encoding.dialects import DIALECTS
-from otel_locust.encoding.instrument import Instrumentation
+from otel_locust.encoding.instrument import EncodedTrace, Instrumentation, OtlpRequest
 from otel_locust.encoding.profiles import instrumentation_for
+from otel_locust.encoding.reissue import Issued, Template, TemplateError, token_pattern
 from otel_locust.engine.conversation import Conversation
 from otel_locust.engine.planner import Planner
 from otel_locust.engine.pools import pools_for
 from otel_locust.engine.scenario import Scenario
-from otel_locust.engine.trace import PlannedTrace
 from otel_locust.export.accounting import TraceStats, TraceTicket
 from otel_locust.export.batch import BatchSpanQueue, RealTimeScheduler
 from otel_locust.export.console import ConsoleTransport
@@ -42,6 +43,7 @@ from otel_locust.export.readback.stats import public as readback_public
 from otel_locust.export.retry import RetryPolicy
 from otel_locust.export.transport import Transport
 from otel_locust.plugin.options import Settings, ingests_logs, logs_url
+from otel_locust.plugin.replay import RecordedConversation, ReplayedConversation, TemplatePool
 from otel_locust.plugin.report import add_to_report, build_summary, format_table, rows_csv, trace_rows
 from otel_locust.plugin.tasks import scenario_taskset
 from otel_locust.sink.embedded import EmbeddedSink
@@ -56,18 +58,25 @@ class Session:
     see :mod:`otel_locust.engine.conversation`; its carried history is bounded by the payload tier)."""
 
     def __init__(
-        self, planner: Planner, rng: random.Random, turns: tuple[int, int] = (1, 5), think_seconds: float = 0.0
+        self,
+        planner: Planner,
+        rng: random.Random,
+        turns: tuple[int, int] = (1, 5),
+        think_seconds: float = 0.0,
+        pool: TemplatePool | None = None,
     ) -> None:
         self.planner = planner
-        self._rng = rng
+        self.pool = pool  # the process's recordings to re-issue (None: every trace is planned fresh)
+        self.rng = rng
         self.user_id = f"user_{rng.getrandbits(48):012x}"
         self._turns = turns
         self._think = think_seconds
         self.conversation: Conversation | None = None
         self._open: list[Conversation] = []  # open model: conversations waiting for their next turn
 
-    def next_conversation(self, now: float | None = None) -> Conversation:
-        """The conversation the user's next trace continues.
+    def next_conversation(self, now: float | None = None, scenario: str = "") -> Conversation:
+        """The conversation the user's next trace continues (a new one is of ``scenario``, or re-issues a
+        recording of it: see :mod:`otel_locust.plugin.replay`).
 
         Closed model (``now`` None): the current one, or a new one when it is done; the pace decides when.
         Open model (``now`` given): an arrival continues the oldest open conversation of this user whose think
@@ -76,19 +85,26 @@ class Session:
         """
         if now is None:
             if self.conversation is None or self.conversation.done:
-                self.conversation = self._start()
+                self.conversation = self._start(scenario)
             return self.conversation
         self._open = [c for c in self._open if not c.done]
         ready = next((c for c in self._open if c.ready(now)), None)
         if ready is None:
-            ready = self._start()
+            ready = self._start(scenario)
             self._open.append(ready)
             del self._open[:-MAX_OPEN_CONVERSATIONS]
         self.conversation = ready
         return ready
 
-    def _start(self) -> Conversation:
-        return Conversation.start(self._rng, self.user_id, self._turns, self.planner.tier, self._think)
+    def _start(self, scenario: str) -> Conversation:
+        if self.pool is None:
+            return Conversation.start(self.rng, self.user_id, self._turns, self.planner.tier, self._think)
+        recording = self.pool.draw(scenario, self.rng)
+        if recording is not None:
+            return ReplayedConversation.of(recording, self.rng, self.user_id, self._think)
+        fresh = RecordedConversation.start(self.rng, self.user_id, self._turns, self.planner.tier, self._think)
+        fresh.recording = self.pool.record(scenario, fresh.turns)
+        return fresh
 
 
 def transport_for(settings: Settings) -> Transport:
@@ -169,6 +185,8 @@ class Runtime:
         self.settings: Settings | None = None
         self.sink: EmbeddedSink | None = None
         self.instrumentation: Instrumentation | None = None
+        self.pool: TemplatePool | None = None  # recordings to re-issue (None with --otel-fresh 1)
+        self._token_pattern: re.Pattern[bytes] | None = None
         self._pools_seed = random.SystemRandom().getrandbits(31)  # used when --otel-seed is -1
         self._user_numbers = itertools.count()
         self._tasksets: dict[str, type] = {}
@@ -201,6 +219,8 @@ class Runtime:
         self._generated_here = 0
         self.peak_in_flight = 0
         self.prepare_pools(settings)
+        self.pool = TemplatePool(settings.fresh) if settings.fresh < 1 else None
+        self._token_pattern = token_pattern(settings.pack.content.token_fields)
         dialects = [DIALECTS[name]() for name in settings.dialects]
         self.instrumentation = instrumentation_for(settings.framework, dialects, settings.service_name)
         if self.exporter is not None:
@@ -289,42 +309,143 @@ class Runtime:
         else:
             rng = random.Random()
         planner = Planner(pools_for(settings.pack.content, self._pools_seed), rng, settings.tier, settings.error_rate)
-        return Session(planner, rng, settings.turns, settings.think_seconds)
+        return Session(planner, rng, settings.turns, settings.think_seconds, self.pool)
 
     def emit(self, session: Session, scenario: Scenario) -> Callable[[], None]:
-        """Plan, encode and account one trace and start its delivery; returns what a closed-model user waits on
-        (the export, or the trace's real-time unfolding). In the open model a trace that would exceed
-        ``--otel-max-in-flight`` is counted dropped (backpressure) instead."""
+        """Plan (or re-issue), encode and account one trace and start its delivery; returns what a closed-model
+        user waits on (the export, or the trace's real-time unfolding). In the open model a trace that would
+        exceed ``--otel-max-in-flight`` is counted dropped (backpressure) instead."""
         if self.closing or self.settings is None or self.instrumentation is None or self.exporter is None:
             raise StopUser()
         settings, instrumentation = self.settings, self.instrumentation
-        conversation = session.next_conversation(time.monotonic() if settings.rate > 0 else None)
-        trace = session.planner.plan(scenario, conversation=conversation)
+        conversation = session.next_conversation(time.monotonic() if settings.rate > 0 else None, scenario.name)
         self._generated_here += 1
-        if settings.rate > 0 and self.in_flight() >= settings.max_in_flight:
-            self.stats.generated(scenario.name, len(trace.spans), trace.depth, 0)
-            TraceTicket(self.stats, scenario.name, len(trace.spans)).settle("dropped", len(trace.spans), "backpressure")
+        if isinstance(conversation, ReplayedConversation):
+            return self._reissue(session, conversation)
+        trace = session.planner.plan(scenario, conversation=conversation)
+        if self.pool is not None:
+            self.pool.planned += 1
+        if self._pressed():
+            self._drop(scenario.name, len(trace.spans), trace.depth)
             return _nothing
         if self.scheduler is not None:
             duration_s = trace.spans[0].end / settings.time_scale / 1e9  # the turn ends when the trace has unfolded
             conversation.emitted(time.monotonic() + duration_s, time.time_ns() + int(duration_s * 1e9))
-            return self._unfold(trace, scenario)
+            start_ns = time.time_ns()
+            encoded = instrumentation.encode(trace, start_ns=start_ns, scale=settings.time_scale)
+            if isinstance(conversation, RecordedConversation):
+                body = instrumentation.pack(encoded.spans, encoded.sizes)[0].body
+                self._record(conversation, scenario.name, encoded, body, start_ns, trace.spans[0].end)
+            return self._unfold(encoded, scenario.name)
         end_ns = conversation.end_ns(trace.spans[0].end, time.time_ns())
         conversation.emitted(time.monotonic(), end_ns)
         encoded = instrumentation.encode(trace, end_ns)
         requests = instrumentation.requests(encoded, settings.max_request_bytes)
-        self.stats.generated(scenario.name, encoded.count, encoded.depth, sum(len(r.body) for r in requests))
-        ticket = TraceTicket(
-            self.stats, scenario.name, encoded.count, encoded.trace_id, encoded.depth, self.on_trace_done
-        )
+        if isinstance(conversation, RecordedConversation) and len(requests) == 1:
+            root_end = trace.spans[0].end
+            self._record(conversation, scenario.name, encoded, requests[0].body, end_ns - root_end, root_end)
+        return self._send(scenario.name, encoded, requests)
+
+    def _send(self, name: str, encoded: EncodedTrace, requests: list[OtlpRequest]) -> Callable[[], None]:
+        """Trace delivery: account the trace and start exporting its requests (then its log records)."""
+        assert self.exporter is not None
+        self.stats.generated(name, encoded.count, encoded.depth, sum(len(r.body) for r in requests))
+        ticket = TraceTicket(self.stats, name, encoded.count, encoded.trace_id, encoded.depth, self.on_trace_done)
         if self.readback is not None:
             self.readback.expect(encoded, encoded.count)
         export = self.exporter.submit(
-            [Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests],
-            self._logs(encoded.logs, scenario.name),
+            [Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests], self._logs(encoded.logs, name)
         )
         self.peak_in_flight = max(self.peak_in_flight, len(self.exporter.in_flight))
         return export.join
+
+    def _pressed(self) -> bool:
+        """Open model: this process has ``--otel-max-in-flight`` traces under way already."""
+        assert self.settings is not None
+        return self.settings.rate > 0 and self.in_flight() >= self.settings.max_in_flight
+
+    def _drop(self, name: str, spans: int, depth: int) -> None:
+        self.stats.generated(name, spans, depth, 0)
+        TraceTicket(self.stats, name, spans).settle("dropped", spans, "backpressure")
+
+    def _record(
+        self,
+        conversation: RecordedConversation,
+        name: str,
+        encoded: EncodedTrace,
+        body: bytes,
+        base_ns: int,
+        root_end: int,
+    ) -> None:
+        """Keep a fresh turn as a template of its recording (see :mod:`otel_locust.plugin.replay`)."""
+        recording = conversation.recording
+        if self.pool is None or recording.closed:
+            return
+        try:
+            template = Template.of(
+                encoded,
+                body,
+                base_ns,
+                root_end,
+                scenario=name,
+                conversation_id=conversation.id,
+                user_id=conversation.user_id,
+                tokens=self._token_pattern,
+            )
+        except TemplateError as exc:
+            recording.closed = True
+            logger.debug("otel-locust: a %s trace is not re-issued: %s", name, exc)
+            return
+        self.pool.add(recording, template)
+
+    def _reissue(self, session: Session, conversation: ReplayedConversation) -> Callable[[], None]:
+        """Send the replay's next turn: its recorded template, with new ids, times, dates and tokens."""
+        assert self.settings is not None and self.instrumentation is not None and self.pool is not None
+        template, rng = conversation.template(), session.rng
+        if self._pressed():
+            conversation.finish_turn(rng)
+            self._drop(template.scenario, template.count, template.depth)
+            return _nothing
+        self.pool.issued += 1
+        if self.scheduler is not None:
+            duration_s = template.root_end / 1e9  # recorded already scaled
+            conversation.emitted(time.monotonic() + duration_s, time.time_ns() + int(duration_s * 1e9))
+            issued = template.issue(rng, time.time_ns() - template.base, conversation.stamp)
+            conversation.finish_turn(rng)
+            return self._unfold(self._encoded(template, issued, split=True), template.scenario)
+        end_ns = conversation.end_ns(template.root_end, time.time_ns())
+        conversation.emitted(time.monotonic(), end_ns)
+        issued = template.issue(rng, end_ns - template.root_end - template.base, conversation.stamp)
+        conversation.finish_turn(rng)
+        request = OtlpRequest(issued.body, template.count, self.instrumentation)
+        return self._send(template.scenario, self._encoded(template, issued, split=False), [request])
+
+    @staticmethod
+    def _encoded(template: Template, issued: Issued, split: bool) -> EncodedTrace:
+        """The re-issued trace as the rest of the pipeline sees a freshly encoded one (``split``: with its span
+        fields cut apart, for real-time delivery)."""
+        body = issued.body
+        spans: list[list[bytes]] = []
+        if split:
+            at = issued.header
+            for size in template.sizes:
+                spans.append([body[at : at + size]])
+                at += size
+        probe_span, probe_inside = b"", b""
+        if template.probe is not None:
+            offset, length, number = template.probe
+            probe_span, probe_inside = issued.span_ids[number], body[offset : offset + length]
+        return EncodedTrace(
+            spans,
+            template.sizes,
+            issued.trace_id,
+            template.count,
+            template.depth,
+            logs=[issued.logs] if issued.logs else [],
+            ends=template.ends,
+            probe_span=probe_span,
+            probe_inside=probe_inside,
+        )
 
     def _logs(self, records: list[bytes], name: str) -> LogShipment | None:
         """The trace's log records as one logs request, when they are sent at all."""
@@ -335,23 +456,19 @@ class Runtime:
             self.instrumentation.log_request(records), len(records), name, self.instrumentation.log_request
         )
 
-    def _unfold(self, trace: PlannedTrace, scenario: Scenario) -> Callable[[], None]:
+    def _unfold(self, encoded: EncodedTrace, name: str) -> Callable[[], None]:
         """Batch delivery: the trace starts now and its spans end in real time (scaled)."""
-        assert self.settings is not None and self.instrumentation is not None and self.scheduler is not None
-        started, start_ns = time.monotonic(), time.time_ns()
-        encoded = self.instrumentation.encode(trace, start_ns=start_ns, scale=self.settings.time_scale)
-        self.stats.generated(scenario.name, encoded.count, encoded.depth, sum(encoded.sizes))
+        assert self.settings is not None and self.scheduler is not None
+        started = time.monotonic()
+        self.stats.generated(name, encoded.count, encoded.depth, sum(encoded.sizes))
         if self.readback is not None:
             self.readback.expect(encoded, encoded.count)
-        ticket = TraceTicket(
-            self.stats, scenario.name, encoded.count, encoded.trace_id, encoded.depth, self.on_trace_done
-        )
-        ends = encoded.ends or [span.end for span in trace.spans]
-        self.scheduler.add(encoded, ends, ticket, started)
+        ticket = TraceTicket(self.stats, name, encoded.count, encoded.trace_id, encoded.depth, self.on_trace_done)
+        self.scheduler.add(encoded, encoded.ends, ticket, started)
         self.unfolding += 1
         self.peak_in_flight = max(self.peak_in_flight, self.unfolding)
-        duration = max(ends) / 1e9
-        gevent.spawn_later(duration, self._unfolded, self._logs(encoded.logs, scenario.name))
+        duration = max(encoded.ends) / 1e9
+        gevent.spawn_later(duration, self._unfolded, self._logs(encoded.logs, name))
         return lambda: gevent.sleep(max(0.0, started + duration - time.monotonic()))
 
     def _unfolded(self, logs: LogShipment | None = None) -> None:
@@ -365,6 +482,21 @@ class Runtime:
             self.stats.logs_settled("dropped", logs.records, "stop")
             return
         self.exporter.submit_logs(logs)
+
+    def log_reissue(self) -> None:
+        """Say how many of this process's traces took the fast path (and how many were planned fresh)."""
+        pool = self.pool
+        if pool is None or not (pool.issued or pool.planned) or isinstance(self.environment.runner, MasterRunner):
+            return
+        assert self.settings is not None
+        logger.info(
+            "otel-locust: %d traces re-issued from %d recordings (%.0f MB kept), %d planned fresh (--otel-fresh %g)",
+            pool.issued,
+            pool.kept,
+            pool.nbytes / 1e6,
+            pool.planned,
+            self.settings.fresh,
+        )
 
     @property
     def backlog(self) -> int | None:

@@ -1,0 +1,405 @@
+"""Re-issue: send an encoded trace again as a new trace, by stamping new ids, times and volatile content.
+
+Planning and encoding a trace costs about ten times what putting its bytes on a socket does. Every field that
+makes an encoded trace *one particular* trace has a fixed width: trace and span ids (16 and 8 bytes), timestamps
+(fixed64), the conversation and user ids (``conv_`` + 16 hex digits, ``user_`` + 12), ISO dates in the content
+(10 characters) and the opaque supplier tokens (base64url, as long as before). A :class:`Template` keeps one
+encoded trace as the pieces between those fields plus, for each field, which new value goes there; re-issuing it
+is one ``bytes.join``. No length prefix changes, so the protobuf stays valid without being re-encoded.
+
+What a re-issue changes, and why that keeps a trace realistic:
+
+* trace id, span ids (parents, links and log records follow their span), all timestamps (shifted together);
+* the conversation id and the user id (a re-issued conversation is a new conversation of the issuing user);
+* every ISO date in the content, shifted by the same number of days (the same request for another week);
+* every opaque token (offer, rate, quote and booking tokens): new random characters of the same length, the
+  same replacement wherever a token recurs in the trace (and, through :class:`Restamp`, in later turns).
+
+Fields are found without decoding the protobuf: timestamps by their high bytes (a fixed64 whose top three bytes
+are those of the trace's time range, preceded by a fixed64 tag; ``0xDC 0xEC`` cannot occur in UTF-8 text), ids
+where they follow the trace id (``span_id`` comes right after ``trace_id`` in spans, links and log records),
+parent ids by value, dates and tokens by pattern. :func:`Template.build` checks the result: a template whose
+slots overlap or whose span count is wrong is refused (the caller keeps planning fresh traces).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import itertools
+import random
+import re
+import struct
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from otel_locust.encoding.instrument import EncodedTrace
+
+FIXED64_TAGS = frozenset({0x39, 0x41, 0x09, 0x59})  # Span start/end, Event.time, LogRecord time/observed time
+_DATE = re.compile(rb"20[23]\d-[01]\d-[0-3]\d")  # 2020-2039: travel dates, not birthdays
+TIME_MARGIN_NS = 1_000_000_000  # timestamps this far outside the planned trace are still the trace's
+_TIME_SPAN = 1 << 40  # ns covered by one value of a timestamp's top three bytes (about 18 minutes)
+
+
+def token_pattern(fields: Iterable[str]) -> re.Pattern[bytes] | None:
+    """A pattern whose group 1 is the value of any of the JSON ``fields`` (escaped or not, any nesting)."""
+    names = sorted(fields)
+    if not names:
+        return None
+    keys = b"|".join(re.escape(name.encode()) for name in names)
+    return re.compile(rb'"(?:' + keys + rb')\\*":\s?\\*"([A-Za-z0-9_\-]{8,})')
+
+
+MAX_DAY_SHIFT = 30  # a re-issued conversation's dates move by up to this many days, either way
+
+
+def shifted_date(date: bytes, days: int) -> bytes:
+    """``date`` (``YYYY-MM-DD``) moved by ``days``; itself when it is not a real date."""
+    try:
+        return (datetime.date.fromisoformat(date.decode()) + datetime.timedelta(days=days)).isoformat().encode()
+    except ValueError:
+        return date
+
+
+class _Shifted(dict[bytes, bytes]):
+    """Dates moved by one number of days, computed on first use (an ``itemgetter`` reads many at once)."""
+
+    LIMIT = 20_000  # distinct dates kept per shift; the travel content has a few hundred
+
+    def __init__(self, days: int) -> None:
+        super().__init__()
+        self.days = days
+
+    def __missing__(self, date: bytes) -> bytes:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        moved = self[date] = shifted_date(date, self.days)
+        return moved
+
+
+_SHIFTS = {days: _Shifted(days) for days in range(-MAX_DAY_SHIFT, MAX_DAY_SHIFT + 1)}
+
+
+@lru_cache(maxsize=1024)
+def _cutter(widths: tuple[int, ...]) -> Callable[[bytes], tuple[bytes, ...]]:
+    """Cuts a byte string into pieces of ``widths`` in one C call (``struct`` ``Ns`` fields)."""
+    return struct.Struct("".join(f"{w}s" for w in widths)).unpack
+
+
+def _getter(indices: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """``itemgetter`` that always returns a tuple (``itemgetter`` of one index returns the item itself)."""
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda values: (values[only],)
+    if not indices:
+        return lambda values: ()
+    return itemgetter(*indices)
+
+
+@dataclass(slots=True)
+class Restamp:
+    """What one re-issued conversation keeps the same across its turns: its ids, the day shift, the token map."""
+
+    conversation_id: bytes
+    user_id: bytes
+    day_shift: int
+    tokens: dict[bytes, bytes] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Issued:
+    """One re-issued trace: the request body (``header`` bytes of envelope, then the span fields), its log
+    records' fields (empty when it has none), and its new ids (``span_ids`` in the template's span order)."""
+
+    body: bytes
+    header: int
+    trace_id: bytes
+    span_ids: tuple[bytes, ...]
+    logs: bytes
+
+
+class _Layout:
+    """One byte string cut at its slots: ``parts`` alternates constant pieces and slot values (by index)."""
+
+    __slots__ = ("parts", "pick")
+
+    def __init__(self, data: bytes, slots: list[tuple[int, int, int]]) -> None:
+        cuts = [at for offset, width, _ in slots for at in (offset, offset + width)]
+        bounds = [0, *cuts, len(data)]
+        pieces = [data[a:b] for a, b in zip(bounds[0::2], bounds[1::2], strict=True)]
+        self.parts: list[bytes] = [b""] * (2 * len(pieces) - 1)  # pieces at even places, values at odd ones
+        self.parts[0::2] = pieces
+        self.pick = _getter([index for _, _, index in slots])
+
+    def render(self, values: list[bytes]) -> bytes:
+        parts = self.parts  # no greenlet switch between the fill and the join: sharing the list is safe
+        if len(parts) > 1:
+            parts[1::2] = self.pick(values)
+        return b"".join(parts)
+
+
+class TemplateError(ValueError):
+    """An encoded trace that cannot be re-issued safely (the caller plans fresh traces instead)."""
+
+
+class Template:
+    """One encoded trace, ready to be re-issued as new traces (see the module docstring).
+
+    The caller fills in what describes the trace (``scenario``, ``count``, ``depth``, ``ends``, ...)."""
+
+    __slots__ = (
+        "_body",
+        "_cut_ids",
+        "_cut_times",
+        "_cut_tokens",
+        "_dates",
+        "_logs",
+        "_times",
+        "_token_bytes",
+        "_tokens",
+        "base",
+        "count",
+        "depth",
+        "ends",
+        "header",
+        "log_records",
+        "nbytes",
+        "probe",
+        "root_end",
+        "scenario",
+        "sizes",
+        "spans",
+        "varies",
+    )
+
+    def __init__(self) -> None:
+        self.scenario = ""
+        self.count = self.depth = self.header = self.root_end = self.nbytes = self.spans = 0
+        self.base = 0  #: the recorded trace's start (ns since the epoch): issues move every time by new - base
+        self.log_records = 0
+        self.sizes: list[int] = []  #: each span field's size, in body order (to split a body)
+        self.ends: list[int] = []  #: each span's end, ns after the trace start (real-time delivery)
+        self.probe: tuple[int, int, int] | None = None  #: read-back probe: (offset in the body, length, span number)
+        self.varies = False  #: the content changes from one issue to the next (it has dates or tokens)
+        self._body = _Layout(b"", [])
+        self._logs: _Layout | None = None
+        self._times = b""  # the distinct timestamps, packed little-endian in value order
+        self._cut_ids = self._cut_times = self._cut_tokens = _cutter(())
+        self._dates: Callable[[Any], tuple[bytes, ...]] | None = None
+        self._tokens: tuple[bytes, ...] = ()
+        self._token_bytes = 0
+
+    @classmethod
+    def build(
+        cls,
+        body: bytes,
+        header: int,
+        logs: bytes,
+        *,
+        trace_id: bytes,
+        base_ns: int,
+        span_ns: int,
+        conversation_id: str,
+        user_id: str,
+        tokens: re.Pattern[bytes] | None,
+        spans: int,
+        probe: tuple[bytes, bytes] | None = None,
+    ) -> Template:
+        """A template of the request ``body`` (span fields from byte ``header`` on) and the trace's ``logs``
+        fields. ``base_ns`` is the trace's start and ``span_ns`` how long it lasts (every timestamp lies in
+        between); the ids are those it was encoded with, ``spans`` how many it has. ``probe`` is read-back's
+        (span id, inside of the probed value). Raises :class:`TemplateError` when slots collide or are missing."""
+        self = cls()
+        low, high = base_ns - TIME_MARGIN_NS, base_ns + span_ns + TIME_MARGIN_NS  # profiles' spans may lead or lag
+        finder = _Finder(trace_id, low, high, conversation_id, user_id, tokens)
+        body_slots = finder.slots(body, header)
+        log_slots = finder.slots(logs, 0) if logs else []
+        times = sum(kind == "time" for _, _, kind, _ in body_slots)
+        if len(finder.span_ids) != spans or times < 2 * spans:
+            raise TemplateError(f"found {len(finder.span_ids)} span ids and {times} times for {spans} spans")
+        if probe is not None and probe[0] in finder.span_ids and (at := body.find(probe[1], header)) >= 0:
+            self.probe = (at, len(probe[1]), finder.span_ids[probe[0]])
+        self.base = base_ns
+        self.spans = spans
+        self._times = struct.pack(f"<{len(finder.times)}Q", *finder.times)
+        self._cut_ids = _cutter((8,) * self.spans)
+        self._cut_times = _cutter((8,) * len(finder.times))
+        self._dates = _getter(finder.dates) if finder.dates else None
+        self._tokens = tuple(finder.tokens)
+        self._token_bytes = sum(map(len, finder.tokens))
+        self._cut_tokens = _cutter(tuple(map(len, finder.tokens)))
+        self._body = _Layout(body, finder.indexed(body_slots))
+        self._logs = _Layout(logs, finder.indexed(log_slots)) if logs else None
+        self.header = header
+        self.nbytes = len(body) + len(logs)
+        self.varies = bool(finder.dates or finder.tokens)
+        return self
+
+    @classmethod
+    def of(
+        cls,
+        encoded: EncodedTrace,
+        body: bytes,
+        base_ns: int,
+        root_end: int,
+        *,
+        scenario: str,
+        conversation_id: str,
+        user_id: str,
+        tokens: re.Pattern[bytes] | None,
+    ) -> Template:
+        """The template of a freshly encoded trace sent as the one request ``body``, whose planned root span
+        started at ``base_ns`` and ended ``root_end`` ns later; raises :class:`TemplateError` (see :meth:`build`)."""
+        self = cls.build(
+            body,
+            len(body) - sum(encoded.sizes),
+            b"".join(encoded.logs),
+            trace_id=encoded.trace_id,
+            base_ns=base_ns,
+            span_ns=max(encoded.ends),
+            conversation_id=conversation_id,
+            user_id=user_id,
+            tokens=tokens,
+            spans=encoded.count,
+            probe=(encoded.probe_span, encoded.probe_inside) if encoded.probe_span else None,
+        )
+        self.scenario, self.count, self.depth = scenario, encoded.count, encoded.depth
+        self.sizes, self.ends, self.root_end = encoded.sizes, encoded.ends, root_end
+        self.log_records = len(encoded.logs)
+        return self
+
+    def issue(self, rng: random.Random, delta_ns: int, stamp: Restamp) -> Issued:
+        """A new trace: new random ids from ``rng``, every timestamp moved by ``delta_ns``, dates and tokens as
+        ``stamp`` says (tokens first seen here get new random characters from ``rng``)."""
+        trace_id = rng.getrandbits(128).to_bytes(16, "big")
+        ids = self._cut_ids(rng.randbytes(8 * self.spans))
+        times = self._times
+        moved = (int.from_bytes(times, "little") + delta_ns * _ones(len(times) // 8)).to_bytes(len(times), "little")
+        dates = self._dates(_SHIFTS[stamp.day_shift]) if self._dates is not None else ()
+        values = [trace_id, *ids, *self._cut_times(moved), stamp.conversation_id, stamp.user_id, *dates]
+        if self._tokens:
+            values += self._stamp_tokens(rng, stamp.tokens)
+        logs = self._logs.render(values) if self._logs is not None else b""
+        return Issued(self._body.render(values), self.header, trace_id, ids, logs)
+
+    def _stamp_tokens(self, rng: random.Random, mapping: dict[bytes, bytes]) -> Sequence[bytes]:
+        """New tokens for this issue; a token an earlier turn of the conversation renewed keeps its renewal."""
+        fresh = self._cut_tokens(
+            base64.urlsafe_b64encode(rng.randbytes(self._token_bytes * 3 // 4 + 3))[: self._token_bytes]
+        )
+        if mapping:
+            fresh = tuple([mapping.get(old, new) for old, new in zip(self._tokens, fresh, strict=True)])
+        mapping.update(zip(self._tokens, fresh, strict=True))
+        return fresh
+
+
+@lru_cache(maxsize=64)
+def _ones(count: int) -> int:
+    """1 in every 64-bit lane of ``count`` lanes: ``delta * _ones(n)`` adds delta to each packed timestamp."""
+    return int.from_bytes(b"\x01\x00\x00\x00\x00\x00\x00\x00" * count, "little")
+
+
+_Slot = tuple[int, int, str, int]  # offset, width, kind, number among the values of that kind
+
+
+class _Finder:
+    """Finds the slots of one trace's byte strings and numbers their values (shared by the body and logs)."""
+
+    def __init__(
+        self,
+        trace_id: bytes,
+        low_ns: int,
+        high_ns: int,
+        conversation_id: str,
+        user_id: str,
+        tokens: re.Pattern[bytes] | None,
+    ) -> None:
+        self.trace_id = trace_id
+        self.low, self.high = low_ns, high_ns
+        self.texts = [(text.encode(), kind) for text, kind in ((conversation_id, "conv"), (user_id, "user")) if text]
+        self.token_re = tokens
+        self.span_ids: dict[bytes, int] = {}
+        self.times: list[int] = []
+        self._time_index: dict[int, int] = {}
+        self.dates: list[bytes] = []
+        self._date_index: dict[bytes, int] = {}
+        self.tokens: list[bytes] = []
+        self._token_index: dict[bytes, int] = {}
+
+    def slots(self, data: bytes, start: int) -> list[_Slot]:
+        """Every slot in ``data`` from ``start``, sorted by offset; raises :class:`TemplateError` on overlap."""
+        found = self._ids(data, start) + self._times_in(data, start)
+        for text, kind in self.texts:
+            found += [(at, len(text), kind, 0) for at in _all(data, text, start)]
+        dates = [(m.start(), m.group()) for m in _DATE.finditer(data, start)]
+        known = self._date_index
+        for date in {d for _, d in dates if d not in known}:
+            if shifted_date(date, 1) != date:  # a real date
+                known[date] = len(self.dates)
+                self.dates.append(date)
+        found += [(at, 10, "date", known[d]) for at, d in dates if d in known]
+        if self.token_re is not None:
+            tokens = [(m.start(1), m.group(1)) for m in self.token_re.finditer(data, start)]
+            index = self._token_index
+            found += [(at, len(t), "token", index.setdefault(t, len(index))) for at, t in tokens]
+            self.tokens = list(index)  # numbered in insertion order
+        found.sort()
+        for (a, width, _, _), (b, _, _, _) in itertools.pairwise(found):
+            if a + width > b:
+                raise TemplateError(f"slots overlap at byte {b}")
+        return found
+
+    def _ids(self, data: bytes, start: int) -> list[_Slot]:
+        """The trace id wherever it is, the span id after it, and the parent id after that (if it is one)."""
+        found: list[_Slot] = []
+        span_ids = self.span_ids
+        parents = []
+        for at in _all(data, self.trace_id, start):
+            found.append((at, 16, "trace", 0))
+            if data[at + 16 : at + 18] in (b"\x12\x08", b"\x52\x08"):  # Span/Link.span_id, LogRecord.span_id
+                span_id = data[at + 18 : at + 26]
+                found.append((at + 18, 8, "span", span_ids.setdefault(span_id, len(span_ids))))
+                if data[at + 26 : at + 28] == b"\x22\x08":  # Span.parent_span_id
+                    parents.append(at + 28)
+        for at in parents:  # a parent outside this trace stays as it is
+            number = span_ids.get(data[at : at + 8])
+            if number is not None:
+                found.append((at, 8, "span", number))
+        return found
+
+    def _times_in(self, data: bytes, start: int) -> list[_Slot]:
+        """Fixed64 timestamps within the trace's time range, found by their top three bytes."""
+        found: list[_Slot] = []
+        index = self._time_index
+        for top in range(self.low // _TIME_SPAN, self.high // _TIME_SPAN + 1):
+            marker = (top & 0xFFFFFF).to_bytes(3, "little")
+            for at in _all(data, marker, start + 6):
+                begin = at - 5
+                if data[begin - 1] in FIXED64_TAGS:
+                    value = int.from_bytes(data[begin : begin + 8], "little")
+                    if self.low <= value <= self.high:
+                        found.append((begin, 8, "time", index.setdefault(value, len(index))))
+        self.times = list(index)
+        return found
+
+    def indexed(self, slots: list[_Slot]) -> list[tuple[int, int, int]]:
+        """The slots with the index of their value in :meth:`Template.issue`'s value list."""
+        first = {"trace": 0, "span": 1, "time": 1 + len(self.span_ids)}
+        first["conv"] = first["time"] + len(self.times)
+        first["user"] = first["conv"] + 1
+        first["date"] = first["user"] + 1
+        first["token"] = first["date"] + len(self.dates)
+        return [(at, width, first[kind] + number) for at, width, kind, number in slots]
+
+
+def _all(data: bytes, needle: bytes, start: int) -> list[int]:
+    """Every offset of ``needle`` in ``data`` from ``start`` (non-overlapping)."""
+    found, at = [], data.find(needle, start)
+    while at >= 0:
+        found.append(at)
+        at = data.find(needle, at + len(needle))
+    return found

@@ -1,0 +1,207 @@
+"""The fast path: a re-issued trace is a new trace (ids, times, dates, tokens) of the same shape, and valid.
+
+Decoded with the official protobuf classes (``testing.capture``), not with the module's own byte search.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+from otel_locust.encoding.instrument import EncodedTrace, Instrumentation
+from otel_locust.encoding.profiles import instrumentation_for
+from otel_locust.encoding.reissue import Issued, Restamp, Template, shifted_date, token_pattern
+from otel_locust.engine.planner import Planner
+from otel_locust.plugin.replay import ReplayedConversation, TemplatePool
+from otel_locust.scenarios import CONTENT as TRAVEL
+from otel_locust.testing.capture import decode_spans
+from otel_locust.testing.conformance import check_trace
+
+CONV, USER = "conv_00112233445566ff", "user_00112233aabb"
+TOKENS = token_pattern(TRAVEL.token_fields)
+DATE = re.compile(rb"20[23]\d-[01]\d-[0-3]\d")
+
+
+def record(instrumentation: Instrumentation, planner: Planner, scenario: Any) -> tuple[EncodedTrace, bytes, Template]:
+    trace = planner.plan(scenario, CONV, USER)
+    end_ns = time.time_ns()
+    encoded = instrumentation.encode(trace, end_ns)
+    [request] = instrumentation.requests(encoded)
+    template = Template.of(
+        encoded,
+        request.body,
+        end_ns - trace.spans[0].end,
+        trace.spans[0].end,
+        scenario=scenario.name,
+        conversation_id=CONV,
+        user_id=USER,
+        tokens=TOKENS,
+    )
+    return encoded, request.body, template
+
+
+def stamp(shift: int = 3) -> Restamp:
+    return Restamp(b"conv_fedcba9876543210", b"user_ba9876543210", shift)
+
+
+@pytest.mark.parametrize("delta", [12_345_678_901, -5_000_000])
+def test_a_reissued_trace_is_a_new_trace_of_the_same_shape(instrumentation, planner, scenarios, delta):
+    _, body, template = record(instrumentation, planner, scenarios["multi_service_complex"])
+    issued = template.issue(random.Random(1), delta, stamp())
+    before, after = decode_spans(body), decode_spans(issued.body)
+    assert len(issued.body) == len(body) and len(after) == len(before) == template.count
+    assert {s.trace_id for s in after} == {issued.trace_id} != {before[0].trace_id}
+    assert len({s.span_id for s in after}) == len(after)
+    assert not {s.span_id for s in after} & {s.span_id for s in before}
+    old_index = {s.span_id: i for i, s in enumerate(before)}
+    new_index = {s.span_id: i for i, s in enumerate(after)}
+    for old, new in zip(before, after, strict=True):
+        assert (old.name, old.kind, len(old.attributes)) == (new.name, new.kind, len(new.attributes))
+        assert old_index.get(old.parent_span_id, -1) == new_index.get(new.parent_span_id, -1)
+        assert new.start_time_unix_nano - old.start_time_unix_nano == delta
+        assert new.end_time_unix_nano - old.end_time_unix_nano == delta
+        for old_event, new_event in zip(old.events, new.events, strict=True):
+            assert new_event.time_unix_nano - old_event.time_unix_nano == delta
+
+
+def test_conversation_and_user_ids_are_restamped(instrumentation, planner, scenarios):
+    _, body, template = record(instrumentation, planner, scenarios["delegated_booking"])
+    issued = template.issue(random.Random(1), 0, stamp())
+    assert body.count(CONV.encode()) > 0
+    assert CONV.encode() not in issued.body
+    assert issued.body.count(b"conv_fedcba9876543210") == body.count(CONV.encode())
+    assert issued.body.count(b"user_ba9876543210") == body.count(USER.encode())
+
+
+def test_dates_move_together_by_the_conversation_shift(instrumentation, planner, scenarios):
+    _, body, template = record(instrumentation, planner, scenarios["single_service_search"])
+    issued = template.issue(random.Random(1), 0, stamp(shift=-9))
+    old, new = DATE.findall(body), DATE.findall(issued.body)
+    assert old and len(old) == len(new)
+    assert new == [shifted_date(d, -9) for d in old]
+    assert old != new
+
+
+def test_tokens_are_renewed_consistently_within_a_trace_and_across_turns(instrumentation, planner, scenarios):
+    _, body, template = record(instrumentation, planner, scenarios["multi_service_complex"])
+    assert TOKENS is not None
+    old = [m.group(1) for m in TOKENS.finditer(body)]
+    conversation = stamp()
+    issued = template.issue(random.Random(1), 0, conversation)
+    new = [m.group(1) for m in TOKENS.finditer(issued.body)]
+    assert old and len(new) == len(old) and not set(old) & set(new)
+    assert {o: n for o, n in zip(old, new, strict=True)} == conversation.tokens  # one renewal per token
+    again = template.issue(random.Random(2), 0, conversation)  # a later turn that carries the same tokens
+    assert [m.group(1) for m in TOKENS.finditer(again.body)] == new
+    other = template.issue(random.Random(2), 0, stamp())  # another conversation: other tokens
+    assert not set(m.group(1) for m in TOKENS.finditer(other.body)) & set(new)
+
+
+@pytest.mark.parametrize("error_rate", [0.0, 0.5])
+def test_reissued_traces_pass_every_conformance_check(instrumentation, scenarios, error_rate):
+    from otel_locust.engine.pools import pools_for
+
+    planner = Planner(pools_for(TRAVEL, 11), random.Random(5), error_rate=error_rate)
+    for scenario in scenarios.values():
+        _, _, template = record(instrumentation, planner, scenario)
+        issued = template.issue(random.Random(3), 1_000, stamp())
+        assert check_trace(decode_spans(issued.body)) == [], scenario.name
+
+
+def test_log_records_follow_their_spans(planner, scenarios):
+    adk = instrumentation_for("google-adk", [], "travel-agent")
+    encoded, _, template = record(adk, planner, scenarios["single_service_search"])
+    assert template.log_records == len(encoded.logs) > 0
+    issued = template.issue(random.Random(1), 777, stamp())
+    new_spans = {s.span_id for s in decode_spans(issued.body)}
+    old_records = _records(adk.log_request(encoded.logs))
+    new_records = _records(adk.log_request([issued.logs]))
+    assert len(new_records) == len(old_records)
+    for old, new in zip(old_records, new_records, strict=True):
+        assert new.trace_id == issued.trace_id and new.span_id in new_spans
+        assert new.time_unix_nano - old.time_unix_nano == 777
+        assert new.observed_time_unix_nano - old.observed_time_unix_nano == 777
+
+
+def _records(body: bytes) -> list[Any]:
+    request = ExportLogsServiceRequest.FromString(body)
+    return [r for rl in request.resource_logs for sl in rl.scope_logs for r in sl.log_records]
+
+
+def test_the_same_seed_issues_the_same_bytes(instrumentation, planner, scenarios):
+    _, _, template = record(instrumentation, planner, scenarios["delegated_booking"])
+    first: Issued = template.issue(random.Random(9), 5, stamp())
+    second: Issued = template.issue(random.Random(9), 5, stamp())
+    third: Issued = template.issue(random.Random(10), 5, stamp())
+    assert first.body == second.body and first.body != third.body
+
+
+def test_the_read_back_probe_points_at_the_reissued_value(instrumentation, planner, scenarios):
+    encoded, _, template = record(instrumentation, planner, scenarios["multi_service_complex"])
+    assert template.probe is not None and encoded.probe_span
+    offset, length, number = template.probe
+    issued = template.issue(random.Random(1), 0, stamp())
+    span = next(s for s in decode_spans(issued.body) if s.span_id == issued.span_ids[number])
+    messages = {a.key: a.value.string_value for a in span.attributes}["gen_ai.input.messages"]
+    assert messages.encode() == b"[" + issued.body[offset : offset + length] + b"]"
+
+
+# -- the pool ---------------------------------------------------------------------------------------------
+
+
+class _Template:
+    """Stands in for a template: only what the pool reads."""
+
+    def __init__(self, nbytes: int = 100, varies: bool = True) -> None:
+        self.nbytes, self.varies = nbytes, varies
+
+
+def _fill(pool: TemplatePool, scenario: str, count: int, nbytes: int = 100) -> list[Any]:
+    recordings = []
+    for _ in range(count):
+        recording = pool.record(scenario, 2)
+        pool.add(recording, _Template(nbytes))  # type: ignore[arg-type]
+        recordings.append(recording)
+    return recordings
+
+
+def test_the_pool_replays_only_once_warm_and_keeps_planning_a_fresh_share():
+    pool = TemplatePool(fresh=0.25, capacity=16, warm=4)
+    rng = random.Random(1)
+    _fill(pool, "a", 3)
+    assert all(pool.draw("a", rng) is None for _ in range(50))  # not warm yet
+    _fill(pool, "a", 1)
+    draws = [pool.draw("a", rng) for _ in range(4000)]
+    fresh = sum(d is None for d in draws) / len(draws)
+    assert 0.22 < fresh < 0.28
+    assert pool.draw("b", rng) is None
+
+
+def test_the_pool_rotates_and_stays_within_its_budget():
+    pool = TemplatePool(fresh=0.0, capacity=4, budget_bytes=1_000, warm=1)
+    first = _fill(pool, "a", 4)
+    newer = _fill(pool, "a", 2)
+    assert pool.recordings("a") == 4 and first[0].closed and first[1].closed and not newer[-1].closed
+    _fill(pool, "b", 8, nbytes=300)  # over the byte budget: the oldest go, whatever their scenario
+    assert pool.nbytes <= 1_000 and pool.recordings("a") == 0 and pool.recordings("b") == 3
+
+
+def test_a_recording_stops_at_the_first_turn_with_nothing_to_vary():
+    pool = TemplatePool(fresh=0.0, warm=1)
+    plain = pool.record("a", 3)
+    pool.add(plain, _Template(varies=False))  # type: ignore[arg-type]
+    assert pool.recordings("a") == 0 and plain.closed
+    varied = pool.record("a", 3)
+    pool.add(varied, _Template())  # type: ignore[arg-type]
+    pool.add(varied, _Template(varies=False))  # type: ignore[arg-type]
+    pool.add(varied, _Template())  # type: ignore[arg-type]
+    assert len(varied.templates) == 1 and varied.closed
+    replay = ReplayedConversation.of(varied, random.Random(1), USER, 0.0)
+    assert replay.turns == 3 and not replay.done
+    replay.finish_turn(random.Random(1))
+    assert replay.done  # the recording holds one turn: the replay ends there
