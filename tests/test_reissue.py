@@ -157,15 +157,15 @@ def test_the_read_back_probe_points_at_the_reissued_value(instrumentation, plann
 class _Template:
     """Stands in for a template: only what the pool reads."""
 
-    def __init__(self, nbytes: int = 100, varies: bool = True) -> None:
-        self.nbytes, self.varies = nbytes, varies
+    def __init__(self, nbytes: int = 100) -> None:
+        self.nbytes = nbytes
 
 
 def _fill(pool: TemplatePool, scenario: str, count: int, nbytes: int = 100) -> list[Any]:
     recordings = []
     for _ in range(count):
-        recording = pool.record(scenario, 2)
-        pool.add(recording, _Template(nbytes))  # type: ignore[arg-type]
+        recording = pool.record(scenario, 2, random.Random(0))
+        pool.add(recording, _Template(nbytes), "tokens")  # type: ignore[arg-type]
         recordings.append(recording)
     return recordings
 
@@ -193,15 +193,27 @@ def test_the_pool_rotates_and_stays_within_its_budget():
 
 def test_a_recording_stops_at_the_first_turn_with_nothing_to_vary():
     pool = TemplatePool(fresh=0.0, warm=1)
-    plain = pool.record("a", 3)
-    pool.add(plain, _Template(varies=False))  # type: ignore[arg-type]
+    plain = pool.record("a", 3, random.Random(0))
+    pool.add(plain, _Template(), "")  # type: ignore[arg-type]
     assert pool.recordings("a") == 0 and plain.closed
-    varied = pool.record("a", 3)
-    pool.add(varied, _Template())  # type: ignore[arg-type]
-    pool.add(varied, _Template(varies=False))  # type: ignore[arg-type]
-    pool.add(varied, _Template())  # type: ignore[arg-type]
+    varied = pool.record("a", 3, random.Random(0))
+    pool.add(varied, _Template(), "tokens")  # type: ignore[arg-type]
+    pool.add(varied, _Template(), "")  # type: ignore[arg-type]
+    pool.add(varied, _Template(), "tokens")  # type: ignore[arg-type]
     assert len(varied.templates) == 1 and varied.closed
     replay = ReplayedConversation.of(varied, random.Random(1), USER, 0.0)
     assert replay.turns == 3 and not replay.done
     replay.finish_turn(random.Random(1))
     assert replay.done  # the recording holds one turn: the replay ends there
+
+
+def test_a_recording_that_varies_only_by_dates_gives_each_day_shift_once():
+    pool = TemplatePool(fresh=0.0, warm=1)
+    recording = pool.record("a", 1, random.Random(0))
+    pool.add(recording, _Template(), "dates")  # type: ignore[arg-type]
+    rng = random.Random(1)
+    shifts = []
+    while (drawn := pool.draw("a", rng)) is not None:
+        shifts.append(ReplayedConversation.of(drawn, rng, USER, 0.0).stamp.day_shift)
+    assert sorted(shifts) == [d for d in range(-30, 31) if d]  # each once, never 0 (the recording itself)
+    assert pool.recordings("a") == 0  # then it leaves the pool: the next conversation is planned fresh

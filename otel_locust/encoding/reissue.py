@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from otel_locust.encoding.instrument import EncodedTrace
 
 FIXED64_TAGS = frozenset({0x39, 0x41, 0x09, 0x59})  # Span start/end, Event.time, LogRecord time/observed time
-_DATE = re.compile(rb"20[23]\d-[01]\d-[0-3]\d")  # 2020-2039: travel dates, not birthdays
+DATE = re.compile(rb"20[23]\d-[01]\d-[0-3]\d")  # 2020-2039: travel dates, not birthdays
 TIME_MARGIN_NS = 1_000_000_000  # timestamps this far outside the planned trace are still the trace's
 _TIME_SPAN = 1 << 40  # ns covered by one value of a timestamp's top three bytes (about 18 minutes)
 
@@ -173,7 +173,6 @@ class Template:
         "scenario",
         "sizes",
         "spans",
-        "varies",
     )
 
     def __init__(self) -> None:
@@ -184,7 +183,6 @@ class Template:
         self.sizes: list[int] = []  #: each span field's size, in body order (to split a body)
         self.ends: list[int] = []  #: each span's end, ns after the trace start (real-time delivery)
         self.probe: tuple[int, int, int] | None = None  #: read-back probe: (offset in the body, length, span number)
-        self.varies = False  #: the content changes from one issue to the next (it has dates or tokens)
         self._body = _Layout(b"", [])
         self._logs: _Layout | None = None
         self._times = b""  # the distinct timestamps, packed little-endian in value order
@@ -236,7 +234,6 @@ class Template:
         self._logs = _Layout(logs, finder.indexed(log_slots)) if logs else None
         self.header = header
         self.nbytes = len(body) + len(logs)
-        self.varies = bool(finder.dates or finder.tokens)
         return self
 
     @classmethod
@@ -335,7 +332,7 @@ class _Finder:
         found = self._ids(data, start) + self._times_in(data, start)
         for text, kind in self.texts:
             found += [(at, len(text), kind, 0) for at in _all(data, text, start)]
-        dates = [(m.start(), m.group()) for m in _DATE.finditer(data, start)]
+        dates = [(m.start(), m.group()) for m in DATE.finditer(data, start)]
         known = self._date_index
         for date in {d for _, d in dates if d not in known}:
             if shifted_date(date, 1) != date:  # a real date

@@ -8,18 +8,27 @@ issuing user's id, a new conversation id, dates moved by a random number of days
 so the history a turn carries is the history of the turns the same replay sent before it.
 
 The pool is bounded (recordings per scenario and bytes in all) and rotates: once a scenario has
-``capacity`` recordings, each fresh one replaces the oldest. Recordings whose first turn has nothing to vary (no
-dates, no tokens) are not kept, so every re-issued trace differs from its recording in content, not only in ids.
-Later turns of a recording stop at the first turn that has nothing to vary.
+``capacity`` recordings, each fresh one replaces the oldest. A turn is recorded only when re-issuing it changes
+what reached the agent from outside: a date in the user's question, or a date or token in the first tool result
+(:func:`variation`). So every re-issued trace differs from its recording in what the user asked or what a tool
+answered, not only in ids; a recording stops at its first turn that would not. Tokens are new random characters
+at every issue; a date shift has only ``2 * MAX_DAY_SHIFT`` values, so a recording that varies only by its dates
+gives each shift once (in a shuffled order) and then leaves the pool.
 """
 
 from __future__ import annotations
 
+import logging
 import random
+import re
 from collections import deque
 
-from otel_locust.encoding.reissue import MAX_DAY_SHIFT, Restamp, Template
+from otel_locust.encoding.instrument import EncodedTrace
+from otel_locust.encoding.reissue import DATE, MAX_DAY_SHIFT, Restamp, Template, TemplateError
 from otel_locust.engine.conversation import Conversation
+from otel_locust.engine.trace import PlannedTrace
+
+logger = logging.getLogger("otel_locust")
 
 WARM_RECORDINGS = 8  #: recordings a scenario needs before its conversations are re-issued
 CAPACITY = 64  #: recordings kept per scenario (the oldest goes first)
@@ -29,14 +38,25 @@ BUDGET_BYTES = 96_000_000  #: bytes of templates kept per process, all scenarios
 class Recording:
     """One fresh conversation's turns as templates, in order (it grows while the conversation goes on)."""
 
-    __slots__ = ("closed", "nbytes", "scenario", "templates", "turns")
+    __slots__ = ("closed", "nbytes", "scenario", "shifts", "templates", "turns", "unbounded")
 
-    def __init__(self, scenario: str, turns: int) -> None:
+    def __init__(self, scenario: str, turns: int, rng: random.Random) -> None:
         self.scenario = scenario
         self.turns = turns  # planned turns (the recording may end before: see ``closed``)
         self.templates: list[Template] = []
         self.nbytes = 0
         self.closed = False  # no further turn is recorded (a turn had nothing to vary, or the pool dropped it)
+        self.unbounded = True  # every turn has new tokens at each issue (else: each day shift once)
+        self.shifts = [d for d in range(-MAX_DAY_SHIFT, MAX_DAY_SHIFT + 1) if d]
+        rng.shuffle(self.shifts)
+
+    def day_shift(self, rng: random.Random) -> int:
+        """The day shift of a new replay: any, or (bounded) the next one not given yet."""
+        return self.shifts.pop() if not self.unbounded else self.shifts[int(rng.random() * len(self.shifts))]
+
+    @property
+    def exhausted(self) -> bool:
+        return not self.unbounded and not self.shifts
 
 
 class TemplatePool:
@@ -64,20 +84,26 @@ class TemplatePool:
         kept = self._by_scenario.get(scenario)
         if not kept or len(kept) < self.warm or rng.random() < self.fresh:
             return None
-        return kept[int(rng.random() * len(kept))]
+        recording = kept[int(rng.random() * len(kept))]
+        if recording.exhausted:  # every day shift was given: plan fresh (its replacement)
+            self._drop(recording)
+            return None
+        return recording
 
-    def record(self, scenario: str, turns: int) -> Recording:
+    def record(self, scenario: str, turns: int, rng: random.Random) -> Recording:
         """A new, empty recording of a fresh conversation (kept once its first turn is added)."""
-        return Recording(scenario, turns)
+        return Recording(scenario, turns, rng)
 
-    def add(self, recording: Recording, template: Template) -> None:
-        """``template`` is the recording's next turn: keep it (and the recording, on its first turn) unless it
-        has nothing to vary, which closes the recording."""
+    def add(self, recording: Recording, template: Template, variation: str) -> None:
+        """``template`` is the recording's next turn, ``variation`` what its issues change (see
+        :func:`variation`): keep it (and the recording, on its first turn), or close the recording when the
+        turn has nothing to vary."""
         if recording.closed:
             return
-        if not template.varies:
+        if not variation:
             recording.closed = True
             return
+        recording.unbounded = recording.unbounded and variation == "tokens"
         first = not recording.templates
         recording.templates.append(template)
         recording.nbytes += template.nbytes
@@ -129,9 +155,7 @@ class ReplayedConversation(Conversation):
     def of(cls, recording: Recording, rng: random.Random, user_id: str, think_median: float) -> ReplayedConversation:
         conversation = cls(f"conv_{rng.getrandbits(64):016x}", user_id, recording.turns, think_median=think_median)
         conversation.recording = recording
-        conversation.stamp = Restamp(
-            conversation.id.encode(), user_id.encode(), rng.randint(-MAX_DAY_SHIFT, MAX_DAY_SHIFT)
-        )
+        conversation.stamp = Restamp(conversation.id.encode(), user_id.encode(), recording.day_shift(rng))
         return conversation
 
     @property
@@ -141,3 +165,47 @@ class ReplayedConversation(Conversation):
 
     def template(self) -> Template:
         return self.recording.templates[self.turn - 1]
+
+
+def variation(trace: PlannedTrace, tokens: re.Pattern[bytes] | None) -> str:
+    """What a re-issue of ``trace`` changes in what reached the agent: ``"tokens"`` (its first tool result has
+    an opaque token: new at every issue), ``"dates"`` (its question or first tool result has a date: one of the
+    day shifts) or ``""`` (neither: not worth re-issuing)."""
+    llm = next((span for span in trace.spans if span.kind == "llm"), None)
+    question = next((m for m in reversed(llm.history) if m.startswith(b'{"role":"user"')), b"") if llm else b""
+    result = next((span.result for span in trace.spans if span.kind == "tool"), b"")
+    if tokens is not None and tokens.search(result):
+        return "tokens"
+    return "dates" if DATE.search(question) or DATE.search(result) else ""
+
+
+def record_turn(
+    pool: TemplatePool,
+    conversation: RecordedConversation,
+    trace: PlannedTrace,
+    encoded: EncodedTrace,
+    body: bytes,
+    base_ns: int,
+    tokens: re.Pattern[bytes] | None,
+) -> None:
+    """Keep a fresh turn, sent as the one request ``body``, as the next template of its conversation's
+    recording; ``base_ns`` is where its planned times start (the trace's start)."""
+    recording = conversation.recording
+    if recording.closed:
+        return
+    try:
+        template = Template.of(
+            encoded,
+            body,
+            base_ns,
+            trace.spans[0].end,
+            scenario=trace.scenario.name,
+            conversation_id=conversation.id,
+            user_id=conversation.user_id,
+            tokens=tokens,
+        )
+    except TemplateError as exc:
+        recording.closed = True
+        logger.debug("otel-locust: a %s trace is not re-issued: %s", trace.scenario.name, exc)
+        return
+    pool.add(recording, template, variation(trace, tokens))

@@ -27,7 +27,7 @@ import gevent.event
 from otel_locust.encoding.dialects import DIALECTS
 from otel_locust.encoding.instrument import EncodedTrace, Instrumentation, OtlpRequest
 from otel_locust.encoding.profiles import instrumentation_for
-from otel_locust.encoding.reissue import Issued, Template, TemplateError, token_pattern
+from otel_locust.encoding.reissue import Issued, Template, token_pattern
 from otel_locust.engine.conversation import Conversation
 from otel_locust.engine.planner import Planner
 from otel_locust.engine.pools import pools_for
@@ -43,7 +43,7 @@ from otel_locust.export.readback.stats import public as readback_public
 from otel_locust.export.retry import RetryPolicy
 from otel_locust.export.transport import Transport
 from otel_locust.plugin.options import Settings, ingests_logs, logs_url
-from otel_locust.plugin.replay import RecordedConversation, ReplayedConversation, TemplatePool
+from otel_locust.plugin.replay import RecordedConversation, ReplayedConversation, TemplatePool, record_turn
 from otel_locust.plugin.report import add_to_report, build_summary, format_table, rows_csv, trace_rows
 from otel_locust.plugin.tasks import scenario_taskset
 from otel_locust.sink.embedded import EmbeddedSink
@@ -103,7 +103,7 @@ class Session:
         if recording is not None:
             return ReplayedConversation.of(recording, self.rng, self.user_id, self._think)
         fresh = RecordedConversation.start(self.rng, self.user_id, self._turns, self.planner.tier, self._think)
-        fresh.recording = self.pool.record(scenario, fresh.turns)
+        fresh.recording = self.pool.record(scenario, fresh.turns, self.rng)
         return fresh
 
 
@@ -333,17 +333,17 @@ class Runtime:
             conversation.emitted(time.monotonic() + duration_s, time.time_ns() + int(duration_s * 1e9))
             start_ns = time.time_ns()
             encoded = instrumentation.encode(trace, start_ns=start_ns, scale=settings.time_scale)
-            if isinstance(conversation, RecordedConversation):
+            if isinstance(conversation, RecordedConversation) and self.pool is not None:
                 body = instrumentation.pack(encoded.spans, encoded.sizes)[0].body
-                self._record(conversation, scenario.name, encoded, body, start_ns, trace.spans[0].end)
+                record_turn(self.pool, conversation, trace, encoded, body, start_ns, self._token_pattern)
             return self._unfold(encoded, scenario.name)
         end_ns = conversation.end_ns(trace.spans[0].end, time.time_ns())
         conversation.emitted(time.monotonic(), end_ns)
         encoded = instrumentation.encode(trace, end_ns)
         requests = instrumentation.requests(encoded, settings.max_request_bytes)
-        if isinstance(conversation, RecordedConversation) and len(requests) == 1:
-            root_end = trace.spans[0].end
-            self._record(conversation, scenario.name, encoded, requests[0].body, end_ns - root_end, root_end)
+        if isinstance(conversation, RecordedConversation) and self.pool is not None and len(requests) == 1:
+            base_ns = end_ns - trace.spans[0].end
+            record_turn(self.pool, conversation, trace, encoded, requests[0].body, base_ns, self._token_pattern)
         return self._send(scenario.name, encoded, requests)
 
     def _send(self, name: str, encoded: EncodedTrace, requests: list[OtlpRequest]) -> Callable[[], None]:
@@ -367,36 +367,6 @@ class Runtime:
     def _drop(self, name: str, spans: int, depth: int) -> None:
         self.stats.generated(name, spans, depth, 0)
         TraceTicket(self.stats, name, spans).settle("dropped", spans, "backpressure")
-
-    def _record(
-        self,
-        conversation: RecordedConversation,
-        name: str,
-        encoded: EncodedTrace,
-        body: bytes,
-        base_ns: int,
-        root_end: int,
-    ) -> None:
-        """Keep a fresh turn as a template of its recording (see :mod:`otel_locust.plugin.replay`)."""
-        recording = conversation.recording
-        if self.pool is None or recording.closed:
-            return
-        try:
-            template = Template.of(
-                encoded,
-                body,
-                base_ns,
-                root_end,
-                scenario=name,
-                conversation_id=conversation.id,
-                user_id=conversation.user_id,
-                tokens=self._token_pattern,
-            )
-        except TemplateError as exc:
-            recording.closed = True
-            logger.debug("otel-locust: a %s trace is not re-issued: %s", name, exc)
-            return
-        self.pool.add(recording, template)
 
     def _reissue(self, session: Session, conversation: ReplayedConversation) -> Callable[[], None]:
         """Send the replay's next turn: its recorded template, with new ids, times, dates and tokens."""
