@@ -157,8 +157,8 @@ def test_the_read_back_probe_points_at_the_reissued_value(instrumentation, plann
 class _Template:
     """Stands in for a template: only what the pool reads."""
 
-    def __init__(self, nbytes: int = 100) -> None:
-        self.nbytes = nbytes
+    def __init__(self, nbytes: int = 100, scenario: str = "a") -> None:
+        self.nbytes, self.scenario = nbytes, scenario
 
 
 def _fill(pool: TemplatePool, scenario: str, count: int, nbytes: int = 100) -> list[Any]:
@@ -217,3 +217,33 @@ def test_a_recording_that_varies_only_by_dates_gives_each_day_shift_once():
         shifts.append(ReplayedConversation.of(drawn, rng, USER, 0.0).stamp.day_shift)
     assert sorted(shifts) == [d for d in range(-30, 31) if d]  # each once, never 0 (the recording itself)
     assert pool.recordings("a") == 0  # then it leaves the pool: the next conversation is planned fresh
+
+
+def test_replays_keep_the_mix_although_later_turns_follow_their_recordings():
+    """Each turn of a fresh conversation is a weighted pick; a replay repeats its recording's later turns. The
+    pool's choice among a few recordings keeps the shares of traces on the mix (here within 1 % over 12,000)."""
+    weights = {"a": 40, "b": 30, "c": 20, "d": 10}
+    pool = TemplatePool(fresh=0.02, warm=8, shares=weights)
+    picks, users = random.Random(3), random.Random(4)
+    open_: list[Any] = [None] * 16
+    sent: dict[str, int] = dict.fromkeys(weights, 0)
+    for index in range(12_000):
+        pick = picks.choices(list(weights), list(weights.values()))[0]
+        user = index % 16
+        conversation = open_[user]
+        if conversation is None or conversation[1] >= conversation[2]:
+            recording = pool.draw(pick, users)
+            if recording is None:
+                recording = pool.record(pick, users.randint(1, 5), users)
+                conversation = [recording, 0, recording.turns, True]
+            else:
+                conversation = [recording, 0, min(recording.turns, len(recording.templates)), False]
+            open_[user] = conversation
+        recording, turn, _, fresh = conversation
+        scenario = pick if fresh else recording.templates[turn].scenario
+        if fresh:
+            pool.add(recording, _Template(scenario=scenario), "tokens")  # type: ignore[arg-type]
+        pool.count(scenario)
+        sent[scenario] += 1
+        conversation[1] += 1
+    assert all(abs(sent[name] / 12_000 - weight / 100) < 0.01 for name, weight in weights.items()), sent

@@ -285,13 +285,35 @@ class Template:
 
     def _stamp_tokens(self, rng: random.Random, mapping: dict[bytes, bytes]) -> Sequence[bytes]:
         """New tokens for this issue; a token an earlier turn of the conversation renewed keeps its renewal."""
-        fresh = self._cut_tokens(
-            base64.urlsafe_b64encode(rng.randbytes(self._token_bytes * 3 // 4 + 3))[: self._token_bytes]
-        )
+        fresh = self._cut_tokens(token_characters(rng, self._token_bytes))
         if mapping:
             fresh = tuple([mapping.get(old, new) for old, new in zip(self._tokens, fresh, strict=True)])
         mapping.update(zip(self._tokens, fresh, strict=True))
         return fresh
+
+
+TOKEN_BUFFER_CHARS = 1 << 20
+
+
+@lru_cache(maxsize=4)
+def _token_buffer(seed: int) -> bytes:
+    """A megabyte of random base64url characters (``seed`` makes it reproducible)."""
+    material = random.Random(seed).randbytes(TOKEN_BUFFER_CHARS * 3 // 4)
+    return base64.urlsafe_b64encode(material)
+
+
+def token_characters(rng: random.Random, count: int) -> bytes:
+    """``count`` random token characters: a window at a random place of a random buffer drawn once per process.
+
+    Drawing 12 KB of fresh randomness for each complex trace's tokens costs more than stamping everything else.
+    Windows of one buffer differ from each other unless two issues pick the same place (one in a million); they
+    do repeat the buffer's characters across traces, which matters only to a backend compressing across traces,
+    and re-issued traces repeat their recording's text anyway (see the README on ``--otel-fresh``)."""
+    buffer = _token_buffer(0)
+    if count > len(buffer):
+        return base64.urlsafe_b64encode(rng.randbytes(count))[:count]
+    at = int(rng.random() * (len(buffer) - count))
+    return buffer[at : at + count]
 
 
 @lru_cache(maxsize=64)

@@ -14,6 +14,12 @@ what reached the agent from outside: a date in the user's question, or a date or
 answered, not only in ids; a recording stops at its first turn that would not. Tokens are new random characters
 at every issue; a date shift has only ``2 * MAX_DAY_SHIFT`` values, so a recording that varies only by its dates
 gives each shift once (in a shuffled order) and then leaves the pool.
+
+The mix: a replay's first turn is of the scenario Locust picked, its later turns are of the scenarios its
+recording had (each a Locust pick when it was recorded). That holds the mix on average, but a recording replayed
+many times repeats its later turns' scenarios, which would make the shares of a short run wander (a few percent
+over 10,000 traces). So the pool counts the traces of each scenario sent so far, and of a few recordings drawn at
+random it replays the one whose turns bring those counts nearest the ``--otel-mix`` shares.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from otel_locust.engine.trace import PlannedTrace
 logger = logging.getLogger("otel_locust")
 
 WARM_RECORDINGS = 8  #: recordings a scenario needs before its conversations are re-issued
+CANDIDATES = 4  #: recordings drawn per replay, of which the one that keeps the mix nearest its shares is taken
 CAPACITY = 64  #: recordings kept per scenario (the oldest goes first)
 BUDGET_BYTES = 96_000_000  #: bytes of templates kept per process, all scenarios together
 
@@ -68,8 +75,12 @@ class TemplatePool:
         capacity: int = CAPACITY,
         budget_bytes: int = BUDGET_BYTES,
         warm: int = WARM_RECORDINGS,
+        shares: dict[str, float] | None = None,
     ) -> None:
         self.fresh = fresh
+        total = sum((shares or {}).values())
+        self.shares = {name: share / total for name, share in (shares or {}).items() if share > 0}
+        self.sent: dict[str, int] = dict.fromkeys(self.shares, 0)  #: traces of each scenario sent, this test
         self.capacity = capacity
         self.budget_bytes = budget_bytes
         self.warm = min(warm, capacity)
@@ -84,11 +95,22 @@ class TemplatePool:
         kept = self._by_scenario.get(scenario)
         if not kept or len(kept) < self.warm or rng.random() < self.fresh:
             return None
-        recording = kept[int(rng.random() * len(kept))]
+        recording = min((kept[int(rng.random() * len(kept))] for _ in range(CANDIDATES)), key=self._deviation_after)
         if recording.exhausted:  # every day shift was given: plan fresh (its replacement)
             self._drop(recording)
             return None
         return recording
+
+    def count(self, scenario: str) -> None:
+        """A trace of ``scenario`` was sent (fresh or re-issued)."""
+        if scenario in self.sent:
+            self.sent[scenario] += 1
+
+    def _deviation_after(self, recording: Recording) -> float:
+        """How far the per-scenario counts would be from the shares after replaying ``recording`` whole."""
+        turns = [t.scenario for t in recording.templates[: recording.turns]]
+        total = sum(self.sent.values()) + len(turns)
+        return sum(abs(sent + turns.count(name) - self.shares[name] * total) for name, sent in self.sent.items())
 
     def record(self, scenario: str, turns: int, rng: random.Random) -> Recording:
         """A new, empty recording of a fresh conversation (kept once its first turn is added)."""

@@ -219,7 +219,7 @@ class Runtime:
         self._generated_here = 0
         self.peak_in_flight = 0
         self.prepare_pools(settings)
-        self.pool = TemplatePool(settings.fresh) if settings.fresh < 1 else None
+        self.pool = TemplatePool(settings.fresh, shares=dict(settings.mix)) if settings.fresh < 1 else None
         self._token_pattern = token_pattern(settings.pack.content.token_fields)
         dialects = [DIALECTS[name]() for name in settings.dialects]
         self.instrumentation = instrumentation_for(settings.framework, dialects, settings.service_name)
@@ -325,6 +325,7 @@ class Runtime:
         trace = session.planner.plan(scenario, conversation=conversation)
         if self.pool is not None:
             self.pool.planned += 1
+            self.pool.count(scenario.name)
         if self._pressed():
             self._drop(scenario.name, len(trace.spans), trace.depth)
             return _nothing
@@ -377,6 +378,7 @@ class Runtime:
             self._drop(template.scenario, template.count, template.depth)
             return _nothing
         self.pool.issued += 1
+        self.pool.count(template.scenario)
         if self.scheduler is not None:
             duration_s = template.root_end / 1e9  # recorded already scaled
             conversation.emitted(time.monotonic() + duration_s, time.time_ns() + int(duration_s * 1e9))
