@@ -2,8 +2,8 @@
 does a Locust process reach per CPU-second?
 
 In one run, for each workload (``multi_service_complex`` and the default mix) and variant (trace delivery with
-the default tier: the headline ratio; batch delivery; the production tier), against one rotel collector with its
-blackhole exporter:
+the default tier: the headline ratio; the same with ``--otel-fresh 1``, every trace planned and encoded as before
+the fast path; batch delivery; the production tier), against one rotel collector with its blackhole exporter:
 
 1. **project**: a headless Locust process, 16 users, ``--otel-pace 0``, no compression, 20 s, into rotel. CPU is
    the kernel's for the whole process from exec to exit (``os.wait4``), start-up and drain included.
@@ -44,6 +44,7 @@ from otel_locust.testing.capture import CaptureReceiver, decode_spans
 REPLAY = Path(__file__).resolve().parent / "replay.py"
 VARIANTS = {
     "trace": [],
+    "fresh": ["--otel-fresh", "1"],  # every trace planned and encoded: the project before the fast path
     "batch": ["--otel-delivery", "batch", "--otel-time-scale", "1000"],
     # rotel refuses bodies over about 20 MiB (413); the capturing receiver does not, so both runs split at 20 MB
     "production": ["--otel-payload", "production", "--otel-max-request-mb", "20"],

@@ -9,18 +9,24 @@ in this process and without a network, then decodes every trace with the officia
   message of the first model call's input, the turn's question; the first tool result is the first
   ``execute_tool`` span's result);
 * distinct span structures alone (how many fresh plans the run drew on);
-* trace ids and span ids seen twice (there must be none).
+* trace ids and span ids seen twice (there must be none);
+* the shape distribution: p10, median and p90 of spans, depth and KB per trace, and of the gzip ratio (level 6,
+  every 10th trace). With ``--compare`` the same run is made first with ``--fresh 1`` (every trace planned, the
+  path before the fast path; same seed) and each figure's change is printed beside it.
 
     python benchmarks/variety.py                                   # multi_service_complex, 100,000 traces
-    python benchmarks/variety.py --scenario simple_query --traces 20000 --fresh 1
+    python benchmarks/variety.py --scenario simple_query --traces 20000 --compare
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import random
+import statistics
 import time
+from collections import defaultdict
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -65,6 +71,22 @@ def bodies(scenario_name: str, traces: int, fresh: float, seed: int, users: int)
         yield request.body
 
 
+def depth(structure: tuple[tuple[str, int], ...]) -> int:
+    """Levels of the span tree (a root alone is 1)."""
+    levels: list[int] = []
+    for _, parent in structure:
+        levels.append(1 if parent < 0 else 0)
+    for _ in range(len(structure)):  # parents may come after their children: settle until stable
+        changed = False
+        for index, (_, parent) in enumerate(structure):
+            level = 1 if parent < 0 else levels[parent] + 1 if levels[parent] else 0
+            if level != levels[index]:
+                levels[index], changed = level, True
+        if not changed:
+            break
+    return max(levels)
+
+
 def signature(body: bytes) -> tuple[Any, str, str, list[bytes], bytes]:
     """(structure, first user message, first tool result, span ids, trace id) of one request body."""
     spans = [
@@ -87,18 +109,13 @@ def signature(body: bytes) -> tuple[Any, str, str, list[bytes], bytes]:
     return structure, question, result, [s.span_id for s in spans], spans[0].trace_id
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", default="multi_service_complex")
-    parser.add_argument("--traces", type=int, default=100_000)
-    parser.add_argument("--fresh", type=float, default=0.02, help="--otel-fresh")
-    parser.add_argument("--users", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+def measure(scenario: str, traces: int, fresh: float, seed: int, users: int) -> dict[str, Any]:
+    """Variety and shape figures of one run."""
     combos, structures, trace_ids, span_ids = set(), set(), set(), set()
     repeated_ids = 0
+    shapes: dict[str, list[float]] = defaultdict(list)
     started = time.process_time()
-    for body in bodies(args.scenario, args.traces, args.fresh, args.seed, args.users):
+    for index, body in enumerate(bodies(scenario, traces, fresh, seed, users)):
         structure, question, result, ids, trace_id = signature(body)
         combos.add(hash((structure, question, result)))
         structures.add(hash(structure))
@@ -107,12 +124,54 @@ def main() -> None:
         for span_id in ids:
             repeated_ids += (trace_id, span_id) in span_ids
             span_ids.add((trace_id, span_id))
+        shapes["spans"].append(len(structure))
+        shapes["depth"].append(depth(structure))
+        shapes["KB"].append(len(body) / 1000)
+        if index % 10 == 0:
+            shapes["gzip ratio"].append(len(body) / len(gzip.compress(body, 6)))
+    return {
+        "distinct": len(combos) / traces,
+        "structures": len(structures),
+        "repeated_ids": repeated_ids,
+        "cpu": time.process_time() - started,
+        "shapes": {name: _deciles(values) for name, values in shapes.items()},
+    }
+
+
+def _deciles(values: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(values, n=10)
+    return cuts[0], statistics.median(values), cuts[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", default="multi_service_complex")
+    parser.add_argument("--traces", type=int, default=100_000)
+    parser.add_argument("--fresh", type=float, default=0.02, help="--otel-fresh")
+    parser.add_argument("--users", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--compare", action="store_true", help="also run with --fresh 1 and print the changes")
+    args = parser.parse_args()
+    before = measure(args.scenario, args.traces, 1.0, args.seed, args.users) if args.compare else None
+    after = measure(args.scenario, args.traces, args.fresh, args.seed, args.users)
     print(
         f"{args.scenario}: {args.traces} traces, --otel-fresh {args.fresh}: "
-        f"{len(combos) / args.traces:.1%} distinct (structure, first user message, first tool result); "
-        f"{len(structures)} distinct structures; {repeated_ids} repeated ids; "
-        f"{time.process_time() - started:.0f} CPU-s"
+        f"{after['distinct']:.1%} distinct (structure, first user message, first tool result); "
+        f"{after['structures']} distinct structures; {after['repeated_ids']} repeated ids; {after['cpu']:.0f} CPU-s"
     )
+    if before is not None:
+        print(
+            f"  with --otel-fresh 1: {before['distinct']:.1%} distinct, {before['structures']} distinct structures, "
+            f"{before['repeated_ids']} repeated ids"
+        )
+    for name, (p10, median, p90) in after["shapes"].items():
+        line = f"  {name:<10} p10 {p10:8.2f}  median {median:8.2f}  p90 {p90:8.2f}"
+        if before is not None:
+            b10, bmedian, b90 = before["shapes"][name]
+            line += f"   fresh: {b10:8.2f} {bmedian:8.2f} {b90:8.2f}   change: " + "  ".join(
+                f"{100 * (a / b - 1):+5.1f} %" for a, b in ((p10, b10), (median, bmedian), (p90, b90))
+            )
+        print(line)
 
 
 if __name__ == "__main__":
