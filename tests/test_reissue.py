@@ -120,7 +120,7 @@ def test_log_records_follow_their_spans(planner, scenarios):
     issued = template.issue(random.Random(1), 777, stamp())
     new_spans = {s.span_id for s in decode_spans(issued.body)}
     old_records = _records(adk.log_request(encoded.logs))
-    new_records = _records(adk.log_request([issued.logs]))
+    new_records = _records(adk.log_request(list(issued.logs)))
     assert len(new_records) == len(old_records)
     for old, new in zip(old_records, new_records, strict=True):
         assert new.trace_id == issued.trace_id and new.span_id in new_spans

@@ -113,13 +113,13 @@ class Restamp:
 @dataclass(slots=True)
 class Issued:
     """One re-issued trace: the request body (``header`` bytes of envelope, then the span fields), its log
-    records' fields (empty when it has none), and its new ids (``span_ids`` in the template's span order)."""
+    records (none when it has none), and its new ids (``span_ids`` in the template's span order)."""
 
     body: bytes
     header: int
     trace_id: bytes
     span_ids: tuple[bytes, ...]
-    logs: bytes
+    logs: tuple[bytes, ...]  #: the log records' fields
 
 
 class _Layout:
@@ -154,6 +154,7 @@ class Template:
     __slots__ = (
         "_body",
         "_cut_ids",
+        "_cut_logs",
         "_cut_times",
         "_cut_tokens",
         "_dates",
@@ -185,6 +186,7 @@ class Template:
         self.probe: tuple[int, int, int] | None = None  #: read-back probe: (offset in the body, length, span number)
         self._body = _Layout(b"", [])
         self._logs: _Layout | None = None
+        self._cut_logs = _cutter(())
         self._times = b""  # the distinct timestamps, packed little-endian in value order
         self._cut_ids = self._cut_times = self._cut_tokens = _cutter(())
         self._dates: Callable[[Any], tuple[bytes, ...]] | None = None
@@ -267,6 +269,7 @@ class Template:
         self.scenario, self.count, self.depth = scenario, encoded.count, encoded.depth
         self.sizes, self.ends, self.root_end = encoded.sizes, encoded.ends, root_end
         self.log_records = len(encoded.logs)
+        self._cut_logs = _cutter(tuple(map(len, encoded.logs)))
         return self
 
     def issue(self, rng: random.Random, delta_ns: int, stamp: Restamp) -> Issued:
@@ -280,7 +283,7 @@ class Template:
         values = [trace_id, *ids, *self._cut_times(moved), stamp.conversation_id, stamp.user_id, *dates]
         if self._tokens:
             values += self._stamp_tokens(rng, stamp.tokens)
-        logs = self._logs.render(values) if self._logs is not None else b""
+        logs = self._cut_logs(self._logs.render(values)) if self._logs is not None else ()
         return Issued(self._body.render(values), self.header, trace_id, ids, logs)
 
     def _stamp_tokens(self, rng: random.Random, mapping: dict[bytes, bytes]) -> Sequence[bytes]:

@@ -413,7 +413,7 @@ class Runtime:
             issued.trace_id,
             template.count,
             template.depth,
-            logs=[issued.logs] if issued.logs else [],
+            logs=list(issued.logs),
             ends=template.ends,
             probe_span=probe_span,
             probe_inside=probe_inside,
