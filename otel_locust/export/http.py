@@ -14,7 +14,9 @@ from geventhttpclient import HTTPClient
 from geventhttpclient.response import HTTPConnectionClosed
 from geventhttpclient.url import URL
 
+from otel_locust import __version__
 from otel_locust.encoding import otlp, otlp_json
+from otel_locust.export.http1 import AnswerCutOffError, Http1Pool
 from otel_locust.export.retry import parse_retry_after
 from otel_locust.export.transport import Reply, Verdict
 
@@ -36,24 +38,32 @@ class OtlpHttpTransport:
         ca_file: str = "",
     ) -> None:
         parsed = URL(url)
-        ssl_options = {"ca_certs": ca_file} if ca_file else None
-        self._client = HTTPClient.from_url(
-            parsed,
-            concurrency=max(1, connections),
-            connection_timeout=timeout,
-            network_timeout=timeout,
-            ssl_options=ssl_options,
-        )
         self._path = parsed.request_uri
         self._gzip = compression == "gzip"
         self._headers = {"Content-Type": self.content_type, **headers}
         if self._gzip:
             self._headers["Content-Encoding"] = "gzip"
+        self._client: HTTPClient | None = None
+        self._lean: Http1Pool | None = None
+        if parsed.scheme == "http":  # plain HTTP: the lean client (see export/http1.py for why)
+            self._lean = Http1Pool(parsed.host, parsed.port or 80, timeout, connections)
+            self._head = self._lean.head(self._path, {"User-Agent": f"otel-locust/{__version__}", **self._headers})
+        else:
+            self._client = HTTPClient.from_url(
+                parsed,
+                concurrency=max(1, connections),
+                connection_timeout=timeout,
+                network_timeout=timeout,
+                ssl_options={"ca_certs": ca_file} if ca_file else None,
+            )
 
     def wire(self, body: bytes) -> bytes:
         return gzip.compress(body, compresslevel=1) if self._gzip else body
 
     def post(self, wire: bytes) -> Reply:
+        if self._lean is not None:
+            return self._post_lean(wire)
+        assert self._client is not None
         try:
             response = self._client.request("POST", self._path, body=wire, headers=self._headers)
         except TimeoutError as exc:
@@ -75,13 +85,30 @@ class OtlpHttpTransport:
             response.status_code, body, retry_after if isinstance(retry_after, str) else None, self.rejected_spans
         )
 
+    def _post_lean(self, wire: bytes) -> Reply:
+        assert self._lean is not None
+        try:
+            answer = self._lean.post(self._head, wire)
+        except TimeoutError as exc:
+            return Reply(Verdict.UNCONFIRMED, message=f"no answer in time ({exc or 'timeout'}); unconfirmed")
+        except AnswerCutOffError as exc:
+            return Reply(Verdict.UNCONFIRMED, message=f"answer cut off: {exc}")
+        except ConnectionError as exc:  # refused, reset or closed before an answer
+            return Reply(Verdict.RETRY, message=f"{type(exc).__name__}: {exc}")
+        except OSError as exc:
+            return Reply(Verdict.REFUSED, message=f"{type(exc).__name__}: {exc}")
+        return classify(answer.status, answer.body, answer.headers.get("retry-after"), self.rejected_spans)
+
     @staticmethod
     def rejected_spans(body: bytes) -> int:
         """partial_success.rejected_spans of a 2xx answer."""
         return otlp.rejected_spans(body)
 
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
+        if self._lean is not None:
+            self._lean.close()
 
 
 class OtlpJsonTransport(OtlpHttpTransport):

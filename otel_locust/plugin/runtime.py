@@ -384,18 +384,22 @@ class Runtime:
             conversation.emitted(time.monotonic() + duration_s, time.time_ns() + int(duration_s * 1e9))
             issued = template.issue(rng, time.time_ns() - template.base, conversation.stamp)
             conversation.finish_turn(rng)
-            return self._unfold(self._encoded(template, issued, split=True), template.scenario)
+            return self._unfold(
+                self._encoded(template, issued, split=True, probe=self.readback is not None), template.scenario
+            )
         end_ns = conversation.end_ns(template.root_end, time.time_ns())
         conversation.emitted(time.monotonic(), end_ns)
         issued = template.issue(rng, end_ns - template.root_end - template.base, conversation.stamp)
         conversation.finish_turn(rng)
         request = OtlpRequest(issued.body, template.count, self.instrumentation)
-        return self._send(template.scenario, self._encoded(template, issued, split=False), [request])
+        return self._send(
+            template.scenario, self._encoded(template, issued, split=False, probe=self.readback is not None), [request]
+        )
 
     @staticmethod
-    def _encoded(template: Template, issued: Issued, split: bool) -> EncodedTrace:
+    def _encoded(template: Template, issued: Issued, split: bool, probe: bool) -> EncodedTrace:
         """The re-issued trace as the rest of the pipeline sees a freshly encoded one (``split``: with its span
-        fields cut apart, for real-time delivery)."""
+        fields cut apart, for real-time delivery; ``probe``: with read-back's probe value)."""
         body = issued.body
         spans: list[list[bytes]] = []
         if split:
@@ -404,7 +408,7 @@ class Runtime:
                 spans.append([body[at : at + size]])
                 at += size
         probe_span, probe_inside = b"", b""
-        if template.probe is not None:
+        if probe and template.probe is not None:
             offset, length, number = template.probe
             probe_span, probe_inside = issued.span_ids[number], body[offset : offset + length]
         return EncodedTrace(
