@@ -20,6 +20,7 @@ from typing import Any
 from otel_locust.encoding import otlp
 from otel_locust.encoding.dialects import Dialect
 from otel_locust.encoding.instrument import EncodedTrace, Instrumentation
+from otel_locust.encoding.otlp import varint
 from otel_locust.encoding.profiles.layout import Node, Structure, depth, layout
 from otel_locust.encoding.profiles.values import Ctx, Shared
 from otel_locust.engine.trace import PlannedTrace
@@ -81,7 +82,14 @@ class ProfileInstrumentation(Instrumentation):
         self.profile = profile
         self.scope = otlp.scope(profile.scope, __version__)
         self._writers = {
-            stype: [(key, writers.lookup(name)) for key, name in spec.dynamic] for stype, spec in profile.spans.items()
+            stype: [
+                (key, None if key[0] == "*" else otlp._key(key), writers.lookup(name)) for key, name in spec.dynamic
+            ]
+            for stype, spec in profile.spans.items()
+        }
+        self._kinds = {stype: spec.kind for stype, spec in profile.spans.items()}
+        self._statuses = {
+            stype: otlp.span_status(spec.status) if spec.status else b"" for stype, spec in profile.spans.items()
         }
         self._events = {stype: writers.lookup(spec.events) for stype, spec in profile.spans.items() if spec.events}
         self._logs = {stype: writers.lookup(spec.logs) for stype, spec in profile.spans.items() if spec.logs}
@@ -127,14 +135,14 @@ class ProfileInstrumentation(Instrumentation):
             ctx.span_ids[node.index],
             parent,
             name_field,
-            self.profile.spans[node.stype].kind,
+            self._kinds[node.stype],
             ctx.base + node.start,
             ctx.base + node.end,
         )
         out = [head, static]
         size = len(head) + len(static)
-        for key, write in self._writers[node.stype]:
-            size += write(ctx, node, out) if key[0] == "*" else _put(out, key, write(ctx, node))
+        for key, field_, write in self._writers[node.stype]:
+            size += write(ctx, node, out) if field_ is None else _put(out, key, write(ctx, node), field_)
         if node.index == 0:
             root = (
                 otlp.attr_str("otel_locust.scenario", ctx.trace.scenario.name)
@@ -163,8 +171,7 @@ class ProfileInstrumentation(Instrumentation):
         error = node.span.error if node.stype in ("tool", "http", "llm") else None
         if error:
             return otlp.attr_str("error.type", error) + otlp.span_status(otlp.STATUS_ERROR, error)
-        code = self.profile.spans[node.stype].status
-        return otlp.span_status(code) if code else b""
+        return self._statuses[node.stype]
 
     # -- static attributes --------------------------------------------------------------------------------------
 
@@ -257,15 +264,37 @@ def _encode(key: str, value: Any) -> bytes:
     return otlp.attr_str(key, value)
 
 
-def _put(out: list[bytes], key: str, value: Any) -> int:
-    """Append one dynamic value (None: the key is left out; ``(pieces, size)``: a large string, not copied)."""
-    if value is None:
+def _key_field(key: str) -> bytes | None:
+    """The encoded key of a dynamic attribute (None for a block writer, ``*...``)."""
+    return None if key.startswith("*") else otlp._key(key)
+
+
+def _put(out: list[bytes], key: str, value: Any, key_field: bytes = b"") -> int:
+    """Append one dynamic value (None: the key is left out; ``(pieces, size)``: a large string, not copied).
+    ``key_field`` is the key's encoded ``KeyValue.key`` field (made once per profile): with it the common value
+    types (int, str, short bytes) are encoded here, as ``otlp.attr_int``/``attr_str`` would, in one step."""
+    kind = type(value)
+    if kind is bytes:
+        if len(value) > 512:
+            return otlp.attr_str_pieces(out, key, (value,), len(value))
+        any_value = b"\x0a" + varint(len(value)) + value
+    elif kind is str:
+        raw = value.encode()
+        any_value = b"\x0a" + varint(len(raw)) + raw
+    elif kind is int:
+        any_value = b"\x18" + varint(value)
+    elif value is None:
         return 0
-    if isinstance(value, bytes) and len(value) > 512:
-        return otlp.attr_str_pieces(out, key, (value,), len(value))
-    if isinstance(value, tuple):  # (pieces, size)
+    elif kind is tuple:  # (pieces, size)
         return otlp.attr_str_pieces(out, key, value[0], value[1])
-    encoded = _encode(key, value)
+    else:
+        encoded = _encode(key, value)
+        out.append(encoded)
+        return len(encoded)
+    if not key_field:
+        key_field = otlp._key(key)
+    body = key_field + b"\x12" + varint(len(any_value)) + any_value
+    encoded = b"\x4a" + varint(len(body)) + body
     out.append(encoded)
     return len(encoded)
 

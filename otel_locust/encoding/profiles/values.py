@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import json.encoder
+import math
 import random
 import re
 from collections.abc import Callable
@@ -24,6 +26,46 @@ from otel_locust.encoding.otlp import _pack_fixed64
 from otel_locust.encoding.profiles.layout import Node
 from otel_locust.encoding.usage import usage_extras
 from otel_locust.engine.trace import PlannedSpan, PlannedTrace
+
+
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _json_encoder(item_separator: str, key_separator: str) -> Callable[[Any], str]:
+    """``json.dumps`` with these separators, through one C encoder made once (``json.dumps`` builds a new one
+    per call, which costs more than encoding a small message). Same output: ASCII, no key sorting, NaN allowed."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the standard encoder
+        return json.JSONEncoder(separators=(item_separator, key_separator)).encode
+    encoder = make(
+        None,  # no circular-reference check (values here are fresh trees)
+        _no_default,
+        json.encoder.encode_basestring_ascii,
+        None,
+        key_separator,
+        item_separator,
+        False,
+        False,
+        True,
+    )
+
+    def dumps(value: Any) -> str:
+        return "".join(encoder(value, 0))
+
+    return dumps
+
+
+dumps = _json_encoder(",", ":")  #: ``json.dumps(value, separators=(",", ":"))``
+dumps_spaced = _json_encoder(", ", ": ")  #: ``json.dumps(value)``
+_scan: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009 (untyped)
+
+
+def loads(document: bytes) -> Any:
+    """``json.loads`` of a UTF-8 document without leading whitespace (the planner's messages), skipping the
+    encoding detection and the decoder's wrapper."""
+    return _scan(document.decode("utf-8", "surrogatepass"), 0)[0]
+
 
 _CALL_ID = re.compile(rb"call_[0-9a-f]{24}")
 _MARKS = [b"call_" + b"Q" * 22 + b"%02d" % n for n in range(100)]  #: same length as a planner call id
@@ -128,7 +170,7 @@ class Ctx:
         shared_key = (kind, masked[0])
         template = self.shared.get(shared_key)
         if template is None:
-            template = self.shared.put(shared_key, build(self, json.loads(masked[0])))
+            template = self.shared.put(shared_key, build(self, loads(masked[0])))
         found = fill(template, masked[1]) if masked[1] else template
         if RUN_MARK in found:
             found = found.replace(RUN_MARK, self.uuid().encode())
@@ -147,7 +189,7 @@ class Ctx:
         key = ("p", id(message))
         found = self.cache.get(key)
         if found is None:
-            found = self.cache[key] = json.loads(message)
+            found = self.cache[key] = loads(message)
         return found
 
     def usage(self, span: PlannedSpan) -> tuple[int, int, int]:
@@ -162,7 +204,30 @@ class Ctx:
         return found
 
     def iso(self, offset: int) -> str:
-        return _dt.datetime.fromtimestamp((self.base + offset) / 1e9, _dt.UTC).isoformat()
+        return iso_utc((self.base + offset) / 1e9)
+
+
+_SECONDS: dict[float, str] = {}
+
+
+def iso_utc(timestamp: float) -> str:
+    """``datetime.fromtimestamp(timestamp, UTC).isoformat()``, with the whole seconds formatted once: the same
+    rounding (microseconds, half to even, as CPython's ``fromtimestamp``) and the same text (no fraction when the
+    microseconds are 0)."""
+    fraction, whole = math.modf(timestamp)
+    micro = round(fraction * 1e6)
+    if micro >= 1_000_000:
+        micro -= 1_000_000
+        whole += 1.0
+    elif micro < 0:
+        micro += 1_000_000
+        whole -= 1.0
+    head = _SECONDS.get(whole)
+    if head is None:
+        if len(_SECONDS) >= 4096:
+            _SECONDS.clear()
+        head = _SECONDS[whole] = _dt.datetime.fromtimestamp(whole, _dt.UTC).isoformat()[:19]
+    return f"{head}.{micro:06d}+00:00" if micro else head + "+00:00"
 
 
 # -- message conversions --------------------------------------------------------------------------------------
@@ -173,12 +238,12 @@ def _parts_text(parts: list[dict[str, Any]]) -> str:
 
 
 def _args(part: dict[str, Any]) -> str:
-    return json.dumps(part.get("arguments", {}), separators=(",", ":"))
+    return dumps(part.get("arguments", {}))
 
 
 def _response(part: dict[str, Any]) -> str:
     value = part.get("response", "")
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return value if isinstance(value, str) else dumps(value)
 
 
 def output_message(span: PlannedSpan) -> bytes:
@@ -268,7 +333,7 @@ def _chat_item(ctx: Ctx, data: dict[str, Any]) -> bytes:
             items.append({"call_id": part.get("id"), "output": _response(part), "type": "function_call_output"})
     if not items:
         items.append({"content": _parts_text(parts), "role": data.get("role", "user")})
-    return json.dumps(items, separators=(",", ":"))[1:-1].encode()
+    return dumps(items)[1:-1].encode()
 
 
 def lc_message(ctx: Ctx, message: bytes) -> bytes:
@@ -294,9 +359,8 @@ def _lc_message(ctx: Ctx, data: dict[str, Any]) -> bytes:
     for result in parts:
         if result.get("type") == "tool_call_response":
             kwargs.update(content=_response(result), tool_call_id=result.get("id"), status="success")
-    return json.dumps(
-        {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", kind], "kwargs": kwargs},
-        separators=(",", ":"),
+    return dumps(
+        {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", kind], "kwargs": kwargs}
     ).encode()
 
 
@@ -325,7 +389,7 @@ def _bedrock_blocks(data: dict[str, Any]) -> str:
                     }
                 }
             )
-    return json.dumps(blocks)
+    return dumps_spaced(blocks)
 
 
 _ROLE_EVENT = {

@@ -15,12 +15,12 @@ from otel_locust.encoding.profiles import values as v
 from otel_locust.encoding.profiles.layout import Node
 from otel_locust.encoding.usage import time_to_first_chunk
 
-_DUMPS = json.JSONEncoder(separators=(",", ":")).encode
+_DUMPS = v.dumps
 
 
 def _text(literal: bytes) -> str:
     """A JSON string literal (how the planner stores tasks and answers) as text."""
-    return json.loads(literal) if literal else ""
+    return v.loads(literal) if literal else ""
 
 
 # -- static refs: resolved once per scenario step ------------------------------------------------------------
