@@ -81,12 +81,7 @@ class ProfileInstrumentation(Instrumentation):
 
         self.profile = profile
         self.scope = otlp.scope(profile.scope, __version__)
-        self._writers = {
-            stype: [
-                (key, None if key[0] == "*" else otlp._key(key), writers.lookup(name)) for key, name in spec.dynamic
-            ]
-            for stype, spec in profile.spans.items()
-        }
+        self._writers = {stype: _plan_writers(spec) for stype, spec in profile.spans.items()}
         self._kinds = {stype: spec.kind for stype, spec in profile.spans.items()}
         self._statuses = {
             stype: otlp.span_status(spec.status) if spec.status else b"" for stype, spec in profile.spans.items()
@@ -141,8 +136,18 @@ class ProfileInstrumentation(Instrumentation):
         )
         out = [head, static]
         size = len(head) + len(static)
-        for key, field_, write in self._writers[node.stype]:
-            size += write(ctx, node, out) if field_ is None else _put(out, key, write(ctx, node), field_)
+        value = None
+        for key, field_, write, mode in self._writers[node.stype]:
+            if mode is _VALUE:
+                value = write(ctx, node)
+                size += _put(out, key, value, field_)
+            elif mode is _BLOCK:
+                size += write(ctx, node, out)
+            elif mode is _AGAIN:  # the previous key's value (the same pure writer)
+                size += _put(out, key, value, field_)
+            else:  # a constant, encoded once
+                out.append(write)
+                size += len(write)
         if node.index == 0:
             root = (
                 otlp.attr_str("otel_locust.scenario", ctx.trace.scenario.name)
@@ -264,9 +269,28 @@ def _encode(key: str, value: Any) -> bytes:
     return otlp.attr_str(key, value)
 
 
-def _key_field(key: str) -> bytes | None:
-    """The encoded key of a dynamic attribute (None for a block writer, ``*...``)."""
-    return None if key.startswith("*") else otlp._key(key)
+_VALUE, _BLOCK, _AGAIN, _CONSTANT = "value", "block", "again", "constant"
+
+
+def _plan_writers(spec: SpanSpec) -> list[tuple[str, bytes, Any, str]]:
+    """(key, encoded key, writer or constant, mode) per dynamic entry of ``spec``, in order: block writers
+    (``*...``) append their own attributes; a constant writer's attribute is encoded here, once; a pure writer
+    named again right after itself (e.g. ``prompt_tokens`` and ``input_tokens``) reuses the value it gave."""
+    from otel_locust.encoding.profiles import writers
+
+    planned: list[tuple[str, bytes, Any, str]] = []
+    previous = ""
+    for key, name in spec.dynamic:
+        if key.startswith("*"):
+            planned.append((key, b"", writers.lookup(name), _BLOCK))
+        elif name in writers.CONSTANTS:
+            planned.append((key, b"", _encode(key, writers.CONSTANTS[name]), _CONSTANT))
+        elif name == previous and name in writers.PURE:
+            planned.append((key, otlp._key(key), None, _AGAIN))
+        else:
+            planned.append((key, otlp._key(key), writers.lookup(name), _VALUE))
+        previous = name
+    return planned
 
 
 def _put(out: list[bytes], key: str, value: Any, key_field: bytes = b"") -> int:

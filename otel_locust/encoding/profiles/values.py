@@ -22,7 +22,7 @@ from typing import Any
 from otel_locust.encoding import logs as otlp_logs
 from otel_locust.encoding import otlp
 from otel_locust.encoding.dialects import messages, tool_definitions
-from otel_locust.encoding.otlp import _pack_fixed64
+from otel_locust.encoding.otlp import _pack_fixed64, varint
 from otel_locust.encoding.profiles.layout import Node
 from otel_locust.encoding.usage import usage_extras
 from otel_locust.engine.trace import PlannedSpan, PlannedTrace
@@ -95,6 +95,8 @@ class Shared:
 
 def mask(message: bytes) -> tuple[bytes, list[bytes]]:
     """The message with its call ids replaced by fixed markers (the cross-trace key), and the ids in order."""
+    if b"call_" not in message:  # (most messages: no regular expression scan)
+        return message, []
     ids = _CALL_ID.findall(message)
     if not ids or len(ids) > len(_MARKS):
         return message, []
@@ -119,6 +121,7 @@ class Ctx:
     __slots__ = (
         "base",
         "cache",
+        "events",
         "ids",
         "log_records",
         "nodes",
@@ -144,6 +147,7 @@ class Ctx:
         self.trace_id, self.span_ids = trace_id, span_ids
         self.shared = shared if shared is not None else Shared()
         self.cache: dict[Any, Any] = {}
+        self.events: dict[int, tuple[bytes, bytes, bytes, int]] = {}  #: id(message) -> its Strands event pieces
         self.log_records: list[bytes] = []
         self.uuids: dict[Any, str] = {}
         self.previous: dict[int, tuple[int, int]] = {}  # id(agent) -> (input tokens of its last call, calls)
@@ -400,17 +404,37 @@ _ROLE_EVENT = {
 }
 
 
+_ROLE_NAMES = {
+    b'{"role":"' + role.encode() + b'"': otlp.length_delimited(0x12, name.encode())
+    for role, name in _ROLE_EVENT.items()
+}
+_CONTENT_KEY = otlp._key("content")
+
+
 def role_event(ctx: Ctx, message: bytes) -> bytes:
     """Strands' per-message span event without its timestamp (see :func:`timed_event`): the event name for the
-    message's role and its content blocks, encoded once."""
-    return ctx.converted(
-        "ev",
-        message,
-        lambda c, data: (
-            otlp.length_delimited(0x12, _ROLE_EVENT[data.get("role", "user")].encode())
-            + otlp.attr_str("content", _bedrock_blocks(data), b"\x1a")
-        ),
-    )
+    message's role and its content blocks (:func:`bedrock_blocks`, so a model call's output and the same message
+    in a later history share one conversion)."""
+    name = _ROLE_NAMES.get(message[: message.find(b'"', 9) + 1]) if message.startswith(b'{"role":"') else None
+    if name is None:
+        name = otlp.length_delimited(0x12, _ROLE_EVENT[ctx.parsed(message).get("role", "user")].encode())
+    return name + event_attr(_CONTENT_KEY, bedrock_blocks(ctx, message))
+
+
+def role_events(ctx: Ctx, messages: Any, time_ns: int, out: list[bytes]) -> int:
+    """Append the :func:`role_event` of each message, all stamped ``time_ns``: the event's header and the stamp
+    are separate pieces, so a message's event is looked up once per trace and never copied."""
+    stamp = b"\x09" + _pack_fixed64(time_ns)
+    cache, size = ctx.events, 0
+    for message in messages:
+        found = cache.get(id(message))
+        if found is None or found[0] is not message:  # (the message is kept: its id is not reused meanwhile)
+            tail = role_event(ctx, message)
+            prefix = b"\x5a" + varint(9 + len(tail))
+            found = cache[id(message)] = (message, prefix, tail, len(prefix) + 9 + len(tail))
+        out += (found[1], stamp, found[2])
+        size += found[3]
+    return size
 
 
 def timed_event(out: list[bytes], tail: bytes, time_ns: int) -> int:
@@ -475,6 +499,52 @@ def definitions(node: Node) -> str:
 
 Writer = Callable[[Ctx, Node], Any]
 Block = Callable[[Ctx, Node, list[bytes]], int]
+
+
+def event_name(name: str) -> bytes:
+    """Event.name (field 2), encoded once."""
+    return otlp.length_delimited(0x12, name.encode())
+
+
+def event_attr(key_field: bytes, value: str | bytes) -> bytes:
+    """A string attribute of a span event (``otlp.attr_str(key, value, b"\\x1a")`` with the key encoded once)."""
+    raw = value.encode() if type(value) is str else value
+    any_value = b"\x0a" + varint(len(raw)) + raw
+    body = key_field + b"\x12" + varint(len(any_value)) + any_value
+    return b"\x1a" + varint(len(body)) + body
+
+
+def fast_event(name_field: bytes, time_ns: int, attributes: bytes) -> bytes:
+    """``otlp.span_event`` with the name encoded once (:func:`event_name`)."""
+    body = b"\x09" + _pack_fixed64(time_ns) + name_field + attributes
+    return b"\x5a" + varint(len(body)) + body
+
+
+_escape = json.encoder.encode_basestring_ascii
+
+
+def escaped(ctx: Ctx, raw: bytes) -> bytes:
+    """``raw`` (UTF-8 text, e.g. a tool's JSON result) as the inside of a JSON string literal, ASCII-escaped as
+    ``json.dumps`` writes it; kept across traces by content (tool results come from pools)."""
+    key = ("esc", raw)
+    found = ctx.shared.get(key)
+    if found is None:
+        found = ctx.shared.put(key, _escape(raw.decode()).encode())
+    return found
+
+
+def text_blocks(text: str) -> str:
+    """``dumps([{"text": text}])``."""
+    return '[{"text":' + _escape(text) + "}]"
+
+
+def literal_blocks(literal: bytes) -> str:
+    """``dumps([{"text": <the text of the JSON string literal>}])``. The literal is spliced in when it is plain
+    ASCII: Python's JSON encoders write such text the same way (``ensure_ascii`` or not), so decoding and
+    re-encoding it would give the same bytes back."""
+    if literal and literal.isascii() and b"\x7f" not in literal:
+        return '[{"text":' + literal.decode() + "}]"
+    return text_blocks(loads(literal) if literal else "")
 
 
 def event(name: str, time_ns: int, attributes: list[tuple[str, Any]]) -> bytes:

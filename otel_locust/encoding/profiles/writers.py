@@ -408,6 +408,21 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
 }
 
 
+#: writers whose value depends on the span only (no ids drawn): one named twice in a row is called once
+PURE = frozenset(
+    (
+        "input_tokens",
+        "output_tokens",
+        "total_tokens",
+        "agent_input_tokens",
+        "agent_output_tokens",
+        "agent_total_tokens",
+    )
+)
+#: writers that always give the same value: encoded once per profile
+CONSTANTS: dict[str, Any] = {"zero": 0}
+
+
 def _previous_cycle(ctx: v.Ctx, node: Node) -> int:
     siblings = ctx.nodes[node.parent].children if node.parent >= 0 else []
     earlier = [c for c in siblings if c < node.index and ctx.nodes[c].stype == node.stype]
@@ -477,46 +492,52 @@ def _put_events(out: list[bytes], events: list[bytes]) -> int:
     return sum(map(len, events))
 
 
+_EV_CHOICE = v.event_name("gen_ai.choice")
+_EV_SYSTEM = v.event_name("gen_ai.system.message")
+_EV_USER = v.event_name("gen_ai.user.message")
+_EV_TOOL = v.event_name("gen_ai.tool.message")
+_K_MESSAGE, _K_CONTENT, _K_ID = otlp._key("message"), otlp._key("content"), otlp._key("id")
+_K_TOOL_RESULT = otlp._key("tool.result")
+_FINISH = {reason: v.event_attr(otlp._key("finish_reason"), reason) for reason in ("tool_use", "end_turn")}
+_ROLE_TOOL = v.event_attr(otlp._key("role"), "tool")
+
+
 def _strands_llm_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
-    span, time_ns = node.span, ctx.base + node.start
-    size = 0
-    for message in v.input_list(span):
-        size += v.timed_event(out, v.role_event(ctx, message), time_ns)
-    choice = v.event(
-        "gen_ai.choice",
+    span = node.span
+    size = v.role_events(ctx, v.input_list(span), ctx.base + node.start, out)
+    choice = v.fast_event(
+        _EV_CHOICE,
         ctx.base + node.end,
-        [
-            ("finish_reason", "tool_use" if span.finish_reason == "tool_call" else "end_turn"),
-            ("message", v.bedrock_blocks(ctx, ctx.output(span))),
-        ],
+        _FINISH["tool_use" if span.finish_reason == "tool_call" else "end_turn"]
+        + v.event_attr(_K_MESSAGE, v.bedrock_blocks(ctx, ctx.output(span))),
     )
     out.append(choice)
     return size + len(choice)
 
 
+def _tool_result_block(ctx: v.Ctx, span: Any) -> bytes:
+    """``dumps({"toolResult": {...}})`` of one tool's result, the text escaped without a JSON tree."""
+    call_id = span.call_id
+    return (
+        b'{"toolResult":{"toolUseId":'
+        + (v._escape(call_id) if type(call_id) is str else _DUMPS(call_id)).encode()
+        + b',"status":"success","content":[{"text":'
+        + v.escaped(ctx, span.result or span.answer)
+        + b"}]}}"
+    )
+
+
 def _strands_cycle_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
-    span, time_ns = node.span, ctx.base + node.start
-    size = 0
-    for message in span.history:
-        size += v.timed_event(out, v.role_event(ctx, message), time_ns)
-    results = [ctx.nodes[c].span for c in node.children if ctx.nodes[c].stype in ("tool", "delegate")]
+    span = node.span
+    size = v.role_events(ctx, span.history, ctx.base + node.start, out)
+    nodes = ctx.nodes
+    results = [nodes[c].span for c in node.children if nodes[c].stype in ("tool", "delegate")]
     if results:
-        blocks = _DUMPS(
-            [
-                {
-                    "toolResult": {
-                        "toolUseId": s.call_id,
-                        "status": "success",
-                        "content": [{"text": (s.result or s.answer).decode()}],
-                    }
-                }
-                for s in results
-            ]
-        )
-        choice = v.event(
-            "gen_ai.choice",
+        blocks = b"[" + b",".join([_tool_result_block(ctx, s) for s in results]) + b"]"
+        choice = v.fast_event(
+            _EV_CHOICE,
             ctx.base + node.end,
-            [("message", v.bedrock_blocks(ctx, ctx.output(span))), ("tool.result", blocks)],
+            v.event_attr(_K_MESSAGE, v.bedrock_blocks(ctx, ctx.output(span))) + v.event_attr(_K_TOOL_RESULT, blocks),
         )
         out.append(choice)
         size += len(choice)
@@ -528,12 +549,12 @@ def _strands_agent_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     last = v.last_llm(ctx, node)
     system = (b'"' + b'"') if last is None else last.system
     events = [
-        v.event("gen_ai.system.message", time_ns, [("content", _DUMPS([{"text": _text(system)}]))]),
-        v.event("gen_ai.user.message", time_ns, [("content", _DUMPS([{"text": _text(span.task)}]))]),
-        v.event(
-            "gen_ai.choice",
+        v.fast_event(_EV_SYSTEM, time_ns, v.event_attr(_K_CONTENT, v.literal_blocks(system))),
+        v.fast_event(_EV_USER, time_ns, v.event_attr(_K_CONTENT, v.literal_blocks(span.task))),
+        v.fast_event(
+            _EV_CHOICE,
             ctx.base + node.end,
-            [("finish_reason", "end_turn"), ("message", _DUMPS([{"text": _text(span.answer)}]))],
+            _FINISH["end_turn"] + v.event_attr(_K_MESSAGE, v.literal_blocks(span.answer)),
         ),
     ]
     return _put_events(out, events)
@@ -541,17 +562,17 @@ def _strands_agent_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
 
 def _strands_tool_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     span = node.span
-    call_id = span.call_id or "tooluse"
+    call_id = v.event_attr(_K_ID, span.call_id or "tooluse")
     events = [
-        v.event(
-            "gen_ai.tool.message",
+        v.fast_event(
+            _EV_TOOL,
             ctx.base + node.start,
-            [("role", "tool"), ("content", _tool_args(ctx, node).decode()), ("id", call_id)],
+            _ROLE_TOOL + v.event_attr(_K_CONTENT, _tool_args(ctx, node)) + call_id,
         ),
-        v.event(
-            "gen_ai.choice",
+        v.fast_event(
+            _EV_CHOICE,
             ctx.base + node.end,
-            [("message", _DUMPS([{"text": _tool_result(ctx, node).decode()}])), ("id", call_id)],
+            v.event_attr(_K_MESSAGE, b'[{"text":' + v.escaped(ctx, _tool_result(ctx, node)) + b"}]") + call_id,
         ),
     ]
     return _put_events(out, events)
