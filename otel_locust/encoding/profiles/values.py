@@ -508,7 +508,7 @@ def event_name(name: str) -> bytes:
 
 def event_attr(key_field: bytes, value: str | bytes) -> bytes:
     """A string attribute of a span event (``otlp.attr_str(key, value, b"\\x1a")`` with the key encoded once)."""
-    raw = value.encode() if type(value) is str else value
+    raw = value.encode() if isinstance(value, str) else value
     any_value = b"\x0a" + varint(len(raw)) + raw
     body = key_field + b"\x12" + varint(len(any_value)) + any_value
     return b"\x1a" + varint(len(body)) + body
