@@ -95,15 +95,22 @@ class Shared:
 
 def mask(message: bytes) -> tuple[bytes, list[bytes]]:
     """The message with its call ids replaced by fixed markers (the cross-trace key), and the ids in order."""
-    if b"call_" not in message:  # (most messages: no regular expression scan)
+    start = message.find(b"call_")
+    if start < 0:  # (most messages: no regular expression scan)
         return message, []
-    ids = _CALL_ID.findall(message)
-    if not ids or len(ids) > len(_MARKS):
+    out: list[bytes] = []
+    ids: list[bytes] = []
+    last = 0
+    for match in _CALL_ID.finditer(message, start):
+        if len(ids) == len(_MARKS):
+            return message, []
+        begin, end = match.span()
+        out += (message[last:begin], _MARKS[len(ids)])
+        ids.append(match.group())
+        last = end
+    if not ids:
         return message, []
-    pieces = _CALL_ID.split(message)
-    out = [pieces[0]]
-    for n, piece in enumerate(pieces[1:]):
-        out += (_MARKS[n], piece)
+    out.append(message[last:])
     return b"".join(out), ids
 
 
@@ -164,21 +171,24 @@ class Ctx:
 
     def converted(self, kind: Any, message: bytes, build: Callable[[Ctx, dict[str, Any]], bytes]) -> bytes:
         """``build``'s conversion of ``message``, once per trace and, by content, once across traces."""
+        cache = self.cache
         key = (kind, id(message))
-        found = self.cache.get(key)
+        found = cache.get(key)
         if found is not None:
             return found
-        masked = self.cache.get(("m", id(message)))
-        if masked is None:
-            masked = self.cache[("m", id(message))] = mask(message)
+        masked = cache.get(id(message))
+        if masked is None:  # masked once per message (for every kind); the record keeps the message, so its
+            masked = cache[id(message)] = (*mask(message), message)  # id is not reused during the trace
         shared_key = (kind, masked[0])
-        template = self.shared.get(shared_key)
+        template = self.shared.table.get(shared_key)
         if template is None:
-            template = self.shared.put(shared_key, build(self, loads(masked[0])))
+            if len(masked) == 3:  # parsed once per message, whatever the kinds it is converted to
+                masked = cache[id(message)] = (*masked, loads(masked[0]))
+            template = self.shared.put(shared_key, build(self, masked[3]))
         found = fill(template, masked[1]) if masked[1] else template
         if RUN_MARK in found:
             found = found.replace(RUN_MARK, self.uuid().encode())
-        self.cache[key] = found
+        cache[key] = found
         return found
 
     def output(self, span: PlannedSpan) -> bytes:
