@@ -183,7 +183,7 @@ class ProfileInstrumentation(Instrumentation):
     def _static_of(self, node: Node) -> tuple[bytes, bytes, frozenset[str]]:
         span = node.span
         step = span.tool or span.model or span.agent
-        key = (node.stype, id(step), id(node.agent), id(node.target), node.parent < 0, _is_root_agent(node))
+        key = (node.stype, id(step), id(node.agent), id(node.target), node.parent < 0, span.parent < 0)
         found = self._profile_static.get(key)
         if found is None:
             found = self._profile_static[key] = self._make(node)
@@ -239,10 +239,6 @@ class ProfileInstrumentation(Instrumentation):
         if span.http is not None:
             return dialect.http_static(span.http)
         raise ValueError(f"a planned {kind} span without its model, tool or request")
-
-
-def _is_root_agent(node: Node) -> bool:
-    return node.span.parent < 0
 
 
 def _names(node: Node) -> dict[str, str]:

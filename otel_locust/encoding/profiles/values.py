@@ -163,8 +163,15 @@ class Ctx:
         """A random uuid string; the same for the same ``key`` within the trace."""
         if key is not None and key in self.uuids:
             return self.uuids[key]
-        h = "%032x" % self.ids.getrandbits(128)  # noqa: UP031
-        value = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+        # the hex digits of 128 random bits, the 13th and 17th replaced by the version and variant
+        bits = self.ids.getrandbits(128)
+        value = "%08x-%04x-4%03x-a%03x-%012x" % (  # noqa: UP031
+            bits >> 96,
+            (bits >> 80) & 0xFFFF,
+            (bits >> 64) & 0xFFF,
+            (bits >> 48) & 0xFFF,
+            bits & 0xFFFFFFFFFFFF,
+        )
         if key is not None:
             self.uuids[key] = value
         return value
@@ -267,14 +274,19 @@ def output_message(span: PlannedSpan) -> bytes:
 _SYSTEMS: dict[bytes, bytes] = {}
 
 
-def input_list(span: PlannedSpan) -> list[bytes]:
-    """The model call's input messages, system first (as the frameworks send them)."""
+def input_list_system(span: PlannedSpan) -> bytes:
+    """The model call's system message (one object per prompt)."""
     system = _SYSTEMS.get(span.system)
     if system is None:
         if len(_SYSTEMS) > 4096:
             _SYSTEMS.clear()
         system = _SYSTEMS[span.system] = b'{"role":"system","parts":[{"type":"text","content":' + span.system + b"}]}"
-    return [system, *span.history]
+    return system
+
+
+def input_list(span: PlannedSpan) -> list[bytes]:
+    """The model call's input messages, system first (as the frameworks send them)."""
+    return [input_list_system(span), *span.history]
 
 
 def flattened(ctx: Ctx, prefix: str, index: int, message: bytes, names: bool = False, contents: bool = False) -> bytes:

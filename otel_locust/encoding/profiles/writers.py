@@ -130,14 +130,24 @@ def _genai_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
 
 
 def _genai_in_system(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
-    return v.join(v.input_list(node.span))
+    """The system message, then the history (joined once per span, as ``gen_ai.input.messages`` has it)."""
+    span = node.span
+    system = v.input_list_system(span)
+    if not span.history:
+        return [b"[", system, b"]"], len(system) + 2
+    inputs, _ = v.genai_arrays(span)
+    return [b"[", system, b",", inputs, b"]"], len(system) + len(inputs) + 3
 
 
 def _system(ctx: v.Ctx, node: Node) -> bytes:
     span = node.span if node.span.kind == "llm" else v.last_llm(ctx, node)
     if span is None:
         return b"[]"
-    return b'[{"type":"text","content":' + span.system + b"}]"
+    key = ("system", span.system)  # (the same prompt object for every call of an agent: its hash is kept)
+    found = ctx.shared.get(key)
+    if found is None:
+        found = ctx.shared.put(key, b'[{"type":"text","content":' + span.system + b"}]")
+    return found
 
 
 def _all_messages(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
