@@ -73,19 +73,20 @@ RUN_MARK = b"R" * 36  #: where a fresh uuid goes (LangChain's per-message run id
 
 
 class Shared:
-    """Conversions kept across traces, keyed by (kind, masked message content); bounded (oldest out first), so
-    memory stays flat however many distinct messages a long run sees."""
+    """Conversions kept across traces; bounded (oldest out first), so memory stays flat however many distinct
+    messages a long run sees. A message's conversions are one entry, keyed by its masked content (see
+    :meth:`Ctx.converted`): a dict of the formats it was converted to."""
 
     __slots__ = ("limit", "table")
 
     def __init__(self, limit: int = 30_000) -> None:
         self.limit = limit
-        self.table: dict[Any, bytes] = {}
+        self.table: dict[Any, Any] = {}
 
-    def get(self, key: Any) -> bytes | None:
+    def get(self, key: Any) -> Any:
         return self.table.get(key)
 
-    def put(self, key: Any, value: bytes) -> bytes:
+    def put(self, key: Any, value: Any) -> Any:
         table = self.table
         if len(table) >= self.limit:
             del table[next(iter(table))]
@@ -177,25 +178,32 @@ class Ctx:
         return value
 
     def converted(self, kind: Any, message: bytes, build: Callable[[Ctx, dict[str, Any]], bytes]) -> bytes:
-        """``build``'s conversion of ``message``, once per trace and, by content, once across traces."""
-        cache = self.cache
-        key = (kind, id(message))
-        found = cache.get(key)
+        """``build``'s conversion of ``message``, once per trace and, by content, once across traces.
+
+        Per trace, a message has one record (found by its id; the record keeps the message, so the id is not
+        reused during the trace): its masked content and call ids, its parsed form (made on the first cross-trace
+        miss, for every format), its entry in :class:`Shared` (the templates of every format, looked up once
+        per trace) and the conversions made for this trace."""
+        record = self.cache.get(id(message))
+        if record is None:
+            masked, ids = mask(message)
+            templates = self.shared.get(masked)
+            if templates is None:
+                templates = self.shared.put(masked, {})
+            record = self.cache[id(message)] = [masked, ids, message, None, templates, {}]
+        found: bytes | None = record[5].get(kind)
         if found is not None:
             return found
-        masked = cache.get(id(message))
-        if masked is None:  # masked once per message (for every kind); the record keeps the message, so its
-            masked = cache[id(message)] = (*mask(message), message)  # id is not reused during the trace
-        shared_key = (kind, masked[0])
-        template = self.shared.table.get(shared_key)
+        template = record[4].get(kind)
         if template is None:
-            if len(masked) == 3:  # parsed once per message, whatever the kinds it is converted to
-                masked = cache[id(message)] = (*masked, loads(masked[0]))
-            template = self.shared.put(shared_key, build(self, masked[3]))
-        found = fill(template, masked[1]) if masked[1] else template
+            data = record[3]
+            if data is None:
+                data = record[3] = loads(record[0])
+            template = record[4][kind] = build(self, data)
+        found = fill(template, record[1]) if record[1] else template
         if RUN_MARK in found:
             found = found.replace(RUN_MARK, self.uuid().encode())
-        cache[key] = found
+        record[5][kind] = found
         return found
 
     def output(self, span: PlannedSpan) -> bytes:
@@ -292,14 +300,18 @@ def input_list(span: PlannedSpan) -> list[bytes]:
 def flattened(ctx: Ctx, prefix: str, index: int, message: bytes, names: bool = False, contents: bool = False) -> bytes:
     """OpenInference's ``{prefix}.{index}.message.*`` keys for one message, encoded once per trace (``names``:
     LangChain's ``message.name``; ``contents``: the Agents SDK's ``message.contents.N`` copy of the text)."""
-    digits = len(str(index))
-    found = ctx.converted(
-        (prefix, digits, names, contents),
-        message,
-        lambda c, data: _flattened(prefix, _INDEX_MARK[:digits], data, names, contents),
-    )
-    marker = b"." + _INDEX_MARK[:digits].encode() + b"."
-    return found.replace(marker, b".%d." % index)
+    key = (prefix, index, names, contents, id(message))  # (a message keeps its index in every later call)
+    found: bytes | None = ctx.cache.get(key)
+    if found is None:
+        digits = len(str(index))
+        converted = ctx.converted(
+            (prefix, digits, names, contents),
+            message,
+            lambda c, data: _flattened(prefix, _INDEX_MARK[:digits], data, names, contents),
+        )
+        marker = b"." + _INDEX_MARK[:digits].encode() + b"."
+        found = ctx.cache[key] = converted.replace(marker, b".%d." % index)
+    return found
 
 
 _INDEX_MARK = "#" * 6  #: where the message's index goes in its keys (same width, so lengths stay valid)
