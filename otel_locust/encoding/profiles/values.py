@@ -263,16 +263,28 @@ def iso_utc(timestamp: float) -> str:
 
 
 def _parts_text(parts: list[dict[str, Any]]) -> str:
-    return "".join(p.get("content", "") for p in parts if p.get("type") == "text")
+    return "".join([p.get("content", "") for p in parts if p.get("type") == "text"])
 
 
 def _args(part: dict[str, Any]) -> str:
     return dumps(part.get("arguments", {}))
 
 
+_RESPONSES: dict[int, tuple[dict[str, Any], str]] = {}
+
+
 def _response(part: dict[str, Any]) -> str:
+    """A tool response as text (a JSON value re-encoded compactly): once per parsed part, however many formats
+    the message is converted to (the entry keeps the part, so its id is not reused while it is there)."""
     value = part.get("response", "")
-    return value if isinstance(value, str) else dumps(value)
+    if isinstance(value, str):
+        return value
+    found = _RESPONSES.get(id(part))
+    if found is None or found[0] is not part:
+        if len(_RESPONSES) >= 256:
+            _RESPONSES.clear()
+        found = _RESPONSES[id(part)] = (part, dumps(value))
+    return found[1]
 
 
 def output_message(span: PlannedSpan) -> bytes:
@@ -379,27 +391,50 @@ def lc_message(ctx: Ctx, message: bytes) -> bytes:
     return ctx.converted("l", message, _lc_message)
 
 
+_LC_KINDS = {"system": "SystemMessage", "assistant": "AIMessage", "tool": "ToolMessage"}
+_LC_RUN_ID = ',"id":"run--' + RUN_MARK.decode() + '"'
+
+
+def _lc_head(kind: str) -> str:
+    return '{"lc":1,"type":"constructor","id":["langchain","schema","messages","' + kind + '"],"kwargs":{"content":'
+
+
+_LC_HEADS = {kind: _lc_head(kind) for kind in (*_LC_KINDS.values(), "HumanMessage")}
+
+
 def _lc_message(ctx: Ctx, data: dict[str, Any]) -> bytes:
+    """``dumps({"lc": 1, "type": "constructor", "id": [...], "kwargs": {...}})``, written as text around the
+    values (which are encoded as ``dumps`` would): content, type, id, then tool calls and their response
+    metadata, then a tool result's ``tool_call_id`` and status."""
     role, parts = data.get("role", "user"), data.get("parts", [])
-    kind = {"system": "SystemMessage", "assistant": "AIMessage", "tool": "ToolMessage"}.get(role, "HumanMessage")
-    kwargs: dict[str, Any] = {
-        "content": _parts_text(parts),
-        "type": kind[:-7].lower() or "human",
-        "id": "run--" + RUN_MARK.decode(),
-    }
+    kind = _LC_KINDS.get(role, "HumanMessage")
+    content: Any = _parts_text(parts)
+    tail = ""
     calls = [p for p in parts if p.get("type") == "tool_call"]
     if calls:
-        kwargs["tool_calls"] = [
+        tool_calls = [
             {"name": c.get("name"), "args": c.get("arguments", {}), "id": c.get("id"), "type": "tool_call"}
             for c in calls
         ]
-        kwargs["response_metadata"] = {"finish_reason": "tool_calls", "model_provider": "openai"}
+        tail = (
+            ',"tool_calls":'
+            + dumps(tool_calls)
+            + ',"response_metadata":{"finish_reason":"tool_calls","model_provider":"openai"}'
+        )
+    result_id: Any = None
+    has_result = False
     for result in parts:
         if result.get("type") == "tool_call_response":
-            kwargs.update(content=_response(result), tool_call_id=result.get("id"), status="success")
-    return dumps(
-        {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", kind], "kwargs": kwargs}
-    ).encode()
+            content, result_id, has_result = _response(result), result.get("id"), True
+    if has_result:
+        tail += ',"tool_call_id":' + _json_value(result_id) + ',"status":"success"'
+    type_name = kind[:-7].lower() or "human"
+    return (_LC_HEADS[kind] + _json_value(content) + ',"type":"' + type_name + '"' + _LC_RUN_ID + tail + "}}").encode()
+
+
+def _json_value(value: Any) -> str:
+    """``dumps(value)``, a string escaped directly."""
+    return _escape(value) if type(value) is str else dumps(value)
 
 
 def bedrock_blocks(ctx: Ctx, message: bytes) -> bytes:

@@ -227,20 +227,12 @@ def _lg_llm_in(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
 def _lg_llm_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
     span = node.span
     message = v.lc_message(ctx, ctx.output(span))
-    usage = _DUMPS(
-        {
-            "token_usage": {
-                "completion_tokens": span.output_tokens,
-                "prompt_tokens": span.input_tokens,
-                "total_tokens": span.input_tokens + span.output_tokens,
-            },
-            "model_provider": "openai",
-            "model_name": span.model.response_model if span.model else "",
-            "system_fingerprint": None,
-            "id": span.response_id,
-            "service_tier": "default",
-            "finish_reason": span.finish_reason,
-        }
+    model_name = _json_str(span.model.response_model if span.model else "")
+    usage = (
+        f'{{"token_usage":{{"completion_tokens":{span.output_tokens},"prompt_tokens":{span.input_tokens},'
+        f'"total_tokens":{span.input_tokens + span.output_tokens}}},"model_provider":"openai",'
+        f'"model_name":{model_name},"system_fingerprint":null,"id":{_json_str(span.response_id)},'
+        f'"service_tier":"default","finish_reason":{_json_str(span.finish_reason)}}}'
     ).encode()
     pieces = [
         b'{"generations":[[{"text":"","generation_info":{"finish_reason":"',
@@ -254,16 +246,24 @@ def _lg_llm_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
     return pieces, sum(map(len, pieces))
 
 
+def _json_str(value: Any) -> str:
+    """``dumps(value)``, a string escaped directly."""
+    return v._escape(value) if type(value) is str else _DUMPS(value)
+
+
 def _round_tools(ctx: v.Ctx, node: Node) -> list[Any]:
     return [ctx.nodes[c].span for c in node.children]
 
 
 def _lg_tools_in(ctx: v.Ctx, node: Node) -> bytes:
-    calls = [
-        {"name": s.tool.name if s.tool else "transfer", "args": "", "id": s.call_id, "type": "tool_call"}
-        for s in _round_tools(ctx, node)
-    ]
-    return b'{"messages":[{"tool_calls":' + _DUMPS(calls).encode() + b"}]}"
+    calls = ",".join(
+        [
+            f'{{"name":{_json_str(s.tool.name if s.tool else "transfer")},"args":"",'
+            f'"id":{_json_str(s.call_id)},"type":"tool_call"}}'
+            for s in _round_tools(ctx, node)
+        ]
+    )
+    return b'{"messages":[{"tool_calls":[' + calls.encode() + b"]}]}"
 
 
 def _lg_tools_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
@@ -272,7 +272,7 @@ def _lg_tools_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
         pieces += [
             b"," if n else b"",
             b'{"lc":1,"type":"constructor","id":["langchain","schema","messages","ToolMessage"],"kwargs":{"content":',
-            _DUMPS((span.result or span.answer).decode()).encode(),
+            v.escaped(ctx, span.result or span.answer),
             b',"type":"tool","tool_call_id":"',
             span.call_id.encode(),
             b'","status":"success"}}',
