@@ -3,7 +3,9 @@ and logs. Kept in one table so a profile is plain data and a typo in it fails at
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -111,11 +113,23 @@ def _usage(ctx: v.Ctx, node: Node) -> tuple[int, int, int]:
 
 
 def _agent_tokens(ctx: v.Ctx, node: Node) -> tuple[int, int]:
+    """Tokens of the model calls that start within the agent's span (a sum over a window of the trace's model
+    calls ordered by start, made once per trace)."""
     key = ("agent_tokens", id(node.span))
     found = ctx.cache.get(key)
     if found is None:
-        spans = [s for s in ctx.trace.spans if s.kind == "llm" and node.span.start <= s.start <= node.span.end]
-        found = ctx.cache[key] = (sum(s.input_tokens for s in spans), sum(s.output_tokens for s in spans))
+        calls = ctx.cache.get("llm_starts")
+        if calls is None:
+            ordered = sorted((s for s in ctx.trace.spans if s.kind == "llm"), key=lambda s: s.start)
+            calls = ctx.cache["llm_starts"] = (
+                [s.start for s in ordered],
+                [0, *itertools.accumulate(s.input_tokens for s in ordered)],
+                [0, *itertools.accumulate(s.output_tokens for s in ordered)],
+            )
+        starts, inputs, outputs = calls
+        low = bisect.bisect_left(starts, node.span.start)
+        high = max(low, bisect.bisect_right(starts, node.span.end))
+        found = ctx.cache[key] = (inputs[high] - inputs[low], outputs[high] - outputs[low])
     return found
 
 
