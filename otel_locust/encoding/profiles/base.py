@@ -26,6 +26,7 @@ from otel_locust.encoding.profiles.values import Ctx, Shared
 from otel_locust.engine.trace import PlannedTrace
 
 _DIALECT_KIND = {"agent": "agent", "llm": "llm", "tool": "tool", "http": "http"}
+_CAN_FAIL = ("tool", "http", "llm")  #: span types that show a planned failure
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,18 @@ class ProfileInstrumentation(Instrumentation):
         }
         self._events = {stype: writers.lookup(spec.events) for stype, spec in profile.spans.items() if spec.events}
         self._logs = {stype: writers.lookup(spec.logs) for stype, spec in profile.spans.items() if spec.logs}
+        self._plans = {
+            stype: (
+                spec.kind,
+                self._writers[stype],
+                self._events.get(stype),
+                self._logs.get(stype),
+                self._statuses[stype],
+                stype in _CAN_FAIL,
+                stype in _DIALECT_KIND,
+            )
+            for stype, spec in profile.spans.items()
+        }
         self._profile_static: dict[tuple[Any, ...], tuple[bytes, bytes, frozenset[str]]] = {}
         self._dialect_keys: dict[tuple[str, str], frozenset[str]] = {}
         self.shared = Shared()  #: message conversions kept across traces (see ``values``)
@@ -114,30 +127,36 @@ class ProfileInstrumentation(Instrumentation):
         span_ids = [(getrandbits(63) + 1).to_bytes(8, "big") for _ in nodes]
         ctx = Ctx(trace, nodes, self._ids, base, trace_id, span_ids, self.shared)
         chunk_lists, sizes = [], []
+        node_of, count = self._node, len(nodes)
         for node in nodes:
-            chunks, size = self._node(ctx, node, len(nodes))
-            chunk_lists.append(otlp.wrap_span(chunks, size))
-            sizes.append(len(chunks[0]) + size)
+            chunks, size = node_of(ctx, node, count)
+            field = b"\x12" + varint(size)  # ScopeSpans.spans, in the slot _node left for it
+            chunks[0] = field
+            chunk_lists.append(chunks)
+            sizes.append(len(field) + size)
         return EncodedTrace(
             chunk_lists, sizes, trace_id, len(nodes), depth(nodes), ctx.log_records, ends=[node.end for node in nodes]
         )
 
     def _node(self, ctx: Ctx, node: Node, count: int) -> tuple[list[bytes], int]:
+        """A span's chunks (the first left empty for the field header) and their size."""
+        stype = node.stype
+        kind, writers, events, logs, status, can_fail, dialect_kind = self._plans[stype]
         name_field, static, keys = self._static_of(node)
-        parent = ctx.span_ids[node.parent] if node.parent >= 0 else None
+        span_ids = ctx.span_ids
         head = otlp.span_head(
             ctx.trace_id,
-            ctx.span_ids[node.index],
-            parent,
+            span_ids[node.index],
+            span_ids[node.parent] if node.parent >= 0 else None,
             name_field,
-            self._kinds[node.stype],
+            kind,
             ctx.base + node.start,
             ctx.base + node.end,
         )
-        out = [head, static]
+        out = [b"", head, static]
         size = len(head) + len(static)
         value = None
-        for key, field_, write, mode in self._writers[node.stype]:
+        for key, field_, write, mode in writers:
             if mode is _VALUE:
                 value = write(ctx, node)
                 size += _put(out, key, value, field_)
@@ -156,27 +175,19 @@ class ProfileInstrumentation(Instrumentation):
             )
             out.append(root)
             size += len(root)
-        if node.stype in _DIALECT_KIND and self.dialects:
+        if dialect_kind and self.dialects:
             size += self._dialects(ctx, node, out, keys)
-        events = self._events.get(node.stype)
         if events is not None:
             size += events(ctx, node, out)
-        logs = self._logs.get(node.stype)
         if logs is not None:
             logs(ctx, node, out)
-        tail = self._status(node)
-        if tail:
-            out.append(tail)
-            size += len(tail)
+        error = node.span.error if can_fail else None
+        if error:  # ERROR with error.type on a failed tool or model call (every framework marks an exception)
+            status = otlp.attr_str("error.type", error) + otlp.span_status(otlp.STATUS_ERROR, error)
+        if status:
+            out.append(status)
+            size += len(status)
         return out, size
-
-    def _status(self, node: Node) -> bytes:
-        """ERROR with ``error.type`` on a failed tool or model call (every framework's instrumentation marks an
-        exception it sees), else the framework's status."""
-        error = node.span.error if node.stype in ("tool", "http", "llm") else None
-        if error:
-            return otlp.attr_str("error.type", error) + otlp.span_status(otlp.STATUS_ERROR, error)
-        return self._statuses[node.stype]
 
     # -- static attributes --------------------------------------------------------------------------------------
 
