@@ -207,15 +207,11 @@ def _responses_output(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
             )[:-1].encode(),
         )
     cache_read, _, reasoning = ctx.usage(span)
-    usage = _DUMPS(
-        {
-            "input_tokens": span.input_tokens,
-            "input_tokens_details": {"cached_tokens": cache_read},
-            "output_tokens": span.output_tokens,
-            "output_tokens_details": {"reasoning_tokens": reasoning},
-            "total_tokens": span.input_tokens + span.output_tokens,
-        }
-    ).encode()
+    usage = (
+        f'{{"input_tokens":{span.input_tokens},"input_tokens_details":{{"cached_tokens":{cache_read}}},'
+        f'"output_tokens":{span.output_tokens},"output_tokens_details":{{"reasoning_tokens":{reasoning}}},'
+        f'"total_tokens":{span.input_tokens + span.output_tokens}}}'
+    ).encode()  # (integers: as dumps writes them)
     pieces = [head, b',"output":[', v.chat_item(ctx, ctx.output(span)), b'],"usage":', usage, b"}"]
     return pieces, sum(map(len, pieces))
 
