@@ -459,4 +459,6 @@ def test_a_small_shared_cache_changes_no_byte_and_stays_bounded(framework: str) 
             logs = instrumentation.log_request(encoded.logs) if encoded.logs else b""
             bodies.append((instrumentation.requests(encoded)[0].body, logs))
         assert bodies[0] == bodies[1] == bodies[2]
-        assert len(small.shared.table) <= 7  # type: ignore[attr-defined]
+        shared = small.shared  # type: ignore[attr-defined]
+        assert len(shared.table) <= 7
+        assert shared.count == sum(len(e) if type(e) is dict else 1 for e in shared.table.values()) <= 7

@@ -75,23 +75,44 @@ RUN_MARK = b"R" * 36  #: where a fresh uuid goes (LangChain's per-message run id
 class Shared:
     """Conversions kept across traces; bounded (oldest out first), so memory stays flat however many distinct
     messages a long run sees. A message's conversions are one entry, keyed by its masked content (see
-    :meth:`Ctx.converted`): a dict of the formats it was converted to."""
+    :meth:`Ctx.converted`): a dict of the formats it was converted to. The limit counts conversions (each
+    format of a message, each other value), as when every format was an entry of its own."""
 
-    __slots__ = ("limit", "table")
+    __slots__ = ("count", "limit", "table")
 
     def __init__(self, limit: int = 30_000) -> None:
         self.limit = limit
         self.table: dict[Any, Any] = {}
+        self.count = 0  #: conversions held: the formats in message entries, plus one per other entry
 
     def get(self, key: Any) -> Any:
         return self.table.get(key)
 
     def put(self, key: Any, value: Any) -> Any:
         table = self.table
-        if len(table) >= self.limit:
-            del table[next(iter(table))]
+        if key in table:
+            self.count -= _weight(table.pop(key))
+        weight = _weight(value)
+        while table and (self.count + weight > self.limit or len(table) >= self.limit):
+            self._evict()
         table[key] = value
+        self.count += weight
         return value
+
+    def grew(self, key: Any, entry: dict[Any, Any]) -> None:
+        """One more format in the message entry ``entry`` (if it is still the one kept under ``key``)."""
+        if self.table.get(key) is entry:
+            self.count += 1
+            while self.count > self.limit and self.table:
+                self._evict()
+
+    def _evict(self) -> None:
+        table = self.table
+        self.count -= _weight(table.pop(next(iter(table))))
+
+
+def _weight(value: Any) -> int:
+    return len(value) if type(value) is dict else 1
 
 
 def mask(message: bytes) -> tuple[bytes, list[bytes]]:
@@ -200,6 +221,7 @@ class Ctx:
             if data is None:
                 data = record[3] = loads(record[0])
             template = record[4][kind] = build(self, data)
+            self.shared.grew(record[0], record[4])
         found = fill(template, record[1]) if record[1] else template
         if RUN_MARK in found:
             found = found.replace(RUN_MARK, self.uuid().encode())
