@@ -288,8 +288,17 @@ def _parts_text(parts: list[dict[str, Any]]) -> str:
     return "".join([p.get("content", "") for p in parts if p.get("type") == "text"])
 
 
+_ARGUMENTS: dict[int, tuple[dict[str, Any], str]] = {}
+
+
 def _args(part: dict[str, Any]) -> str:
-    return dumps(part.get("arguments", {}))
+    """A tool call's arguments as JSON text: once per parsed part (see :func:`_response`)."""
+    found = _ARGUMENTS.get(id(part))
+    if found is None or found[0] is not part:
+        if len(_ARGUMENTS) >= 256:
+            _ARGUMENTS.clear()
+        found = _ARGUMENTS[id(part)] = (part, dumps(part.get("arguments", {})))
+    return found[1]
 
 
 _RESPONSES: dict[int, tuple[dict[str, Any], str]] = {}

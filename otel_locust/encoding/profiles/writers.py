@@ -335,10 +335,6 @@ def _tool_result(ctx: v.Ctx, node: Node) -> bytes:
     return span.result if span.kind == "tool" else span.answer
 
 
-def _strands_time(ctx: v.Ctx, node: Node, end: bool) -> str:
-    return ctx.iso(node.end if end else node.start)
-
-
 def _cost(ctx: v.Ctx, node: Node) -> float:
     span = node.span
     return round(span.input_tokens * 2.5e-6 + span.output_tokens * 1e-5, 6)
@@ -387,8 +383,8 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "crew_uuid": lambda c, n: c.uuid("crew"),
     "task_uuid": lambda c, n: c.uuid("task"),
     "short_uuid": lambda c, n: c.uuid("execution")[:12],
-    "start_iso": lambda c, n: _strands_time(c, n, False),
-    "end_iso": lambda c, n: _strands_time(c, n, True),
+    "start_iso": lambda c, n: v.iso_utc((c.base + n.start) / 1e9),
+    "end_iso": lambda c, n: v.iso_utc((c.base + n.end) / 1e9),
     "duration_ms": lambda c, n: (n.end - n.start) // 1_000_000,
     "duration_ms_double": lambda c, n: (n.end - n.start) / 1e6,
     "ttft_ms": lambda c, n: int(time_to_first_chunk(n.span) * 1000),
