@@ -462,3 +462,12 @@ def test_a_small_shared_cache_changes_no_byte_and_stays_bounded(framework: str) 
         shared = small.shared  # type: ignore[attr-defined]
         assert len(shared.table) <= 7
         assert shared.count == sum(len(e) if type(e) is dict else 1 for e in shared.table.values()) <= 7
+
+
+def test_text_of_a_literal_is_json_decoding() -> None:
+    from otel_locust.encoding.profiles.writers import _text
+
+    for text in _ODD_TEXTS[:-1]:
+        for literal in (json.dumps(text).encode(), json.dumps(text, ensure_ascii=False).encode()):
+            assert _text(literal) == json.loads(literal)
+    assert _text(b"") == ""

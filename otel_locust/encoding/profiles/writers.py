@@ -22,7 +22,11 @@ _DUMPS = v.dumps
 
 def _text(literal: bytes) -> str:
     """A JSON string literal (how the planner stores tasks and answers) as text."""
-    return v.loads(literal) if literal else ""
+    if not literal:
+        return ""
+    if b"\\" not in literal:  # no escapes: the text is what is between the quotes
+        return literal[1:-1].decode()
+    return v.loads(literal)
 
 
 # -- static refs: resolved once per scenario step ------------------------------------------------------------
