@@ -272,3 +272,202 @@ def test_semconv_usage_details_are_inside_the_totals(seed: int) -> None:
             reasoning += "gen_ai.usage.reasoning.output_tokens" in attrs
     assert statistics.mean(hits[True]) > statistics.mean(hits[False])
     assert reasoning > 0
+
+
+# -- the profiles' fast paths give what the plain code gives (they keep the output byte for byte) --------------
+
+
+def _planned_messages(count: int = 12) -> list[bytes]:
+    pack = load_pack("")
+    planner = Planner(pools_for(pack.content, 3), random.Random(3))
+    names = list(pack.scenarios)
+    found: dict[bytes, None] = {}
+    for n in range(count):
+        trace = planner.plan(pack.scenarios[names[n % len(names)]], f"conv_{n}", "user_1")
+        for span in trace.spans:
+            for message in span.history:
+                found[message] = None
+    return list(found)
+
+
+_ODD_TEXTS = ["", "plain", 'quote " back \\ slash / tab\t nl\n', "café ☕ 東京", "del \x7f bell \x07", "\ud800x"]
+
+
+def test_json_helpers_write_what_json_writes() -> None:
+    from otel_locust.encoding.profiles import values as v
+
+    samples: list[Any] = [
+        *_ODD_TEXTS,
+        None,
+        True,
+        0,
+        -3,
+        2.5,
+        1e-7,
+        float("inf"),
+        [],
+        {},
+        {"a": [1, {"b": None, "c": "x"}], "é": 1.0},
+    ]
+    for value in samples:
+        assert v.dumps(value) == json.dumps(value, separators=(",", ":"))
+        assert v.dumps_spaced(value) == json.dumps(value)
+    for message in _planned_messages(4):
+        assert v.loads(message) == json.loads(message)
+        assert v.loads(v.mask(message)[0]) == json.loads(v.mask(message)[0])
+
+
+def test_literal_blocks_equal_decoding_and_encoding_again() -> None:
+    from otel_locust.encoding.profiles import values as v
+
+    for text in _ODD_TEXTS[:-1]:
+        for literal in (json.dumps(text).encode(), json.dumps(text, ensure_ascii=False).encode()):
+            expected = json.dumps([{"text": json.loads(literal)}], separators=(",", ":"))
+            assert v.literal_blocks(literal) == expected, literal
+            assert v.text_blocks(text) == expected
+    assert v.literal_blocks(b"") == '[{"text":""}]'
+
+
+def test_iso_times_match_datetime() -> None:
+    import datetime as dt
+
+    from otel_locust.encoding.profiles.values import iso_utc
+
+    rng = random.Random(5)
+    stamps = [rng.randrange(1_700_000_000 * 10**9, 1_900_000_000 * 10**9) for _ in range(20_000)]
+    stamps += [s - s % 1000 + 500 for s in stamps[:5000]]  # half-microsecond ties
+    stamps += [1_800_000_000 * 10**9, 1_800_000_000 * 10**9 + 999_999_600, 1_800_000_001 * 10**9 - 1]
+    for ns in stamps:
+        assert iso_utc(ns / 1e9) == dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).isoformat(), ns
+
+
+def _mask_reference(message: bytes) -> tuple[bytes, list[bytes]]:
+    from otel_locust.encoding.profiles.values import _CALL_ID, _MARKS
+
+    ids = _CALL_ID.findall(message)
+    if not ids or len(ids) > len(_MARKS):
+        return message, []
+    pieces = _CALL_ID.split(message)
+    out = [pieces[0]]
+    for n, piece in enumerate(pieces[1:]):
+        out += (_MARKS[n], piece)
+    return b"".join(out), ids
+
+
+def test_masking_matches_the_regular_expression_split() -> None:
+    from otel_locust.encoding.profiles.values import fill, mask
+
+    def call_id(n: int) -> bytes:
+        return b"call_%024x" % n
+
+    made = [
+        b'{"role":"user","parts":[]}',
+        b'{"id":"' + call_id(1) + b'","x":"call_short"}',
+        b",".join(call_id(n) for n in range(100)),
+        b",".join(call_id(n) for n in range(101)),  # more ids than markers: left as it is
+    ]
+    for message in [*_planned_messages(6), *made]:
+        masked, ids = mask(message)
+        assert (masked, ids) == _mask_reference(message)
+        assert fill(masked, ids) == message
+
+
+def test_log_maps_match_logs_any_value() -> None:
+    from otel_locust.encoding import logs
+    from otel_locust.encoding.profiles import values as v
+
+    values: list[Any] = [{"a": [1, 2.5, True, None, "x", {"b": []}], "c": {}}, [], "é", ("t", 1), 7, None]
+    values += [json.loads(m) for m in _planned_messages(4)]
+    for value in values:
+        assert v.any_value(value) == logs.any_value(value)
+
+
+def _lc_reference(data: dict[str, Any]) -> bytes:
+    """The dict-built LangChain message the text-built one replaces."""
+    from otel_locust.encoding.profiles.values import RUN_MARK, _parts_text, _response
+
+    role, parts = data.get("role", "user"), data.get("parts", [])
+    kind = {"system": "SystemMessage", "assistant": "AIMessage", "tool": "ToolMessage"}.get(role, "HumanMessage")
+    kwargs: dict[str, Any] = {
+        "content": _parts_text(parts),
+        "type": kind[:-7].lower() or "human",
+        "id": "run--" + RUN_MARK.decode(),
+    }
+    calls = [p for p in parts if p.get("type") == "tool_call"]
+    if calls:
+        kwargs["tool_calls"] = [
+            {"name": c.get("name"), "args": c.get("arguments", {}), "id": c.get("id"), "type": "tool_call"}
+            for c in calls
+        ]
+        kwargs["response_metadata"] = {"finish_reason": "tool_calls", "model_provider": "openai"}
+    for result in parts:
+        if result.get("type") == "tool_call_response":
+            kwargs.update(content=_response(result), tool_call_id=result.get("id"), status="success")
+    message = {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", kind], "kwargs": kwargs}
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+def test_langchain_messages_match_the_dict_built_ones() -> None:
+    from otel_locust.encoding.profiles.values import _lc_message
+
+    datas = [json.loads(m) for m in _planned_messages(6)]
+    datas += [
+        {"role": "tool", "parts": [{"type": "tool_call_response", "id": None, "response": {"é": [1, None]}}]},
+        {"role": "assistant", "parts": [{"type": "text", "content": "a\x7f"}, {"type": "tool_call", "name": "t"}]},
+        {"parts": []},
+    ]
+    for data in datas:
+        assert _lc_message(None, data) == _lc_reference(data)  # type: ignore[arg-type]
+
+
+def test_agent_token_sums_match_a_scan() -> None:
+    from otel_locust.encoding.profiles import writers
+    from otel_locust.encoding.profiles.layout import layout
+    from otel_locust.encoding.profiles.values import Ctx
+
+    pack = load_pack("")
+    planner = Planner(pools_for(pack.content, 4), random.Random(4))
+    for n, name in enumerate(list(pack.scenarios) * 3):
+        trace = planner.plan(pack.scenarios[name], f"conv_{n}", "user_1")
+        nodes = layout(trace, PROFILES["crewai"].structure)
+        ctx = Ctx(trace, nodes, random.Random(1), 0, b"\0" * 16, [b"\0" * 8] * len(nodes))
+        for node in nodes:
+            if node.stype == "agent":
+                calls = [s for s in trace.spans if s.kind == "llm" and node.span.start <= s.start <= node.span.end]
+                expected = (sum(s.input_tokens for s in calls), sum(s.output_tokens for s in calls))
+                assert writers._agent_tokens(ctx, node) == expected
+
+
+@pytest.mark.parametrize("framework", sorted(PROFILES))
+def test_a_small_shared_cache_changes_no_byte_and_stays_bounded(framework: str) -> None:
+    """Conversions kept across traces (one entry per message, all its formats) give the bytes a cold run gives,
+    and the table never grows past its limit however many messages go through."""
+    from otel_locust.encoding.profiles.values import Shared
+
+    pack = load_pack("")
+    planner = Planner(pools_for(pack.content, 6), random.Random(6))
+    names = list(pack.scenarios)
+    traces = [planner.plan(pack.scenarios[names[n % len(names)]], f"conv_{n}", "user_1") for n in range(12)]
+    small = instrumentation_for(framework, [])
+    small.shared = Shared(limit=7)  # type: ignore[attr-defined]
+    warm = instrumentation_for(framework, [])
+    for trace in traces:
+        bodies = []
+        for instrumentation in (small, warm, instrumentation_for(framework, [])):
+            instrumentation._ids = random.Random(7)
+            encoded = instrumentation.encode(trace, end_ns=1_800_000_000_000_000_000)
+            logs = instrumentation.log_request(encoded.logs) if encoded.logs else b""
+            bodies.append((instrumentation.requests(encoded)[0].body, logs))
+        assert bodies[0] == bodies[1] == bodies[2]
+        shared = small.shared  # type: ignore[attr-defined]
+        assert len(shared.table) <= 7
+        assert shared.count == sum(len(e) if type(e) is dict else 1 for e in shared.table.values()) <= 7
+
+
+def test_text_of_a_literal_is_json_decoding() -> None:
+    from otel_locust.encoding.profiles.writers import _text
+
+    for text in _ODD_TEXTS[:-1]:
+        for literal in (json.dumps(text).encode(), json.dumps(text, ensure_ascii=False).encode()):
+            assert _text(literal) == json.loads(literal)
+    assert _text(b"") == ""

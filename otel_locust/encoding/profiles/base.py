@@ -20,11 +20,13 @@ from typing import Any
 from otel_locust.encoding import otlp
 from otel_locust.encoding.dialects import Dialect
 from otel_locust.encoding.instrument import EncodedTrace, Instrumentation
+from otel_locust.encoding.otlp import varint
 from otel_locust.encoding.profiles.layout import Node, Structure, depth, layout
 from otel_locust.encoding.profiles.values import Ctx, Shared
 from otel_locust.engine.trace import PlannedTrace
 
 _DIALECT_KIND = {"agent": "agent", "llm": "llm", "tool": "tool", "http": "http"}
+_CAN_FAIL = ("tool", "http", "llm")  #: span types that show a planned failure
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,25 @@ class ProfileInstrumentation(Instrumentation):
 
         self.profile = profile
         self.scope = otlp.scope(profile.scope, __version__)
-        self._writers = {
-            stype: [(key, writers.lookup(name)) for key, name in spec.dynamic] for stype, spec in profile.spans.items()
+        self._writers = {stype: _plan_writers(spec) for stype, spec in profile.spans.items()}
+        self._kinds = {stype: spec.kind for stype, spec in profile.spans.items()}
+        self._statuses = {
+            stype: otlp.span_status(spec.status) if spec.status else b"" for stype, spec in profile.spans.items()
         }
         self._events = {stype: writers.lookup(spec.events) for stype, spec in profile.spans.items() if spec.events}
         self._logs = {stype: writers.lookup(spec.logs) for stype, spec in profile.spans.items() if spec.logs}
+        self._plans = {
+            stype: (
+                spec.kind,
+                self._writers[stype],
+                self._events.get(stype),
+                self._logs.get(stype),
+                self._statuses[stype],
+                stype in _CAN_FAIL,
+                stype in _DIALECT_KIND,
+            )
+            for stype, spec in profile.spans.items()
+        }
         self._profile_static: dict[tuple[Any, ...], tuple[bytes, bytes, frozenset[str]]] = {}
         self._dialect_keys: dict[tuple[str, str], frozenset[str]] = {}
         self.shared = Shared()  #: message conversions kept across traces (see ``values``)
@@ -111,30 +127,46 @@ class ProfileInstrumentation(Instrumentation):
         span_ids = [(getrandbits(63) + 1).to_bytes(8, "big") for _ in nodes]
         ctx = Ctx(trace, nodes, self._ids, base, trace_id, span_ids, self.shared)
         chunk_lists, sizes = [], []
+        node_of, count = self._node, len(nodes)
         for node in nodes:
-            chunks, size = self._node(ctx, node, len(nodes))
-            chunk_lists.append(otlp.wrap_span(chunks, size))
-            sizes.append(len(chunks[0]) + size)
+            chunks, size = node_of(ctx, node, count)
+            field = b"\x12" + varint(size)  # ScopeSpans.spans, in the slot _node left for it
+            chunks[0] = field
+            chunk_lists.append(chunks)
+            sizes.append(len(field) + size)
         return EncodedTrace(
             chunk_lists, sizes, trace_id, len(nodes), depth(nodes), ctx.log_records, ends=[node.end for node in nodes]
         )
 
     def _node(self, ctx: Ctx, node: Node, count: int) -> tuple[list[bytes], int]:
+        """A span's chunks (the first left empty for the field header) and their size."""
+        stype = node.stype
+        kind, writers, events, logs, status, can_fail, dialect_kind = self._plans[stype]
         name_field, static, keys = self._static_of(node)
-        parent = ctx.span_ids[node.parent] if node.parent >= 0 else None
+        span_ids = ctx.span_ids
         head = otlp.span_head(
             ctx.trace_id,
-            ctx.span_ids[node.index],
-            parent,
+            span_ids[node.index],
+            span_ids[node.parent] if node.parent >= 0 else None,
             name_field,
-            self.profile.spans[node.stype].kind,
+            kind,
             ctx.base + node.start,
             ctx.base + node.end,
         )
-        out = [head, static]
+        out = [b"", head, static]
         size = len(head) + len(static)
-        for key, write in self._writers[node.stype]:
-            size += write(ctx, node, out) if key[0] == "*" else _put(out, key, write(ctx, node))
+        value = None
+        for key, field_, write, mode in writers:
+            if mode is _VALUE:
+                value = write(ctx, node)
+                size += _put(out, key, value, field_)
+            elif mode is _BLOCK:
+                size += write(ctx, node, out)
+            elif mode is _AGAIN:  # the previous key's value (the same pure writer)
+                size += _put(out, key, value, field_)
+            else:  # a constant, encoded once
+                out.append(write)
+                size += len(write)
         if node.index == 0:
             root = (
                 otlp.attr_str("otel_locust.scenario", ctx.trace.scenario.name)
@@ -143,35 +175,26 @@ class ProfileInstrumentation(Instrumentation):
             )
             out.append(root)
             size += len(root)
-        if node.stype in _DIALECT_KIND and self.dialects:
+        if dialect_kind and self.dialects:
             size += self._dialects(ctx, node, out, keys)
-        events = self._events.get(node.stype)
         if events is not None:
             size += events(ctx, node, out)
-        logs = self._logs.get(node.stype)
         if logs is not None:
             logs(ctx, node, out)
-        tail = self._status(node)
-        if tail:
-            out.append(tail)
-            size += len(tail)
+        error = node.span.error if can_fail else None
+        if error:  # ERROR with error.type on a failed tool or model call (every framework marks an exception)
+            status = otlp.attr_str("error.type", error) + otlp.span_status(otlp.STATUS_ERROR, error)
+        if status:
+            out.append(status)
+            size += len(status)
         return out, size
-
-    def _status(self, node: Node) -> bytes:
-        """ERROR with ``error.type`` on a failed tool or model call (every framework's instrumentation marks an
-        exception it sees), else the framework's status."""
-        error = node.span.error if node.stype in ("tool", "http", "llm") else None
-        if error:
-            return otlp.attr_str("error.type", error) + otlp.span_status(otlp.STATUS_ERROR, error)
-        code = self.profile.spans[node.stype].status
-        return otlp.span_status(code) if code else b""
 
     # -- static attributes --------------------------------------------------------------------------------------
 
     def _static_of(self, node: Node) -> tuple[bytes, bytes, frozenset[str]]:
         span = node.span
         step = span.tool or span.model or span.agent
-        key = (node.stype, id(step), id(node.agent), id(node.target), node.parent < 0, _is_root_agent(node))
+        key = (node.stype, id(step), id(node.agent), id(node.target), node.parent < 0, span.parent < 0)
         found = self._profile_static.get(key)
         if found is None:
             found = self._profile_static[key] = self._make(node)
@@ -229,10 +252,6 @@ class ProfileInstrumentation(Instrumentation):
         raise ValueError(f"a planned {kind} span without its model, tool or request")
 
 
-def _is_root_agent(node: Node) -> bool:
-    return node.span.parent < 0
-
-
 def _names(node: Node) -> dict[str, str]:
     span = node.span
     return {
@@ -257,15 +276,56 @@ def _encode(key: str, value: Any) -> bytes:
     return otlp.attr_str(key, value)
 
 
-def _put(out: list[bytes], key: str, value: Any) -> int:
-    """Append one dynamic value (None: the key is left out; ``(pieces, size)``: a large string, not copied)."""
-    if value is None:
+_VALUE, _BLOCK, _AGAIN, _CONSTANT = "value", "block", "again", "constant"
+
+
+def _plan_writers(spec: SpanSpec) -> list[tuple[str, bytes, Any, str]]:
+    """(key, encoded key, writer or constant, mode) per dynamic entry of ``spec``, in order: block writers
+    (``*...``) append their own attributes; a constant writer's attribute is encoded here, once; a pure writer
+    named again right after itself (e.g. ``prompt_tokens`` and ``input_tokens``) reuses the value it gave."""
+    from otel_locust.encoding.profiles import writers
+
+    planned: list[tuple[str, bytes, Any, str]] = []
+    previous = ""
+    for key, name in spec.dynamic:
+        if key.startswith("*"):
+            planned.append((key, b"", writers.lookup(name), _BLOCK))
+        elif name in writers.CONSTANTS:
+            planned.append((key, b"", _encode(key, writers.CONSTANTS[name]), _CONSTANT))
+        elif name == previous and name in writers.PURE:
+            planned.append((key, otlp._key(key), None, _AGAIN))
+        else:
+            planned.append((key, otlp._key(key), writers.lookup(name), _VALUE))
+        previous = name
+    return planned
+
+
+def _put(out: list[bytes], key: str, value: Any, key_field: bytes = b"") -> int:
+    """Append one dynamic value (None: the key is left out; ``(pieces, size)``: a large string, not copied).
+    ``key_field`` is the key's encoded ``KeyValue.key`` field (made once per profile): with it the common value
+    types (int, str, short bytes) are encoded here, as ``otlp.attr_int``/``attr_str`` would, in one step."""
+    kind = type(value)
+    if kind is bytes:
+        if len(value) > 512:
+            return otlp.attr_str_pieces(out, key, (value,), len(value))
+        any_value = b"\x0a" + varint(len(value)) + value
+    elif kind is str:
+        raw = value.encode()
+        any_value = b"\x0a" + varint(len(raw)) + raw
+    elif kind is int:
+        any_value = b"\x18" + varint(value)
+    elif value is None:
         return 0
-    if isinstance(value, bytes) and len(value) > 512:
-        return otlp.attr_str_pieces(out, key, (value,), len(value))
-    if isinstance(value, tuple):  # (pieces, size)
+    elif kind is tuple:  # (pieces, size)
         return otlp.attr_str_pieces(out, key, value[0], value[1])
-    encoded = _encode(key, value)
+    else:
+        encoded = _encode(key, value)
+        out.append(encoded)
+        return len(encoded)
+    if not key_field:
+        key_field = otlp._key(key)
+    body = key_field + b"\x12" + varint(len(any_value)) + any_value
+    encoded = b"\x4a" + varint(len(body)) + body
     out.append(encoded)
     return len(encoded)
 

@@ -3,7 +3,9 @@ and logs. Kept in one table so a profile is plain data and a typo in it fails at
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -15,12 +17,16 @@ from otel_locust.encoding.profiles import values as v
 from otel_locust.encoding.profiles.layout import Node
 from otel_locust.encoding.usage import time_to_first_chunk
 
-_DUMPS = json.JSONEncoder(separators=(",", ":")).encode
+_DUMPS = v.dumps
 
 
 def _text(literal: bytes) -> str:
     """A JSON string literal (how the planner stores tasks and answers) as text."""
-    return json.loads(literal) if literal else ""
+    if not literal:
+        return ""
+    if b"\\" not in literal:  # no escapes: the text is what is between the quotes
+        return literal[1:-1].decode()
+    return v.loads(literal)
 
 
 # -- static refs: resolved once per scenario step ------------------------------------------------------------
@@ -111,11 +117,23 @@ def _usage(ctx: v.Ctx, node: Node) -> tuple[int, int, int]:
 
 
 def _agent_tokens(ctx: v.Ctx, node: Node) -> tuple[int, int]:
+    """Tokens of the model calls that start within the agent's span (a sum over a window of the trace's model
+    calls ordered by start, made once per trace)."""
     key = ("agent_tokens", id(node.span))
     found = ctx.cache.get(key)
     if found is None:
-        spans = [s for s in ctx.trace.spans if s.kind == "llm" and node.span.start <= s.start <= node.span.end]
-        found = ctx.cache[key] = (sum(s.input_tokens for s in spans), sum(s.output_tokens for s in spans))
+        calls = ctx.cache.get("llm_starts")
+        if calls is None:
+            ordered = sorted((s for s in ctx.trace.spans if s.kind == "llm"), key=lambda s: s.start)
+            calls = ctx.cache["llm_starts"] = (
+                [s.start for s in ordered],
+                [0, *itertools.accumulate(s.input_tokens for s in ordered)],
+                [0, *itertools.accumulate(s.output_tokens for s in ordered)],
+            )
+        starts, inputs, outputs = calls
+        low = bisect.bisect_left(starts, node.span.start)
+        high = max(low, bisect.bisect_right(starts, node.span.end))
+        found = ctx.cache[key] = (inputs[high] - inputs[low], outputs[high] - outputs[low])
     return found
 
 
@@ -130,14 +148,24 @@ def _genai_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
 
 
 def _genai_in_system(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
-    return v.join(v.input_list(node.span))
+    """The system message, then the history (joined once per span, as ``gen_ai.input.messages`` has it)."""
+    span = node.span
+    system = v.input_list_system(span)
+    if not span.history:
+        return [b"[", system, b"]"], len(system) + 2
+    inputs, _ = v.genai_arrays(span)
+    return [b"[", system, b",", inputs, b"]"], len(system) + len(inputs) + 3
 
 
 def _system(ctx: v.Ctx, node: Node) -> bytes:
     span = node.span if node.span.kind == "llm" else v.last_llm(ctx, node)
     if span is None:
         return b"[]"
-    return b'[{"type":"text","content":' + span.system + b"}]"
+    key = ("system", span.system)  # (the same prompt object for every call of an agent: its hash is kept)
+    found = ctx.shared.get(key)
+    if found is None:
+        found = ctx.shared.put(key, b'[{"type":"text","content":' + span.system + b"}]")
+    return found
 
 
 def _all_messages(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
@@ -183,15 +211,11 @@ def _responses_output(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
             )[:-1].encode(),
         )
     cache_read, _, reasoning = ctx.usage(span)
-    usage = _DUMPS(
-        {
-            "input_tokens": span.input_tokens,
-            "input_tokens_details": {"cached_tokens": cache_read},
-            "output_tokens": span.output_tokens,
-            "output_tokens_details": {"reasoning_tokens": reasoning},
-            "total_tokens": span.input_tokens + span.output_tokens,
-        }
-    ).encode()
+    usage = (
+        f'{{"input_tokens":{span.input_tokens},"input_tokens_details":{{"cached_tokens":{cache_read}}},'
+        f'"output_tokens":{span.output_tokens},"output_tokens_details":{{"reasoning_tokens":{reasoning}}},'
+        f'"total_tokens":{span.input_tokens + span.output_tokens}}}'
+    ).encode()  # (integers: as dumps writes them)
     pieces = [head, b',"output":[', v.chat_item(ctx, ctx.output(span)), b'],"usage":', usage, b"}"]
     return pieces, sum(map(len, pieces))
 
@@ -217,20 +241,12 @@ def _lg_llm_in(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
 def _lg_llm_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
     span = node.span
     message = v.lc_message(ctx, ctx.output(span))
-    usage = _DUMPS(
-        {
-            "token_usage": {
-                "completion_tokens": span.output_tokens,
-                "prompt_tokens": span.input_tokens,
-                "total_tokens": span.input_tokens + span.output_tokens,
-            },
-            "model_provider": "openai",
-            "model_name": span.model.response_model if span.model else "",
-            "system_fingerprint": None,
-            "id": span.response_id,
-            "service_tier": "default",
-            "finish_reason": span.finish_reason,
-        }
+    model_name = _json_str(span.model.response_model if span.model else "")
+    usage = (
+        f'{{"token_usage":{{"completion_tokens":{span.output_tokens},"prompt_tokens":{span.input_tokens},'
+        f'"total_tokens":{span.input_tokens + span.output_tokens}}},"model_provider":"openai",'
+        f'"model_name":{model_name},"system_fingerprint":null,"id":{_json_str(span.response_id)},'
+        f'"service_tier":"default","finish_reason":{_json_str(span.finish_reason)}}}'
     ).encode()
     pieces = [
         b'{"generations":[[{"text":"","generation_info":{"finish_reason":"',
@@ -244,16 +260,24 @@ def _lg_llm_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
     return pieces, sum(map(len, pieces))
 
 
+def _json_str(value: Any) -> str:
+    """``dumps(value)``, a string escaped directly."""
+    return v._escape(value) if type(value) is str else _DUMPS(value)
+
+
 def _round_tools(ctx: v.Ctx, node: Node) -> list[Any]:
     return [ctx.nodes[c].span for c in node.children]
 
 
 def _lg_tools_in(ctx: v.Ctx, node: Node) -> bytes:
-    calls = [
-        {"name": s.tool.name if s.tool else "transfer", "args": "", "id": s.call_id, "type": "tool_call"}
-        for s in _round_tools(ctx, node)
-    ]
-    return b'{"messages":[{"tool_calls":' + _DUMPS(calls).encode() + b"}]}"
+    calls = ",".join(
+        [
+            f'{{"name":{_json_str(s.tool.name if s.tool else "transfer")},"args":"",'
+            f'"id":{_json_str(s.call_id)},"type":"tool_call"}}'
+            for s in _round_tools(ctx, node)
+        ]
+    )
+    return b'{"messages":[{"tool_calls":[' + calls.encode() + b"]}]}"
 
 
 def _lg_tools_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
@@ -262,7 +286,7 @@ def _lg_tools_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
         pieces += [
             b"," if n else b"",
             b'{"lc":1,"type":"constructor","id":["langchain","schema","messages","ToolMessage"],"kwargs":{"content":',
-            _DUMPS((span.result or span.answer).decode()).encode(),
+            v.escaped(ctx, span.result or span.answer),
             b',"type":"tool","tool_call_id":"',
             span.call_id.encode(),
             b'","status":"success"}}',
@@ -315,10 +339,6 @@ def _tool_result(ctx: v.Ctx, node: Node) -> bytes:
     return span.result if span.kind == "tool" else span.answer
 
 
-def _strands_time(ctx: v.Ctx, node: Node, end: bool) -> str:
-    return ctx.iso(node.end if end else node.start)
-
-
 def _cost(ctx: v.Ctx, node: Node) -> float:
     span = node.span
     return round(span.input_tokens * 2.5e-6 + span.output_tokens * 1e-5, 6)
@@ -367,8 +387,8 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "crew_uuid": lambda c, n: c.uuid("crew"),
     "task_uuid": lambda c, n: c.uuid("task"),
     "short_uuid": lambda c, n: c.uuid("execution")[:12],
-    "start_iso": lambda c, n: _strands_time(c, n, False),
-    "end_iso": lambda c, n: _strands_time(c, n, True),
+    "start_iso": lambda c, n: v.iso_utc((c.base + n.start) / 1e9),
+    "end_iso": lambda c, n: v.iso_utc((c.base + n.end) / 1e9),
     "duration_ms": lambda c, n: (n.end - n.start) // 1_000_000,
     "duration_ms_double": lambda c, n: (n.end - n.start) / 1e6,
     "ttft_ms": lambda c, n: int(time_to_first_chunk(n.span) * 1000),
@@ -406,6 +426,21 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "message_count_in": lambda c, n: len(n.span.history) + 1,
     "message_count_out": lambda c, n: 1,
 }
+
+
+#: writers whose value depends on the span only (no ids drawn): one named twice in a row is called once
+PURE = frozenset(
+    (
+        "input_tokens",
+        "output_tokens",
+        "total_tokens",
+        "agent_input_tokens",
+        "agent_output_tokens",
+        "agent_total_tokens",
+    )
+)
+#: writers that always give the same value: encoded once per profile
+CONSTANTS: dict[str, Any] = {"zero": 0}
 
 
 def _previous_cycle(ctx: v.Ctx, node: Node) -> int:
@@ -477,46 +512,52 @@ def _put_events(out: list[bytes], events: list[bytes]) -> int:
     return sum(map(len, events))
 
 
+_EV_CHOICE = v.event_name("gen_ai.choice")
+_EV_SYSTEM = v.event_name("gen_ai.system.message")
+_EV_USER = v.event_name("gen_ai.user.message")
+_EV_TOOL = v.event_name("gen_ai.tool.message")
+_K_MESSAGE, _K_CONTENT, _K_ID = otlp._key("message"), otlp._key("content"), otlp._key("id")
+_K_TOOL_RESULT = otlp._key("tool.result")
+_FINISH = {reason: v.event_attr(otlp._key("finish_reason"), reason) for reason in ("tool_use", "end_turn")}
+_ROLE_TOOL = v.event_attr(otlp._key("role"), "tool")
+
+
 def _strands_llm_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
-    span, time_ns = node.span, ctx.base + node.start
-    size = 0
-    for message in v.input_list(span):
-        size += v.timed_event(out, v.role_event(ctx, message), time_ns)
-    choice = v.event(
-        "gen_ai.choice",
+    span = node.span
+    size = v.role_events(ctx, v.input_list(span), ctx.base + node.start, out)
+    choice = v.fast_event(
+        _EV_CHOICE,
         ctx.base + node.end,
-        [
-            ("finish_reason", "tool_use" if span.finish_reason == "tool_call" else "end_turn"),
-            ("message", v.bedrock_blocks(ctx, ctx.output(span))),
-        ],
+        _FINISH["tool_use" if span.finish_reason == "tool_call" else "end_turn"]
+        + v.event_attr(_K_MESSAGE, v.bedrock_blocks(ctx, ctx.output(span))),
     )
     out.append(choice)
     return size + len(choice)
 
 
+def _tool_result_block(ctx: v.Ctx, span: Any) -> bytes:
+    """``dumps({"toolResult": {...}})`` of one tool's result, the text escaped without a JSON tree."""
+    call_id = span.call_id
+    return (
+        b'{"toolResult":{"toolUseId":'
+        + (v._escape(call_id) if type(call_id) is str else _DUMPS(call_id)).encode()
+        + b',"status":"success","content":[{"text":'
+        + v.escaped(ctx, span.result or span.answer)
+        + b"}]}}"
+    )
+
+
 def _strands_cycle_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
-    span, time_ns = node.span, ctx.base + node.start
-    size = 0
-    for message in span.history:
-        size += v.timed_event(out, v.role_event(ctx, message), time_ns)
-    results = [ctx.nodes[c].span for c in node.children if ctx.nodes[c].stype in ("tool", "delegate")]
+    span = node.span
+    size = v.role_events(ctx, span.history, ctx.base + node.start, out)
+    nodes = ctx.nodes
+    results = [nodes[c].span for c in node.children if nodes[c].stype in ("tool", "delegate")]
     if results:
-        blocks = _DUMPS(
-            [
-                {
-                    "toolResult": {
-                        "toolUseId": s.call_id,
-                        "status": "success",
-                        "content": [{"text": (s.result or s.answer).decode()}],
-                    }
-                }
-                for s in results
-            ]
-        )
-        choice = v.event(
-            "gen_ai.choice",
+        blocks = b"[" + b",".join([_tool_result_block(ctx, s) for s in results]) + b"]"
+        choice = v.fast_event(
+            _EV_CHOICE,
             ctx.base + node.end,
-            [("message", v.bedrock_blocks(ctx, ctx.output(span))), ("tool.result", blocks)],
+            v.event_attr(_K_MESSAGE, v.bedrock_blocks(ctx, ctx.output(span))) + v.event_attr(_K_TOOL_RESULT, blocks),
         )
         out.append(choice)
         size += len(choice)
@@ -528,12 +569,12 @@ def _strands_agent_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     last = v.last_llm(ctx, node)
     system = (b'"' + b'"') if last is None else last.system
     events = [
-        v.event("gen_ai.system.message", time_ns, [("content", _DUMPS([{"text": _text(system)}]))]),
-        v.event("gen_ai.user.message", time_ns, [("content", _DUMPS([{"text": _text(span.task)}]))]),
-        v.event(
-            "gen_ai.choice",
+        v.fast_event(_EV_SYSTEM, time_ns, v.event_attr(_K_CONTENT, v.literal_blocks(system))),
+        v.fast_event(_EV_USER, time_ns, v.event_attr(_K_CONTENT, v.literal_blocks(span.task))),
+        v.fast_event(
+            _EV_CHOICE,
             ctx.base + node.end,
-            [("finish_reason", "end_turn"), ("message", _DUMPS([{"text": _text(span.answer)}]))],
+            _FINISH["end_turn"] + v.event_attr(_K_MESSAGE, v.literal_blocks(span.answer)),
         ),
     ]
     return _put_events(out, events)
@@ -541,17 +582,17 @@ def _strands_agent_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
 
 def _strands_tool_events(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     span = node.span
-    call_id = span.call_id or "tooluse"
+    call_id = v.event_attr(_K_ID, span.call_id or "tooluse")
     events = [
-        v.event(
-            "gen_ai.tool.message",
+        v.fast_event(
+            _EV_TOOL,
             ctx.base + node.start,
-            [("role", "tool"), ("content", _tool_args(ctx, node).decode()), ("id", call_id)],
+            _ROLE_TOOL + v.event_attr(_K_CONTENT, _tool_args(ctx, node)) + call_id,
         ),
-        v.event(
-            "gen_ai.choice",
+        v.fast_event(
+            _EV_CHOICE,
             ctx.base + node.end,
-            [("message", _DUMPS([{"text": _tool_result(ctx, node).decode()}])), ("id", call_id)],
+            v.event_attr(_K_MESSAGE, b'[{"text":' + v.escaped(ctx, _tool_result(ctx, node)) + b"}]") + call_id,
         ),
     ]
     return _put_events(out, events)
