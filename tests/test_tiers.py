@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import itertools
 import json
@@ -90,6 +91,33 @@ def test_carried_history_is_bounded_per_user(tier, scenarios):
         assert conversation.history_bytes == sum(map(len, conversation.history))
         compacted += conversation.compacted
     assert compacted > 0 or not tier.compact_at, "production and stress compact a growing context"
+
+
+@pytest.mark.parametrize("tier", [REALISTIC, PRODUCTION], ids=lambda t: t.name)
+def test_between_traces_a_user_keeps_only_its_conversation(tier, scenarios):
+    """Issue 13: every user has a planner; one that kept its last trace (spans, messages: tens of KB) made a
+    10,000-user process grow by hundreds of MB as users got their first traces. Between traces a user may keep
+    its conversation's carried history (bounded by the tier) and a little bookkeeping, nothing more."""
+    pools = pools_for(TRAVEL, 1)
+    users = [
+        (Planner(pools, random.Random(seed), tier), Conversation.start(random.Random(seed), "u", (5, 5), tier))
+        for seed in range(16)
+    ]
+    planner, conversation = users[0]
+    planner.plan(scenarios["multi_service_complex"], conversation=conversation)  # warm the shared caches
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for planner, conversation in users[1:]:
+            planner.plan(scenarios["multi_service_complex"], conversation=conversation)
+        gc.collect()  # the planner's reference cycles are garbage, not kept
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    carried = sum(conversation.history_bytes for _, conversation in users[1:])
+    per_user = (kept - carried) / (len(users) - 1)
+    # about 5 KB: production system prompts' handbooks, built once per prompt and shared (before the fix: 120+ KB)
+    assert per_user < 10_000, f"{per_user:.0f} bytes per user kept beyond the carried history"
 
 
 def test_compaction_marks_the_calls_after_it(scenarios):

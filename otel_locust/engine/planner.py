@@ -226,7 +226,11 @@ class Planner:
             self._carry(conversation)
         else:
             self._run_agent(scenario.agent, -1, 0, question, attachment=attachment)
-        return PlannedTrace(scenario, self._spans, max(self._depths), conversation_id, user_id, turn)
+        trace = PlannedTrace(scenario, self._spans, max(self._depths), conversation_id, user_id, turn)
+        # keep nothing of this trace between plans: every user has a planner, and 10,000 users each holding their
+        # last trace's spans and messages (tens of KB) made RSS climb as users got their first traces (issue 13)
+        self._spans, self._depths, self._root, self._query = [], [], None, b""
+        return trace
 
     def _attachment(self) -> bytes:
         """An image or document part (by reference) the user attaches to this turn, on a share of turns; none
