@@ -207,7 +207,7 @@ def test_a_recording_stops_at_the_first_turn_with_nothing_to_vary():
     assert replay.done  # the recording holds one turn: the replay ends there
 
 
-def test_a_recording_that_varies_only_by_dates_gives_each_day_shift_once():
+def test_a_recording_gives_each_day_shift_once_then_leaves_the_pool():
     pool = TemplatePool(fresh=0.0, warm=1)
     recording = pool.record("a", 1, random.Random(0))
     pool.add(recording, _Template(), "dates")  # type: ignore[arg-type]
@@ -215,7 +215,7 @@ def test_a_recording_that_varies_only_by_dates_gives_each_day_shift_once():
     shifts = []
     while (drawn := pool.draw("a", rng)) is not None:
         shifts.append(ReplayedConversation.of(drawn, rng, USER, 0.0).stamp.day_shift)
-    assert sorted(shifts) == [d for d in range(-30, 31) if d]  # each once, never 0 (the recording itself)
+    assert sorted(shifts) == [d for d in range(-30, 151) if d]  # each once, never 0 (the recording itself)
     assert pool.recordings("a") == 0  # then it leaves the pool: the next conversation is planned fresh
 
 
@@ -247,3 +247,15 @@ def test_replays_keep_the_mix_although_later_turns_follow_their_recordings():
         sent[scenario] += 1
         conversation[1] += 1
     assert all(abs(sent[name] / 12_000 - weight / 100) < 0.01 for name, weight in weights.items()), sent
+
+
+def test_conversations_that_cannot_be_recorded_keep_their_share():
+    """A quarter of a scenario's fresh first turns have nothing to vary: a quarter of new conversations are
+    planned fresh, so re-issuing does not favour the kinds that can be recorded."""
+    pool = TemplatePool(fresh=0.0, warm=1)
+    rng = random.Random(2)
+    for index in range(400):
+        recording = pool.record("a", 1, rng)
+        pool.add(recording, _Template(), "" if index % 4 == 0 else "tokens")  # type: ignore[arg-type]
+    fresh = sum(pool.draw("a", rng) is None for _ in range(4000)) / 4000
+    assert 0.22 < fresh < 0.28

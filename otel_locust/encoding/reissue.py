@@ -54,7 +54,7 @@ def token_pattern(fields: Iterable[str]) -> re.Pattern[bytes] | None:
     return re.compile(rb'"(?:' + keys + rb')\\*":\s?\\*"([A-Za-z0-9_\-]{8,})')
 
 
-MAX_DAY_SHIFT = 30  # a re-issued conversation's dates move by up to this many days, either way
+DAY_SHIFTS = range(-30, 151)  # a re-issued conversation's dates move by one of these numbers of days (0 aside)
 
 
 def shifted_date(date: bytes, days: int) -> bytes:
@@ -81,7 +81,7 @@ class _Shifted(dict[bytes, bytes]):
         return moved
 
 
-_SHIFTS = {days: _Shifted(days) for days in range(-MAX_DAY_SHIFT, MAX_DAY_SHIFT + 1)}
+_SHIFTS = {days: _Shifted(days) for days in DAY_SHIFTS}
 
 
 @lru_cache(maxsize=1024)

@@ -10,10 +10,13 @@ so the history a turn carries is the history of the turns the same replay sent b
 The pool is bounded (recordings per scenario and bytes in all) and rotates: once a scenario has
 ``capacity`` recordings, each fresh one replaces the oldest. A turn is recorded only when re-issuing it changes
 what reached the agent from outside: a date in the user's question, or a date or token in the first tool result
-(:func:`variation`). So every re-issued trace differs from its recording in what the user asked or what a tool
-answered, not only in ids; a recording stops at its first turn that would not. Tokens are new random characters
-at every issue; a date shift has only ``2 * MAX_DAY_SHIFT`` values, so a recording that varies only by its dates
-gives each shift once (in a shuffled order) and then leaves the pool.
+(:func:`variation`), so every re-issued trace differs from its recording in what the user asked or what a tool
+answered, not only in ids; a recording stops at its first turn that would not. Every recording is replayed once
+per day shift (``DAY_SHIFTS``: 180 of them, in a shuffled order), then leaves the pool for a fresh one: so even
+a recording that varies only by its dates never repeats, and every kind of conversation lives equally long in
+the pool (one whose tokens can vary forever would otherwise crowd out those that vary by dates only). The kinds
+that cannot be recorded keep their share too: of a scenario's new conversations, as many are planned fresh as
+the share of its fresh first turns that could not be recorded.
 
 The mix: a replay's first turn is of the scenario Locust picked, its later turns are of the scenarios its
 recording had (each a Locust pick when it was recorded). That holds the mix on average, but a recording replayed
@@ -30,7 +33,7 @@ import re
 from collections import deque
 
 from otel_locust.encoding.instrument import EncodedTrace
-from otel_locust.encoding.reissue import DATE, MAX_DAY_SHIFT, Restamp, Template, TemplateError
+from otel_locust.encoding.reissue import DATE, DAY_SHIFTS, Restamp, Template, TemplateError
 from otel_locust.engine.conversation import Conversation
 from otel_locust.engine.trace import PlannedTrace
 
@@ -45,7 +48,7 @@ BUDGET_BYTES = 96_000_000  #: bytes of templates kept per process, all scenarios
 class Recording:
     """One fresh conversation's turns as templates, in order (it grows while the conversation goes on)."""
 
-    __slots__ = ("closed", "nbytes", "scenario", "shifts", "templates", "turns", "unbounded")
+    __slots__ = ("closed", "nbytes", "scenario", "shifts", "templates", "turns")
 
     def __init__(self, scenario: str, turns: int, rng: random.Random) -> None:
         self.scenario = scenario
@@ -53,17 +56,16 @@ class Recording:
         self.templates: list[Template] = []
         self.nbytes = 0
         self.closed = False  # no further turn is recorded (a turn had nothing to vary, or the pool dropped it)
-        self.unbounded = True  # every turn has new tokens at each issue (else: each day shift once)
-        self.shifts = [d for d in range(-MAX_DAY_SHIFT, MAX_DAY_SHIFT + 1) if d]
+        self.shifts = [d for d in DAY_SHIFTS if d]  # the replays to come, one per day shift
         rng.shuffle(self.shifts)
 
-    def day_shift(self, rng: random.Random) -> int:
-        """The day shift of a new replay: any, or (bounded) the next one not given yet."""
-        return self.shifts.pop() if not self.unbounded else self.shifts[int(rng.random() * len(self.shifts))]
+    def day_shift(self) -> int:
+        """The day shift of a new replay: the next one not given yet."""
+        return self.shifts.pop()
 
     @property
     def exhausted(self) -> bool:
-        return not self.unbounded and not self.shifts
+        return not self.shifts
 
 
 class TemplatePool:
@@ -87,6 +89,8 @@ class TemplatePool:
         self._by_scenario: dict[str, deque[Recording]] = {}
         self._order: deque[Recording] = deque()  # every kept recording, oldest first (for the byte budget)
         self.nbytes = 0
+        #: per scenario: fresh conversations' first turns, and how many of them could be recorded
+        self._first_turns: dict[str, tuple[int, int]] = {}
         self.issued = 0  #: traces re-issued this test
         self.planned = 0  #: traces planned fresh this test
 
@@ -95,6 +99,9 @@ class TemplatePool:
         kept = self._by_scenario.get(scenario)
         if not kept or len(kept) < self.warm or rng.random() < self.fresh:
             return None
+        first, recorded = self._first_turns.get(scenario, (0, 0))
+        if recorded < first and rng.random() * first >= recorded:
+            return None  # as many new conversations as could not be recorded are planned fresh: no bias
         recording = min((kept[int(rng.random() * len(kept))] for _ in range(CANDIDATES)), key=self._deviation_after)
         if recording.exhausted:  # every day shift was given: plan fresh (its replacement)
             self._drop(recording)
@@ -116,16 +123,18 @@ class TemplatePool:
         """A new, empty recording of a fresh conversation (kept once its first turn is added)."""
         return Recording(scenario, turns, rng)
 
-    def add(self, recording: Recording, template: Template, variation: str) -> None:
+    def add(self, recording: Recording, template: Template | None, variation: str) -> None:
         """``template`` is the recording's next turn, ``variation`` what its issues change (see
         :func:`variation`): keep it (and the recording, on its first turn), or close the recording when the
-        turn has nothing to vary."""
+        turn has nothing to vary or could not be made a template (None)."""
         if recording.closed:
             return
-        if not variation:
+        if not recording.templates:
+            first, recorded = self._first_turns.get(recording.scenario, (0, 0))
+            self._first_turns[recording.scenario] = (first + 1, recorded + bool(template and variation))
+        if template is None or not variation:
             recording.closed = True
             return
-        recording.unbounded = recording.unbounded and variation == "tokens"
         first = not recording.templates
         recording.templates.append(template)
         recording.nbytes += template.nbytes
@@ -177,7 +186,7 @@ class ReplayedConversation(Conversation):
     def of(cls, recording: Recording, rng: random.Random, user_id: str, think_median: float) -> ReplayedConversation:
         conversation = cls(f"conv_{rng.getrandbits(64):016x}", user_id, recording.turns, think_median=think_median)
         conversation.recording = recording
-        conversation.stamp = Restamp(conversation.id.encode(), user_id.encode(), recording.day_shift(rng))
+        conversation.stamp = Restamp(conversation.id.encode(), user_id.encode(), recording.day_shift())
         return conversation
 
     @property
@@ -227,7 +236,7 @@ def record_turn(
             tokens=tokens,
         )
     except TemplateError as exc:
-        recording.closed = True
         logger.debug("otel-locust: a %s trace is not re-issued: %s", trace.scenario.name, exc)
+        pool.add(recording, None, "")
         return
     pool.add(recording, template, variation(trace, tokens))

@@ -342,9 +342,12 @@ class Runtime:
         conversation.emitted(time.monotonic(), end_ns)
         encoded = instrumentation.encode(trace, end_ns)
         requests = instrumentation.requests(encoded, settings.max_request_bytes)
-        if isinstance(conversation, RecordedConversation) and self.pool is not None and len(requests) == 1:
-            base_ns = end_ns - trace.spans[0].end
-            record_turn(self.pool, conversation, trace, encoded, requests[0].body, base_ns, self._token_pattern)
+        if isinstance(conversation, RecordedConversation) and self.pool is not None:
+            if len(requests) == 1:
+                base_ns = end_ns - trace.spans[0].end
+                record_turn(self.pool, conversation, trace, encoded, requests[0].body, base_ns, self._token_pattern)
+            else:  # split to the platform's limit: not re-issued (planned fresh each time)
+                self.pool.add(conversation.recording, None, "")
         return self._send(scenario.name, encoded, requests)
 
     def _send(self, name: str, encoded: EncodedTrace, requests: list[OtlpRequest]) -> Callable[[], None]:
