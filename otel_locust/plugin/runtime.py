@@ -45,7 +45,7 @@ from otel_locust.export.transport import Transport
 from otel_locust.plugin.options import Settings, ingests_logs, logs_url
 from otel_locust.plugin.replay import RecordedConversation, ReplayedConversation, TemplatePool, record_turn
 from otel_locust.plugin.report import add_to_report, build_summary, format_table, rows_csv, trace_rows
-from otel_locust.plugin.tasks import scenario_taskset
+from otel_locust.plugin.tasks import scenario_task
 from otel_locust.sink.embedded import EmbeddedSink
 
 logger = logging.getLogger("otel_locust")
@@ -189,7 +189,7 @@ class Runtime:
         self._token_pattern: re.Pattern[bytes] | None = None
         self._pools_seed = random.SystemRandom().getrandbits(31)  # used when --otel-seed is -1
         self._user_numbers = itertools.count()
-        self._tasksets: dict[str, type] = {}
+        self._tasks: dict[str, Callable[[Any], None]] = {}
         self.closing = False  # set when the test stops: users start no new trace
         self.account_final = False  # this test's exports were drained (or settled): the account is final
         self.reporting_workers: set[str] = set()  # master: workers that sent trace counts this test
@@ -242,7 +242,7 @@ class Runtime:
             self.batch = BatchSpanQueue(self.exporter, self.instrumentation, settings.batch, settings.max_request_bytes)
             self.scheduler = RealTimeScheduler(self.batch, settings.time_scale)
         tasks: list[TaskSet | Callable[..., Any]] = [
-            self._taskset(settings.pack.scenarios[name]) for name, weight in settings.mix.items() for _ in range(weight)
+            self._task(settings.pack.scenarios[name]) for name, weight in settings.mix.items() for _ in range(weight)
         ]
         for user_class in self.environment.user_classes:
             if getattr(user_class, "otel_locust_user", False):
@@ -293,10 +293,10 @@ class Runtime:
             self._pools_seed = settings.seed
         gevent.get_hub().threadpool.apply(pools_for, (settings.pack.content, self._pools_seed))
 
-    def _taskset(self, scenario: Scenario) -> type:
-        if scenario.name not in self._tasksets:
-            self._tasksets[scenario.name] = scenario_taskset(scenario)
-        return self._tasksets[scenario.name]
+    def _task(self, scenario: Scenario) -> Callable[[Any], None]:
+        if scenario.name not in self._tasks:
+            self._tasks[scenario.name] = scenario_task(scenario)
+        return self._tasks[scenario.name]
 
     # -- per user -------------------------------------------------------------------------------------------
 

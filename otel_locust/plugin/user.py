@@ -1,4 +1,4 @@
-"""The Locust user: an agent front end whose tasks are the scenarios, as weighted TaskSets.
+"""The Locust user: an agent front end whose tasks are the scenarios, weighted by the mix.
 
 Modelled on ``locust/contrib/dns.py``: an abstract user with a protocol client. The weights come from
 ``--otel-mix`` when a test starts, not at import time, so they can be changed in the web UI and reach workers.
