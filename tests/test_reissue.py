@@ -19,8 +19,9 @@ from otel_locust.encoding.reissue import Issued, Restamp, Template, shifted_date
 from otel_locust.engine.planner import Planner
 from otel_locust.plugin.replay import ReplayedConversation, TemplatePool
 from otel_locust.scenarios import CONTENT as TRAVEL
-from otel_locust.testing.capture import decode_spans
+from otel_locust.testing.capture import CaptureReceiver, decode_spans
 from otel_locust.testing.conformance import check_trace
+from tests.helpers import run_locust, summary
 
 CONV, USER = "conv_00112233445566ff", "user_00112233aabb"
 TOKENS = token_pattern(TRAVEL.token_fields)
@@ -259,3 +260,60 @@ def test_conversations_that_cannot_be_recorded_keep_their_share():
         pool.add(recording, _Template(), "" if index % 4 == 0 else "tokens")  # type: ignore[arg-type]
     fresh = sum(pool.draw("a", rng) is None for _ in range(4000)) / 4000
     assert 0.22 < fresh < 0.28
+
+
+@pytest.mark.e2e
+def test_a_run_on_the_fast_path_sends_new_valid_traces(tmp_path):
+    """A real run with the default --otel-fresh: most traces are re-issued (the process says how many), every
+    trace has its own id, passes the conformance checks, and nearly every one differs in what the user asked or
+    what its first tool answered."""
+    receiver = CaptureReceiver()
+    try:
+        result = run_locust(
+            [
+                "--headless",
+                "-u",
+                "8",
+                "-r",
+                "8",
+                "-t",
+                "6s",
+                "--otel-pace",
+                "0",
+                "--otel-seed",
+                "3",
+                "--otel-platform",
+                "otlp",
+                "--otel-endpoint",
+                receiver.url,
+                "--otel-summary",
+                "summary.json",
+            ],
+            tmp_path,
+        )
+    finally:
+        receiver.shutdown()
+    assert result.returncode == 0, result.stderr[-3000:]
+    issued = re.search(r"(\d+) traces re-issued from (\d+) recordings .* (\d+) planned fresh", result.stderr)
+    assert issued, result.stderr[-2000:]
+    reissued, fresh = int(issued.group(1)), int(issued.group(3))
+    traces = receiver.traces()
+    assert len(traces) == summary(tmp_path / "summary.json")["total"]["traces"]["delivered"] == reissued + fresh
+    assert reissued > 4 * fresh
+    inputs = set()
+    for spans in traces.values():
+        assert check_trace(spans) == []
+        attrs = [{a.key: a.value.string_value for a in s.attributes} for s in spans]
+        question = next(
+            a["gen_ai.input.messages"] for s, a in zip(spans, attrs, strict=True) if s.name.startswith("chat ")
+        )
+        result_ = next(
+            (
+                a.get("gen_ai.tool.call.result", "")
+                for s, a in zip(spans, attrs, strict=True)
+                if s.name.startswith("execute_tool ")
+            ),
+            "",
+        )
+        inputs.add((question, result_))
+    assert len(inputs) >= 0.95 * len(traces)
