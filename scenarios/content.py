@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from functools import cached_property
 from typing import TypeVar
 
 from faker import Faker
@@ -317,7 +319,7 @@ class TravelContent(Pools):
             "result.select": lambda: data(
                 {
                     "selected": self.fake.bothify("opt-####"),
-                    "hold_expires_at": self.fake.iso8601(),
+                    "hold_expires_at": self._timestamp(),
                     "price_confirmed": self._price(90, 900),
                 }
             ),
@@ -344,8 +346,19 @@ class TravelContent(Pools):
     def _price(self, low: int, high: int) -> float:
         return round(self.rng.uniform(low, high), 2)
 
+    @cached_property
+    def _dates(self) -> tuple[date, date, date]:
+        """Today, and the window trips fall in (Faker's ``"+3d"`` to ``"+120d"``), fixed once per build."""
+        today = date.today()
+        return today, today + timedelta(days=3), today + timedelta(days=120)
+
     def _date(self) -> str:
-        return self.fake.date_between("+3d", "+120d").isoformat()
+        # date_between("+3d", "+120d") without parsing the two strings on every call: the same draw
+        return self.fake.date_between_dates(self._dates[1], self._dates[2]).isoformat()
+
+    def _timestamp(self) -> str:
+        """Faker's ``iso8601()`` up to today rather than up to this second: the same seed gives the same value."""
+        return self.fake.iso8601(end_datetime=self._dates[0])
 
     def _route(self) -> tuple[tuple[str, str], tuple[str, str]]:
         origin, dest = self.rng.sample(AIRPORTS, 2)
@@ -885,7 +898,7 @@ class TravelContent(Pools):
             "booking_reference": self._token(18),
             "ticket_numbers": [f.bothify("###-##########") for _ in range(r.randint(1, 3))],
             "total": {"amount": self._price(120, 5200), "currency": "USD"},
-            "booked_at": f.iso8601(),
+            "booked_at": self._timestamp(),
             "cancellable_until": self._date(),
             "receipt_email": f.email(),
             "notes": r.choice(["", "Seat 14C assigned.", "Early check-in requested.", "Loyalty number applied."]),
