@@ -140,8 +140,8 @@ class Pools:
     def data(self, value: object) -> bytes:
         """A JSON document; its model view (without ``token_fields``) is remembered when it differs."""
         raw = _as_json(value)
-        if self.token_fields:
-            compact = _as_json(_without(value, self.token_fields))
+        if self.token_fields and any(b'"%s":' % field.encode() in raw for field in self.token_fields):
+            compact = _as_json(_without(value, self.token_fields))  # only documents that have such a field
             if compact != raw:
                 self._model_views[raw] = compact
         return raw
