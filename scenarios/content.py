@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from functools import cached_property
 from typing import TypeVar
 
 from faker import Faker
@@ -317,7 +319,7 @@ class TravelContent(Pools):
             "result.select": lambda: data(
                 {
                     "selected": self.fake.bothify("opt-####"),
-                    "hold_expires_at": self.fake.iso8601(),
+                    "hold_expires_at": self._timestamp(),
                     "price_confirmed": self._price(90, 900),
                 }
             ),
@@ -344,8 +346,19 @@ class TravelContent(Pools):
     def _price(self, low: int, high: int) -> float:
         return round(self.rng.uniform(low, high), 2)
 
+    @cached_property
+    def _dates(self) -> tuple[date, date, date]:
+        """Today, and the window trips fall in (Faker's ``"+3d"`` to ``"+120d"``), fixed once per build."""
+        today = date.today()
+        return today, today + timedelta(days=3), today + timedelta(days=120)
+
     def _date(self) -> str:
-        return self.fake.date_between("+3d", "+120d").isoformat()
+        # date_between("+3d", "+120d") without parsing the two strings on every call: the same draw
+        return self.fake.date_between_dates(self._dates[1], self._dates[2]).isoformat()
+
+    def _timestamp(self) -> str:
+        """Faker's ``iso8601()`` up to today rather than up to this second: the same seed gives the same value."""
+        return self.fake.iso8601(end_datetime=self._dates[0])
 
     def _route(self) -> tuple[tuple[str, str], tuple[str, str]]:
         origin, dest = self.rng.sample(AIRPORTS, 2)
@@ -885,7 +898,7 @@ class TravelContent(Pools):
             "booking_reference": self._token(18),
             "ticket_numbers": [f.bothify("###-##########") for _ in range(r.randint(1, 3))],
             "total": {"amount": self._price(120, 5200), "currency": "USD"},
-            "booked_at": f.iso8601(),
+            "booked_at": self._timestamp(),
             "cancellable_until": self._date(),
             "receipt_email": f.email(),
             "notes": r.choice(["", "Seat 14C assigned.", "Early check-in requested.", "Loyalty number applied."]),
@@ -910,33 +923,37 @@ def _record_makers(fields: _Fields) -> dict[str, RecordMaker]:
     def pick(r: random.Random, seq: Sequence[_T]) -> _T:
         return seq[int(r.random() * len(seq))]
 
+    def num(r: random.Random, low: int, high: int) -> int:
+        """``r.randint(low, high)`` at a third of the cost (one float; a bias far below a record's notice)."""
+        return low + int(r.random() * (high - low + 1))
+
     def token(r: random.Random, n: int) -> str:
         return base64.urlsafe_b64encode(r.randbytes(n)).decode().rstrip("=")
 
     def date(r: random.Random) -> str:
-        return f"2026-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"
+        return f"2026-{num(r, 1, 12):02d}-{num(r, 1, 28):02d}"
 
     def remark(r: random.Random) -> str:
         return pick(
             r,
             (
                 lambda: (
-                    f"{pick(r, fields.names)} rated it {r.randint(1, 5)}/5: {pick(r, AMENITIES)} was "
+                    f"{pick(r, fields.names)} rated it {num(r, 1, 5)}/5: {pick(r, AMENITIES)} was "
                     f"{pick(r, ['great', 'fine', 'disappointing', 'better than expected', 'not available'])}, and the "
-                    f"{pick(r, ['check-in', 'shuttle', 'front desk', 'breakfast', 'room'])} took {r.randint(2, 45)} "
+                    f"{pick(r, ['check-in', 'shuttle', 'front desk', 'breakfast', 'room'])} took {num(r, 2, 45)} "
                     f"minutes."
                 ),
                 lambda: (
-                    f"Fare rule {r.randint(1, 40)}: changes up to {r.choice([2, 6, 24, 48, 72])} hours before "
-                    f"departure cost ${r.randint(0, 300)}; {pick(r, PREFERENCES)} is {pick(r, _TERMS)}."
+                    f"Fare rule {num(r, 1, 40)}: changes up to {r.choice([2, 6, 24, 48, 72])} hours before "
+                    f"departure cost ${num(r, 0, 300)}; {pick(r, PREFERENCES)} is {pick(r, _TERMS)}."
                 ),
                 lambda: (
-                    f"Booked {r.randint(1, 60)} days ahead by {pick(r, fields.names)} ({pick(r, fields.jobs)}) for "
+                    f"Booked {num(r, 1, 60)} days ahead by {pick(r, fields.names)} ({pick(r, fields.jobs)}) for "
                     f"{pick(r, PURPOSES)}; approved by {pick(r, fields.last)} under cost center "
-                    f"CC-{r.randint(1000, 9999)}."
+                    f"CC-{num(r, 1000, 9999)}."
                 ),
                 lambda: (
-                    f"Near {pick(r, fields.streets)}, {r.uniform(0.1, 9):.1f} km from the venue; {r.randint(2, 40)} "
+                    f"Near {pick(r, fields.streets)}, {r.uniform(0.1, 9):.1f} km from the venue; {num(r, 2, 40)} "
                     f"rooms left at ${r.uniform(80, 700):.2f} with {pick(r, AMENITIES)}."
                 ),
             ),
@@ -947,24 +964,24 @@ def _record_makers(fields: _Fields) -> dict[str, RecordMaker]:
         stops = pick(r, (0, 0, 1, 1, 2))
         via = ",".join(f'"{pick(r, AIRPORTS)[0]}"' for _ in range(stops))
         return (
-            f'{{"option_id":"opt-{r.randint(1000, 99999)}","offer_token":"{token(r, r.randint(24, 72))}",'
-            f'"carrier":"{name}","flight_number":"{code}{r.randint(10, 2999)}","origin":"{pick(r, AIRPORTS)[0]}",'
-            f'"destination":"{pick(r, AIRPORTS)[0]}","departure":"{date(r)}T{r.randint(5, 23):02d}:'
-            f'{r.randint(0, 59):02d}","duration_minutes":{r.randint(55, 900)},"stops":{stops},'
+            f'{{"option_id":"opt-{num(r, 1000, 99999)}","offer_token":"{token(r, num(r, 24, 72))}",'
+            f'"carrier":"{name}","flight_number":"{code}{num(r, 10, 2999)}","origin":"{pick(r, AIRPORTS)[0]}",'
+            f'"destination":"{pick(r, AIRPORTS)[0]}","departure":"{date(r)}T{num(r, 5, 23):02d}:'
+            f'{num(r, 0, 59):02d}","duration_minutes":{num(r, 55, 900)},"stops":{stops},'
             f'"connections":[{via}],'
             f'"cabin":"{pick(r, CABINS)}","price":{{"amount":{r.uniform(89, 4200):.2f},"currency":"USD"}},'
-            f'"refundable":{"true" if r.random() < 0.35 else "false"},"seats_left":{r.randint(1, 9)},'
+            f'"refundable":{"true" if r.random() < 0.35 else "false"},"seats_left":{num(r, 1, 9)},'
             f'"rules":"{remark(r)}"}}'
         ).encode()
 
     def hotel(r: random.Random) -> bytes:
         city = pick(r, AIRPORTS)[1]
-        amenities = ",".join(f'"{a}"' for a in r.sample(AMENITIES, r.randint(1, 4)))
+        amenities = ",".join(f'"{a}"' for a in r.sample(AMENITIES, num(r, 1, 4)))
         return (
-            f'{{"option_id":"opt-{r.randint(1000, 99999)}","rate_key":"{token(r, r.randint(24, 64))}",'
+            f'{{"option_id":"opt-{num(r, 1000, 99999)}","rate_key":"{token(r, num(r, 24, 64))}",'
             f'"name":"{pick(r, HOTEL_BRANDS)} {city} {pick(r, fields.last)}","address":"{pick(r, fields.streets)}",'
             f'"lat":{r.uniform(-60, 60):.5f},"lon":{r.uniform(-170, 170):.5f},"rating":{r.uniform(2.8, 5):.1f},'
-            f'"reviews":{r.randint(12, 5400)},"nightly_rate":{{"amount":{r.uniform(79, 690):.2f},'
+            f'"reviews":{num(r, 12, 5400)},"nightly_rate":{{"amount":{r.uniform(79, 690):.2f},'
             f'"currency":"USD"}},'
             f'"amenities":[{amenities}],"review":"{remark(r)}"}}'
         ).encode()
@@ -972,7 +989,7 @@ def _record_makers(fields: _Fields) -> dict[str, RecordMaker]:
     def car(r: random.Random) -> bytes:
         make, model, cls = pick(r, CAR_MODELS)
         return (
-            f'{{"option_id":"opt-{r.randint(1000, 99999)}","quote_token":"{token(r, r.randint(20, 48))}",'
+            f'{{"option_id":"opt-{num(r, 1000, 99999)}","quote_token":"{token(r, num(r, 20, 48))}",'
             f'"company":"{pick(r, RENTAL_COMPANIES)}","vehicle":"{make} {model}","class":"{cls}",'
             f'"daily_rate":{{"amount":{r.uniform(29, 240):.2f},"currency":"USD"}},'
             f'"pickup":"{pick(r, fields.streets)}","insurance":"{pick(r, _COVER)}","note":"{remark(r)}"}}'
@@ -981,34 +998,34 @@ def _record_makers(fields: _Fields) -> dict[str, RecordMaker]:
     def policy(r: random.Random) -> bytes:
         topic = pick(r, list(POLICY_TOPICS))
         return (
-            f'{{"section":"{r.randint(1, 12)}.{r.randint(1, 30)}.{r.randint(1, 9)}","topic":"{topic}",'
+            f'{{"section":"{num(r, 1, 12)}.{num(r, 1, 30)}.{num(r, 1, 9)}","topic":"{topic}",'
             f'"text":"{_fill(r, topic)} {remark(r)}","owner":"{pick(r, fields.names)}","updated":"{date(r)}",'
-            f'"approval_ref":"{token(r, r.randint(24, 60))}"}}'
+            f'"approval_ref":"{token(r, num(r, 24, 60))}"}}'
         ).encode()
 
     def trip(r: random.Random) -> bytes:
         return (
-            f'{{"trip_id":"T-{r.randint(100000, 999999)}","route":"{pick(r, AIRPORTS)[0]}-{pick(r, AIRPORTS)[0]}",'
+            f'{{"trip_id":"T-{num(r, 100000, 999999)}","route":"{pick(r, AIRPORTS)[0]}-{pick(r, AIRPORTS)[0]}",'
             f'"date":"{date(r)}","spend":{r.uniform(150, 6000):.2f},"company":"{pick(r, fields.companies)}",'
-            f'"rating":{r.randint(1, 5)},"receipt":"{token(r, r.randint(16, 40))}",'
+            f'"rating":{num(r, 1, 5)},"receipt":"{token(r, num(r, 16, 40))}",'
             f'"notes":"{remark(r)}"}}'
         ).encode()
 
     def leg(r: random.Random) -> bytes:
         code, _ = pick(r, CARRIERS)
         return (
-            f'{{"leg":{r.randint(1, 400)},"from":"{pick(r, AIRPORTS)[0]}","to":"{pick(r, AIRPORTS)[0]}",'
-            f'"date":"{date(r)}","flight":"{code}{r.randint(10, 2999)}","hotel":"{pick(r, HOTEL_BRANDS)} '
+            f'{{"leg":{num(r, 1, 400)},"from":"{pick(r, AIRPORTS)[0]}","to":"{pick(r, AIRPORTS)[0]}",'
+            f'"date":"{date(r)}","flight":"{code}{num(r, 10, 2999)}","hotel":"{pick(r, HOTEL_BRANDS)} '
             f'{pick(r, fields.last)}","fare":{r.uniform(90, 2400):.2f},"status":"{pick(r, _STATUSES)}",'
-            f'"booking_ref":"{token(r, r.randint(12, 36))}","notes":"{remark(r)}"}}'
+            f'"booking_ref":"{token(r, num(r, 12, 36))}","notes":"{remark(r)}"}}'
         ).encode()
 
     def handbook(r: random.Random) -> bytes:
         topic = pick(r, list(POLICY_TOPICS))
         guideline = str(pick(r, GUIDELINES)).format(
-            pct=r.randint(10, 40), currency=pick(r, ["USD", "EUR", "GBP"]), pref=pick(r, PREFERENCES), n=r.randint(3, 9)
+            pct=num(r, 10, 40), currency=pick(r, ["USD", "EUR", "GBP"]), pref=pick(r, PREFERENCES), n=num(r, 3, 9)
         )
-        section = f"{r.randint(1, 12)}.{r.randint(1, 30)}"
+        section = f"{num(r, 1, 12)}.{num(r, 1, 30)}"
         return f"{topic.title()} ({section}): {_fill(r, topic)} {guideline} {remark(r)}".encode()
 
     return {

@@ -29,8 +29,10 @@ def run_locust(
     )
 
 
-def start_worker(port: int, cwd: Path, stderr: int = subprocess.PIPE) -> subprocess.Popen[str]:
-    """``locust -f locustfiles/agent_mix.py --worker`` connecting to a master on 127.0.0.1:``port``."""
+def start_worker(
+    port: int, cwd: Path, stderr: int = subprocess.PIPE, extra: tuple[str, ...] = ()
+) -> subprocess.Popen[str]:
+    """``locust -f locustfiles/agent_mix.py --worker [EXTRA]`` connecting to a master on 127.0.0.1:``port``."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -43,6 +45,7 @@ def start_worker(port: int, cwd: Path, stderr: int = subprocess.PIPE) -> subproc
             "127.0.0.1",
             "--master-port",
             str(port),
+            *extra,
         ],
         cwd=cwd,
         stdout=subprocess.DEVNULL,

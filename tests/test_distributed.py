@@ -86,6 +86,50 @@ def test_processes_flag_works_and_accounts_exactly(tmp_path):
     assert data["workers"]["reported"] == 2
 
 
+def test_a_worker_builds_its_pools_once_and_the_master_none(tmp_path):
+    """A worker without a seed of its own builds pools once, for the master's --otel-seed (not first for a random
+    seed of its own); one given the master's seed builds them at start and reuses them; the master builds none."""
+    port = free_port()
+    workers = [start_worker(port, tmp_path, extra=extra) for extra in ((), ("--otel-seed", "7"))]
+    try:
+        result = run_locust(
+            [
+                "--master",
+                "--master-bind-host",
+                "127.0.0.1",
+                "--master-bind-port",
+                str(port),
+                "--expect-workers",
+                "2",
+                "--headless",
+                "-u",
+                "4",
+                "-r",
+                "4",
+                "-t",
+                "6s",
+                "--otel-seed",
+                "7",
+                "--otel-pace",
+                "0.2",
+                "--otel-mix",
+                "simple_query=1",
+                "--otel-summary",
+                "summary.json",
+            ],
+            tmp_path,
+            timeout=120,
+        )
+    finally:
+        errors = [w.communicate(timeout=60)[1] for w in workers]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert summary(tmp_path / "summary.json")["workers"]["reported"] == 2
+    assert "payload pools" not in result.stderr, "the master generates nothing and builds no pools"
+    for log in errors:
+        builds = [line for line in log.splitlines() if "payload pools for seed" in line]
+        assert len(builds) == 1 and "seed 7 built" in builds[0], log[-3000:]
+
+
 def test_losing_a_worker_does_not_stop_the_others_and_the_summary_says_so(tmp_path):
     port = free_port()
     workers = [start_worker(port, tmp_path, subprocess.DEVNULL) for _ in range(2)]

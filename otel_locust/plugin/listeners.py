@@ -5,8 +5,10 @@ Importing this module registers them on ``locust.events`` (Locust has no plugin 
 
 Lifecycle (master/local vs worker):
 
-* ``init``: master/local validates the options (exit 2 with one line on error) and starts the embedded sink.
-* ``test_start``: every process re-reads the options (workers only get them now), builds pools, sets the mix.
+* ``init``: master/local validates the options (exit 2 with one line on error) and starts the embedded sink;
+  a local process (and a worker given its own ``--otel-seed``) builds its payload pools, the master none.
+* ``test_start``: every process re-reads the options (workers only get them now), builds pools (a worker once,
+  for the master's seed), sets the mix.
 * ``test_stop``: in-flight exports are drained; what cannot finish is settled as dropped or unconfirmed.
 * ``report_to_master`` / ``worker_report``: workers send their counter deltas; the master adds them up.
 * ``quitting``: master/local reads the sink's counts, prints the table, writes ``--otel-summary``.
@@ -88,15 +90,20 @@ def _on_init(environment: Environment, **_: Any) -> None:
     if options is None:
         return
     if isinstance(runner, WorkerRunner):
-        # workers get the master's options with the first spawn message; build pools now if the seed is known
+        # workers get the master's options with the first spawn message. A seed of their own (the same
+        # locust.conf as the master's) is likely the master's: build now. Without one, the master's options
+        # decide at test_start; building for a random seed now would be thrown away if the master has a seed.
         with contextlib.suppress(ConfigError):
-            runtime.prepare_pools(settings_from(options))
+            settings = settings_from(options)
+            if settings.seed >= 0:
+                runtime.prepare_pools(settings)
         return
     try:
         settings = settings_from(options)
     except ConfigError as exc:
         _fail_config(exc)
-    runtime.prepare_pools(settings)
+    if not isinstance(runner, MasterRunner):  # the master generates nothing: it needs no pools
+        runtime.prepare_pools(settings)
     if settings.platform.embedded_sink and not options.otel_endpoint:
         runtime.sink = _start_sink(environment, options, settings.protocol)
         options.otel_sink_url = runtime.sink.endpoint

@@ -11,6 +11,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import STATE_MISSING, MasterRunner
 
+import functools
 import itertools
 import json
 import logging
@@ -286,12 +287,19 @@ class Runtime:
     def prepare_pools(self, settings: Settings) -> None:
         """Build the pack's payload pools for the seed (-1: this process's random seed) before users need them.
 
-        Building takes a second or two of CPU; it runs in a real thread so the gevent hub keeps serving
-        heartbeats and the web UI meanwhile. Pools are cached per seed, so later calls are free.
+        Building takes most of a second of CPU; it runs in a real thread so the gevent hub keeps serving
+        heartbeats and the web UI meanwhile. Pools are cached per seed, so later calls are free; a call while the
+        same pools are being built (a worker's ``init`` and its first ``test_start`` overlap) waits for that build.
         """
         if settings.seed >= 0:
             self._pools_seed = settings.seed
-        gevent.get_hub().threadpool.apply(pools_for, (settings.pack.content, self._pools_seed))
+        self._pools_build((settings.pack.content, self._pools_seed)).get()
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4)
+    def _pools_build(pack_and_seed: tuple[Any, int]) -> gevent.event.AsyncResult:
+        """The one build of a pack's pools (its Pools class) for a seed in this process, running or done."""
+        return gevent.get_hub().threadpool.spawn(pools_for, *pack_and_seed)
 
     def _task(self, scenario: Scenario) -> Callable[[Any], None]:
         if scenario.name not in self._tasks:
