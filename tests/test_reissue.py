@@ -188,8 +188,9 @@ def test_the_pool_rotates_and_stays_within_its_budget():
     first = _fill(pool, "a", 4)
     newer = _fill(pool, "a", 2)
     assert pool.recordings("a") == 4 and first[0].closed and first[1].closed and not newer[-1].closed
-    _fill(pool, "b", 8, nbytes=300)  # over the byte budget: the oldest go, whatever their scenario
-    assert pool.nbytes <= 1_000 and pool.recordings("a") == 0 and pool.recordings("b") == 3
+    filled = _fill(pool, "b", 8, nbytes=300)  # over the byte budget: the largest scenario gives up its oldest
+    assert pool.nbytes <= 1_000 and pool.recordings("a") >= 1 and pool.recordings("b") >= 1
+    assert not filled[-1].closed and filled[0].closed
 
 
 def test_a_recording_stops_at_the_first_turn_with_nothing_to_vary():

@@ -42,7 +42,9 @@ logger = logging.getLogger("otel_locust")
 WARM_RECORDINGS = 8  #: recordings a scenario needs before its conversations are re-issued
 CANDIDATES = 4  #: recordings drawn per replay, of which the one that keeps the mix nearest its shares is taken
 CAPACITY = 64  #: recordings kept per scenario (the oldest goes first)
-BUDGET_BYTES = 96_000_000  #: bytes of templates kept per process, all scenarios together
+BUDGET_BYTES = 96_000_000  #: bytes of templates kept per process, all scenarios together (realistic tier)
+#: the budget per payload tier: a production-tier conversation's turns take megabytes each
+TIER_BUDGET_BYTES = {"realistic": BUDGET_BYTES, "production": 320_000_000, "stress": 320_000_000}
 
 
 class Recording:
@@ -97,7 +99,7 @@ class TemplatePool:
     def draw(self, scenario: str, rng: random.Random) -> Recording | None:
         """A recording to replay as a new conversation of ``scenario``, or None: plan this one fresh."""
         kept = self._by_scenario.get(scenario)
-        if not kept or len(kept) < self.warm or rng.random() < self.fresh:
+        if not kept or (len(kept) < self.warm and not self.full) or rng.random() < self.fresh:
             return None
         first, recorded = self._first_turns.get(scenario, (0, 0))
         if recorded < first and rng.random() * first >= recorded:
@@ -147,8 +149,8 @@ class TemplatePool:
             self.nbytes += recording.nbytes
         else:
             self.nbytes += template.nbytes
-        while self.nbytes > self.budget_bytes and len(self._order) > 1:
-            self._drop(self._order[0])
+        while self.nbytes > self.budget_bytes and len(self._order) > 1:  # the largest scenario gives up its oldest
+            self._drop(max(self._by_scenario.values(), key=len)[0])
 
     def _drop(self, recording: Recording) -> None:
         """Forget ``recording`` (replays under way keep their reference and finish)."""
@@ -159,6 +161,11 @@ class TemplatePool:
 
     def recordings(self, scenario: str) -> int:
         return len(self._by_scenario.get(scenario, ()))
+
+    @property
+    def full(self) -> bool:
+        """Near the byte budget: a scenario with fewer than ``warm`` recordings is replayed all the same."""
+        return self.nbytes >= 0.9 * self.budget_bytes
 
     @property
     def kept(self) -> int:

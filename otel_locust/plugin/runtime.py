@@ -44,7 +44,14 @@ from otel_locust.export.readback.stats import public as readback_public
 from otel_locust.export.retry import RetryPolicy
 from otel_locust.export.transport import Transport
 from otel_locust.plugin.options import Settings, ingests_logs, logs_url
-from otel_locust.plugin.replay import RecordedConversation, ReplayedConversation, TemplatePool, record_turn
+from otel_locust.plugin.replay import (
+    BUDGET_BYTES,
+    TIER_BUDGET_BYTES,
+    RecordedConversation,
+    ReplayedConversation,
+    TemplatePool,
+    record_turn,
+)
 from otel_locust.plugin.report import add_to_report, build_summary, format_table, rows_csv, trace_rows
 from otel_locust.plugin.tasks import scenario_task
 from otel_locust.sink.embedded import EmbeddedSink
@@ -220,7 +227,10 @@ class Runtime:
         self._generated_here = 0
         self.peak_in_flight = 0
         self.prepare_pools(settings)
-        self.pool = TemplatePool(settings.fresh, shares=dict(settings.mix)) if settings.fresh < 1 else None
+        self.pool = None
+        if settings.fresh < 1:
+            budget = TIER_BUDGET_BYTES.get(settings.tier.name, BUDGET_BYTES)
+            self.pool = TemplatePool(settings.fresh, budget_bytes=budget, shares=dict(settings.mix))
         self._token_pattern = token_pattern(settings.pack.content.token_fields)
         dialects = [DIALECTS[name]() for name in settings.dialects]
         self.instrumentation = instrumentation_for(settings.framework, dialects, settings.service_name)
