@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,10 @@ from otel_locust.engine.scenario import Scenario
 from otel_locust.plugin.options import add_arguments
 from otel_locust.scenarios import CONTENT as TRAVEL
 from otel_locust.testing.capture import decode_spans
+
+# Tests build pools as a first run does: no pool cache on disk (tests/test_pools.py turns it on where it is tested).
+# Set here, before any test starts, so the Locust subprocesses the tests run inherit it too.
+os.environ["OTEL_LOCUST_CACHE"] = ""
 
 
 @pytest.fixture(scope="session")

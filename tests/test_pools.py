@@ -72,3 +72,31 @@ def test_a_seed_gives_the_same_pools_every_time():
     assert first._model_views == second._model_views
     other = pools_for(TRAVEL, 5)  # seeds other tests use too (built once per session)
     assert all(other.entries[name] != entries for name, entries in first.entries.items())
+
+
+def test_built_pools_are_kept_on_disk_and_loaded_equal(tmp_path, monkeypatch):
+    """A seeded build is written to the cache folder; the next process loads it (same content, record makers
+    made again); a damaged file is ignored and rebuilt; unseeded pools are never kept."""
+    import random
+
+    from otel_locust.engine import pools
+
+    monkeypatch.setenv("OTEL_LOCUST_CACHE", str(tmp_path))
+    pools._cached_pools.cache_clear()
+    try:
+        built = pools.pools_for(TRAVEL, 23)
+        [path] = tmp_path.iterdir()
+        pools._cached_pools.cache_clear()
+        loaded = pools.pools_for(TRAVEL, 23)
+        assert loaded is not built and loaded.entries == built.entries
+        assert loaded.document("fares", 30_000, 5_000, random.Random(1)) == built.document(
+            "fares", 30_000, 5_000, random.Random(1)
+        )
+        path.write_bytes(b"not a pickle")
+        pools._cached_pools.cache_clear()
+        assert pools.pools_for(TRAVEL, 23).entries == built.entries
+        assert pools._disk_path(TRAVEL, -1) is None
+        monkeypatch.setenv("OTEL_LOCUST_CACHE", "")
+        assert pools.cache_dir() is None
+    finally:
+        pools._cached_pools.cache_clear()

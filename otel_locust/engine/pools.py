@@ -16,17 +16,23 @@ repeat chunks that a long-window compressor could find but a 32 KB gzip window c
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import itertools
 import json
 import logging
+import os
+import pickle
 import random
 import re
 import string
+import sys
 import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, cast
 
 from faker import Faker
@@ -58,6 +64,16 @@ class Pools:
         del self.fake
         self._records = self.record_makers()
         self._handbooks: dict[tuple[bytes, int], bytes] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For the disk cache: everything but the record makers (closures), which are made again on load."""
+        state = dict(vars(self))
+        state.pop("_records", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+        self._records = self.record_makers()
 
     def prepare(self) -> None:
         """Build what :meth:`record_makers` needs (field lists from ``self.fake``); runs once, at start."""
@@ -269,6 +285,73 @@ def pools_for(content: type[Pools], seed: int) -> Pools:
 @lru_cache(maxsize=4)
 def _cached_pools(content: type[Pools], seed: int) -> Pools:
     started = time.thread_time()  # the building thread's CPU (Runtime.prepare_pools builds in a real thread)
+    path = _disk_path(content, seed)
+    pools = _load(path) if path is not None else None
+    if pools is not None:
+        logger.info("otel-locust: payload pools for seed %d loaded from %s (%.2f CPU-s)", seed, path, _since(started))
+        return pools
     pools = content(seed)
-    logger.info("otel-locust: payload pools for seed %d built (%.2f CPU-s)", seed, time.thread_time() - started)
+    logger.info("otel-locust: payload pools for seed %d built (%.2f CPU-s)", seed, _since(started))
+    if path is not None:
+        _store(path, pools)
     return pools
+
+
+def _since(started: float) -> float:
+    return time.thread_time() - started
+
+
+def cache_dir() -> Path | None:
+    """Where built pools are kept between runs: ``$OTEL_LOCUST_CACHE`` (empty: nowhere), else the user's cache
+    folder. Building costs most of a process's start-up; a seeded run (every worker of a distributed test, every
+    CI run with the same ``--otel-seed``) then loads them instead (a tenth of the CPU)."""
+    configured = os.environ.get("OTEL_LOCUST_CACHE")
+    if configured is not None:
+        return Path(configured) if configured else None
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "otel-locust" / "pools"
+
+
+def _disk_path(content: type[Pools], seed: int) -> Path | None:
+    """The cache file of ``content`` for ``seed``: its name changes with the code that builds the pools (the
+    content's module and this one), the package, Faker and Python versions. Only seeded pools are kept."""
+    folder = cache_dir()
+    if folder is None or seed < 0:
+        return None
+    digest = hashlib.sha256()
+    for module in {content.__module__, __name__}:
+        source = getattr(sys.modules.get(module), "__file__", None)
+        digest.update(Path(source).read_bytes() if source else module.encode())
+    versions = (content.__qualname__, seed, _version("otel-locust"), _version("faker"), sys.version)
+    digest.update(repr(versions).encode())
+    return folder / f"{content.__name__}-{seed}-{digest.hexdigest()[:20]}.pickle"
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def _load(path: Path) -> Pools | None:
+    try:
+        with path.open("rb") as handle:
+            loaded = pickle.load(handle)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a damaged or foreign file: build instead
+        logger.info("otel-locust: ignoring the pool cache %s (%s)", path, exc)
+        return None
+    return loaded if isinstance(loaded, Pools) else None
+
+
+def _store(path: Path, pools: Pools) -> None:
+    """Write atomically (several processes may build the same pools at once); a read-only home is fine."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump(pools, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError as exc:
+        logger.info("otel-locust: pools not cached (%s)", exc)
