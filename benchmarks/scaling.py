@@ -13,8 +13,8 @@ generating process.
    100th delivered trace.
 2. **memory**: one process with 1,000 and 10,000 users at ``--otel-rate 200`` in total (the machine copes; the
    point is memory per user): peak RSS (sampled and from the kernel), traces delivered.
-3. **overload**: 16 users at ``--otel-rate 3000`` for 25 s: the plugin's "target X traces/s on this process,
-   achieved Y, CPU-bound ..." warning, quoted.
+3. **overload**: 16 users at ``--otel-rate 12000`` (``--overload-rate``) for 25 s: the plugin's "target X
+   traces/s on this process, achieved Y, CPU-bound ..." warning, quoted.
 
 Waits (bounded) for the 1-minute load average to drop below 1.5 before each run and prints it. Figures only.
 
@@ -124,10 +124,11 @@ def memory_row(users: int, endpoint: str, args: argparse.Namespace) -> float:
 
 def overload(endpoint: str, args: argparse.Namespace) -> None:
     load = wait_quiet(patience=args.patience)
-    result = checked(run(locust_cmd(16, 25, endpoint, WORKLOADS[args.workload], ["--otel-rate", "3000"])), "overload")
+    rate = str(args.overload_rate)
+    result = checked(run(locust_cmd(16, 25, endpoint, WORKLOADS[args.workload], ["--otel-rate", rate])), "overload")
     warnings = [line.strip() for line in result.stderr.splitlines() if "otel-locust: target" in line]
     print(
-        f"16 users at --otel-rate 3000 for 25 s: {result.total('traces')} traces delivered "
+        f"16 users at --otel-rate {rate} for 25 s: {result.total('traces')} traces delivered "
         f"({result.total('traces') / 25:.0f}/s); load {load:.2f}\n  " + ("\n  ".join(warnings) or "no warning"),
         flush=True,
     )
@@ -141,6 +142,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, action="append", help="memory: user counts (default 1000, 10000)")
     parser.add_argument("--rate", type=float, default=200.0, help="memory: --otel-rate in total")
     parser.add_argument("--memory-seconds", type=int, default=60)
+    parser.add_argument("--overload-rate", type=int, default=12000, help="--otel-rate of the overload run")
     parser.add_argument("--patience", type=float, default=180, help="seconds to wait for load < 1.5")
     args = parser.parse_args()
     parts = args.part or ["scaling", "memory", "overload"]
