@@ -7,6 +7,7 @@ Scenarios refer to pools by name (``question.simple``, ``result.flights``, ...);
 from __future__ import annotations
 
 import base64
+import calendar
 import random
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
@@ -252,6 +253,10 @@ VERDICTS = {
 }
 
 
+# Faker's day_of_week() and month_name() draw a timestamp up to this very second, so the same seed gave other
+# values a second later (two builds of one seed differed); drawn from the seeded RNG instead.
+WEEKDAYS = tuple(calendar.day_name)
+MONTHS = tuple(calendar.month_name)[1:]
 TOKEN_FIELDS = frozenset({"offer_token", "rate_key", "quote_token", "token", "booking_reference"})
 
 
@@ -470,10 +475,10 @@ class TravelContent(Pools):
             lambda: (
                 f"Try {r.choice(DISHES)} at {f.last_name()}'s on {f.street_address()}; mains cost "
                 f"{r.randint(12, 40)} and it is open until {r.randint(21, 23)}:00 except on "
-                f"{f.day_of_week()}s."
+                f"{r.choice(WEEKDAYS)}s."
             ),
             lambda: (
-                f"Average highs in {f.month_name()} are {r.randint(8, 32)} °C with {r.randint(2, 14)} rainy "
+                f"Average highs in {r.choice(MONTHS)} are {r.randint(8, 32)} °C with {r.randint(2, 14)} rainy "
                 "days; pack a light rain jacket."
             ),
             lambda: (
@@ -524,7 +529,7 @@ class TravelContent(Pools):
                 f"{r.randint(2, 6)} weeks ahead and expect rates {r.randint(20, 80)} % above normal."
             ),
             lambda: (
-                f"Demonstrations are expected around {f.street_name()} on {f.day_of_week()}s; avoid the area "
+                f"Demonstrations are expected around {f.street_name()} on {r.choice(WEEKDAYS)}s; avoid the area "
                 f"after {r.randint(15, 19)}:00."
             ),
             lambda: (
