@@ -65,23 +65,16 @@ def shifted_date(date: bytes, days: int) -> bytes:
         return date
 
 
-class _Shifted(dict[bytes, bytes]):
-    """Dates moved by one number of days, computed on first use (an ``itemgetter`` reads many at once)."""
+class _Dates(dict[int, bytes]):
+    """Day number (proleptic ordinal) -> ``YYYY-MM-DD``, made on first use. One table for every shift: its size is
+    the span of days the content's dates cover plus the shifts (thousands of entries), not dates x shifts."""
 
-    LIMIT = 20_000  # distinct dates kept per shift; the travel content has a few hundred
-
-    def __init__(self, days: int) -> None:
-        super().__init__()
-        self.days = days
-
-    def __missing__(self, date: bytes) -> bytes:
-        if len(self) >= self.LIMIT:
-            self.clear()
-        moved = self[date] = shifted_date(date, self.days)
-        return moved
+    def __missing__(self, day: int) -> bytes:
+        text = self[day] = datetime.date.fromordinal(day).isoformat().encode()
+        return text
 
 
-_SHIFTS = {days: _Shifted(days) for days in DAY_SHIFTS}
+_ISO = _Dates()
 
 
 @lru_cache(maxsize=1024)
@@ -157,7 +150,7 @@ class Template:
         "_cut_logs",
         "_cut_times",
         "_cut_tokens",
-        "_dates",
+        "_days",
         "_logs",
         "_times",
         "_token_bytes",
@@ -189,7 +182,7 @@ class Template:
         self._cut_logs = _cutter(())
         self._times = b""  # the distinct timestamps, packed little-endian in value order
         self._cut_ids = self._cut_times = self._cut_tokens = _cutter(())
-        self._dates: Callable[[Any], tuple[bytes, ...]] | None = None
+        self._days: tuple[int, ...] = ()  # the distinct dates, as day numbers
         self._tokens: tuple[bytes, ...] = ()
         self._token_bytes = 0
 
@@ -228,7 +221,7 @@ class Template:
         self._times = struct.pack(f"<{len(finder.times)}Q", *finder.times)
         self._cut_ids = _cutter((8,) * self.spans)
         self._cut_times = _cutter((8,) * len(finder.times))
-        self._dates = _getter(finder.dates) if finder.dates else None
+        self._days = tuple(datetime.date.fromisoformat(d.decode()).toordinal() for d in finder.dates)
         self._tokens = tuple(finder.tokens)
         self._token_bytes = sum(map(len, finder.tokens))
         self._cut_tokens = _cutter(tuple(map(len, finder.tokens)))
@@ -279,7 +272,8 @@ class Template:
         ids = self._cut_ids(rng.randbytes(8 * self.spans))
         times = self._times
         moved = (int.from_bytes(times, "little") + delta_ns * _ones(len(times) // 8)).to_bytes(len(times), "little")
-        dates = self._dates(_SHIFTS[stamp.day_shift]) if self._dates is not None else ()
+        shift, iso = stamp.day_shift, _ISO
+        dates = [iso[day + shift] for day in self._days]
         values = [trace_id, *ids, *self._cut_times(moved), stamp.conversation_id, stamp.user_id, *dates]
         if self._tokens:
             values += self._stamp_tokens(rng, stamp.tokens)
