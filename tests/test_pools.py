@@ -100,3 +100,17 @@ def test_built_pools_are_kept_on_disk_and_loaded_equal(tmp_path, monkeypatch):
         assert pools.cache_dir() is None
     finally:
         pools._cached_pools.cache_clear()
+
+
+def test_fakers_clock_stands_still_while_pools_are_built():
+    """Faker draws dates up to now, to the second: a build must not depend on when it runs."""
+    import time
+
+    from otel_locust.engine.pools import _fakers_clock_at_midnight, quick_faker
+
+    with _fakers_clock_at_midnight():
+        first = quick_faker(3).unix_time()
+        time.sleep(1.1)
+        second = quick_faker(3).unix_time()
+    assert first == second
+    assert quick_faker(3).unix_time() != first  # outside a build, Faker's clock runs

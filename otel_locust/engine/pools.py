@@ -16,6 +16,7 @@ repeat chunks that a long-window compressor could find but a 32 KB gzip window c
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib.metadata
 import itertools
@@ -27,14 +28,17 @@ import random
 import re
 import string
 import sys
+import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Self, cast
 
+import faker.providers.date_time as faker_dates
 from faker import Faker
 
 logger = logging.getLogger("otel_locust")
@@ -57,10 +61,11 @@ class Pools:
         self.rng = random.Random(seed)
         self.entries: dict[str, list[bytes]] = {}
         self._model_views: dict[bytes, bytes] = {}
-        for name, make in self.builders().items():
-            size = SMALL_POOL_SIZE if name.startswith(self.small) else POOL_SIZE
-            self.entries[name] = [make() for _ in range(size)]
-        self.prepare()
+        with _fakers_clock_at_midnight():
+            for name, make in self.builders().items():
+                size = SMALL_POOL_SIZE if name.startswith(self.small) else POOL_SIZE
+                self.entries[name] = [make() for _ in range(size)]
+            self.prepare()
         del self.fake
         self._records = self.record_makers()
         self._handbooks: dict[tuple[bytes, int], bytes] = {}
@@ -178,6 +183,33 @@ def _without(value: object, fields: frozenset[str]) -> object:
 
 _TOKEN = re.compile(r"\{\{\s*(\w+)(:\s*\w+?)?\s*\}\}")  # Faker's own template token (faker/generator.py)
 _DIGIT_MARKS = frozenset("%$!@")  # numerify's placeholders other than "#": left to Faker
+
+
+_CLOCK = threading.Lock()
+
+
+@contextmanager
+def _fakers_clock_at_midnight() -> Iterator[None]:
+    """While pools are built, Faker's "now" is today's midnight.
+
+    Many Faker dates are drawn up to now, to the second (``credit_card_expire``, ``date_time``, ``day_of_week``):
+    two builds of one seed a second apart differed. Pools are built one at a time (the lock), so the patch of
+    Faker's date module never overlaps another build's."""
+    module: Any = faker_dates
+    real = module.datetime
+    today = dt.date.today()
+
+    class Midnight(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Self:
+            return cls.combine(today, dt.time(), tzinfo=tz)
+
+    with _CLOCK:
+        module.datetime = Midnight
+        try:
+            yield
+        finally:
+            module.datetime = real
 
 
 def quick_faker(seed: int) -> Faker:
