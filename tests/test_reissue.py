@@ -5,6 +5,7 @@ Decoded with the official protobuf classes (``testing.capture``), not with the m
 
 from __future__ import annotations
 
+import datetime
 import random
 import re
 import time
@@ -15,7 +16,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 
 from otel_locust.encoding.instrument import EncodedTrace, Instrumentation
 from otel_locust.encoding.profiles import instrumentation_for
-from otel_locust.encoding.reissue import Issued, Restamp, Template, shifted_date, token_pattern
+from otel_locust.encoding.reissue import Issued, Restamp, Template, token_pattern
 from otel_locust.engine.planner import Planner
 from otel_locust.plugin.replay import ReplayedConversation, TemplatePool
 from otel_locust.scenarios import CONTENT as TRAVEL
@@ -26,6 +27,11 @@ from tests.helpers import run_locust, summary
 CONV, USER = "conv_00112233445566ff", "user_00112233aabb"
 TOKENS = token_pattern(TRAVEL.token_fields)
 DATE = re.compile(rb"20[23]\d-[01]\d-[0-3]\d")
+
+
+def shifted_date(date: bytes, days: int) -> bytes:
+    """The reference: ``YYYY-MM-DD`` moved by ``days``, by the standard library."""
+    return (datetime.date.fromisoformat(date.decode()) + datetime.timedelta(days=days)).isoformat().encode()
 
 
 def record(instrumentation: Instrumentation, planner: Planner, scenario: Any) -> tuple[EncodedTrace, bytes, Template]:

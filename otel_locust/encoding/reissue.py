@@ -57,12 +57,12 @@ def token_pattern(fields: Iterable[str]) -> re.Pattern[bytes] | None:
 DAY_SHIFTS = range(-30, 151)  # a re-issued conversation's dates move by one of these numbers of days (0 aside)
 
 
-def shifted_date(date: bytes, days: int) -> bytes:
-    """``date`` (``YYYY-MM-DD``) moved by ``days``; itself when it is not a real date."""
+def _day_number(date: bytes) -> int | None:
+    """``YYYY-MM-DD`` as a day number (proleptic ordinal); None when it is not a real date."""
     try:
-        return (datetime.date.fromisoformat(date.decode()) + datetime.timedelta(days=days)).isoformat().encode()
+        return datetime.date.fromisoformat(date.decode()).toordinal()
     except ValueError:
-        return date
+        return None
 
 
 class _Dates(dict[int, bytes]):
@@ -221,7 +221,7 @@ class Template:
         self._times = struct.pack(f"<{len(finder.times)}Q", *finder.times)
         self._cut_ids = _cutter((8,) * self.spans)
         self._cut_times = _cutter((8,) * len(finder.times))
-        self._days = tuple(datetime.date.fromisoformat(d.decode()).toordinal() for d in finder.dates)
+        self._days = tuple(finder.days)
         self._tokens = tuple(finder.tokens)
         self._token_bytes = sum(map(len, finder.tokens))
         self._cut_tokens = _cutter(tuple(map(len, finder.tokens)))
@@ -342,6 +342,7 @@ class _Finder:
         self.times: list[int] = []
         self._time_index: dict[int, int] = {}
         self.dates: list[bytes] = []
+        self.days: list[int] = []  # the same dates as day numbers (what an issue shifts)
         self._date_index: dict[bytes, int] = {}
         self.tokens: list[bytes] = []
         self._token_index: dict[bytes, int] = {}
@@ -354,9 +355,11 @@ class _Finder:
         dates = [(m.start(), m.group()) for m in DATE.finditer(data, start)]
         known = self._date_index
         for date in {d for _, d in dates if d not in known}:
-            if shifted_date(date, 1) != date:  # a real date
+            day = _day_number(date)
+            if day is not None:  # a real date
                 known[date] = len(self.dates)
                 self.dates.append(date)
+                self.days.append(day)
         found += [(at, 10, "date", known[d]) for at, d in dates if d in known]
         if self.token_re is not None:
             tokens = [(m.start(1), m.group(1)) for m in self.token_re.finditer(data, start)]

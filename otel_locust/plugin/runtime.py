@@ -33,6 +33,7 @@ from otel_locust.engine.conversation import Conversation
 from otel_locust.engine.planner import Planner
 from otel_locust.engine.pools import pools_for
 from otel_locust.engine.scenario import Scenario
+from otel_locust.engine.trace import PlannedTrace
 from otel_locust.export.accounting import TraceStats, TraceTicket
 from otel_locust.export.batch import BatchSpanQueue, RealTimeScheduler
 from otel_locust.export.console import ConsoleTransport
@@ -335,8 +336,7 @@ class Runtime:
         exceed ``--otel-max-in-flight`` is counted dropped (backpressure) instead."""
         if self.closing or self.settings is None or self.instrumentation is None or self.exporter is None:
             raise StopUser()
-        settings, instrumentation = self.settings, self.instrumentation
-        conversation = session.next_conversation(time.monotonic() if settings.rate > 0 else None, scenario.name)
+        conversation = session.next_conversation(time.monotonic() if self.settings.rate > 0 else None, scenario.name)
         self._generated_here += 1
         if isinstance(conversation, ReplayedConversation):
             return self._reissue(session, conversation)
@@ -348,25 +348,37 @@ class Runtime:
             self._drop(scenario.name, len(trace.spans), trace.depth)
             return _nothing
         if self.scheduler is not None:
-            duration_s = trace.spans[0].end / settings.time_scale / 1e9  # the turn ends when the trace has unfolded
-            conversation.emitted(time.monotonic() + duration_s, time.time_ns() + int(duration_s * 1e9))
-            start_ns = time.time_ns()
-            encoded = instrumentation.encode(trace, start_ns=start_ns, scale=settings.time_scale)
-            if isinstance(conversation, RecordedConversation) and self.pool is not None:
-                body = instrumentation.pack(encoded.spans, encoded.sizes)[0].body
-                record_turn(self.pool, conversation, trace, encoded, body, start_ns, self._token_pattern)
-            return self._unfold(encoded, scenario.name)
+            return self._unfold_fresh(conversation, trace)
+        return self._send_fresh(conversation, trace)
+
+    def _unfold_fresh(self, conversation: Conversation, trace: PlannedTrace) -> Callable[[], None]:
+        """Batch delivery of a freshly planned trace (recorded when its conversation is)."""
+        assert self.settings is not None and self.instrumentation is not None
+        instrumentation, scale = self.instrumentation, self.settings.time_scale
+        duration_s = trace.spans[0].end / scale / 1e9  # the turn ends when the trace has unfolded
+        conversation.emitted(time.monotonic() + duration_s, time.time_ns() + int(duration_s * 1e9))
+        start_ns = time.time_ns()
+        encoded = instrumentation.encode(trace, start_ns=start_ns, scale=scale)
+        if isinstance(conversation, RecordedConversation) and self.pool is not None:
+            body = instrumentation.pack(encoded.spans, encoded.sizes)[0].body
+            record_turn(self.pool, conversation, trace, encoded, body, start_ns, self._token_pattern)
+        return self._unfold(encoded, trace.scenario.name)
+
+    def _send_fresh(self, conversation: Conversation, trace: PlannedTrace) -> Callable[[], None]:
+        """Trace delivery of a freshly planned trace (recorded when its conversation is)."""
+        assert self.settings is not None and self.instrumentation is not None
+        instrumentation = self.instrumentation
         end_ns = conversation.end_ns(trace.spans[0].end, time.time_ns())
         conversation.emitted(time.monotonic(), end_ns)
         encoded = instrumentation.encode(trace, end_ns)
-        requests = instrumentation.requests(encoded, settings.max_request_bytes)
+        requests = instrumentation.requests(encoded, self.settings.max_request_bytes)
         if isinstance(conversation, RecordedConversation) and self.pool is not None:
             if len(requests) == 1:
                 base_ns = end_ns - trace.spans[0].end
                 record_turn(self.pool, conversation, trace, encoded, requests[0].body, base_ns, self._token_pattern)
             else:  # split to the platform's limit: not re-issued (planned fresh each time)
                 self.pool.add(conversation.recording, None, "")
-        return self._send(scenario.name, encoded, requests)
+        return self._send(trace.scenario.name, encoded, requests)
 
     def _send(self, name: str, encoded: EncodedTrace, requests: list[OtlpRequest]) -> Callable[[], None]:
         """Trace delivery: account the trace and start exporting its requests (then its log records)."""
