@@ -66,3 +66,13 @@ def check_exact(data: dict[str, Any]) -> None:
     for entry in [data["total"], *data["scenarios"].values()]:
         for group in ("traces", "spans"):
             assert entry[group]["generated"] == sum(entry[group][k] for k in OUTCOMES), (group, entry[group])
+
+
+def worker_errors(worker: subprocess.Popen[str], timeout: float = 90) -> str:
+    """A worker's stderr once it has exited; one that has not within ``timeout`` s (its master failed, or the
+    machine is very busy) is killed, so the test reports the master's outcome rather than a wait that ran out."""
+    try:
+        return worker.communicate(timeout=timeout)[1] or ""
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        return (worker.communicate()[1] or "") + "\n(worker killed: it had not exited)"

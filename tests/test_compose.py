@@ -17,6 +17,7 @@ from otel_locust import __version__
 from .backends import free_port
 from .dockerfile import stages
 from .helpers import ROOT, Receiver, summary
+from .helpers import worker_errors as stopped_worker_errors
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -125,7 +126,7 @@ def test_the_compose_commands_run_here(tmp_path):
             timeout=120,
         )
     finally:
-        _, worker_errors = worker.communicate(timeout=60)
+        worker_errors = stopped_worker_errors(worker)
     receiver.shutdown()
     assert master.returncode == 0, master.stderr[-2000:]
     assert "Traceback" not in worker_errors, worker_errors[-2000:]

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from .backends import free_port
-from .helpers import LOCUSTFILE, run_locust, start_worker, summary
+from .helpers import LOCUSTFILE, run_locust, start_worker, summary, worker_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +51,7 @@ def test_master_and_two_workers_sum_to_what_the_sink_received(tmp_path):
             timeout=120,
         )
     finally:
-        errors = [w.communicate(timeout=60)[1] for w in workers]
+        errors = [worker_errors(w) for w in workers]
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
     _check_account(data)
@@ -121,7 +121,7 @@ def test_a_worker_builds_its_pools_once_and_the_master_none(tmp_path):
             timeout=120,
         )
     finally:
-        errors = [w.communicate(timeout=60)[1] for w in workers]
+        errors = [worker_errors(w) for w in workers]
     assert result.returncode == 0, result.stderr[-3000:]
     assert summary(tmp_path / "summary.json")["workers"]["reported"] == 2
     assert "payload pools" not in result.stderr, "the master generates nothing and builds no pools"

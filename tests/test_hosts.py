@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from .helpers import LOCUSTFILE, check_exact, summary
+from .helpers import worker_errors as stopped_worker_errors
 
 pytestmark = [pytest.mark.namespaces, pytest.mark.e2e]
 MASTER_IP, WORKER_IP = "10.213.7.1", "10.213.7.2"
@@ -111,7 +112,7 @@ def _run(hosts: tuple[str, str], tmp_path, *extra: str) -> dict:
             timeout=180,
         )
     finally:
-        _, worker_errors = worker.communicate(timeout=60)
+        worker_errors = stopped_worker_errors(worker)
     assert master.returncode == 0, master.stderr[-3000:]
     assert "Traceback" not in worker_errors, worker_errors[-3000:]
     data = summary(tmp_path / "summary.json")

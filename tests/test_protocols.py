@@ -12,7 +12,7 @@ import pytest
 from otel_locust.sink.embedded import EmbeddedSink
 
 from .backends import free_port
-from .helpers import check_exact, run_locust, start_worker, summary
+from .helpers import check_exact, run_locust, start_worker, summary, worker_errors
 from .test_transports import certificate, tls_stats  # noqa: F401 - certificate is a fixture
 
 pytestmark = pytest.mark.e2e
@@ -124,7 +124,7 @@ def test_a_grpc_endpoint_that_never_answers_does_not_stall_a_worker(tmp_path, bl
             timeout=120,
         )
     finally:
-        worker_err = worker.communicate(timeout=60)[1]
+        worker_err = worker_errors(worker)
     assert result.returncode in (0, 1), result.stderr[-3000:]  # 1: Locust saw failed requests
     assert "missing" not in result.stderr.lower(), result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
