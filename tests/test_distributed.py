@@ -27,6 +27,8 @@ def test_master_and_two_workers_sum_to_what_the_sink_received(tmp_path):
         result = run_locust(
             [
                 "--master",
+                "--otel-sink-port",  # not the default 4318: another suite may run beside this one
+                str(free_port()),
                 "--master-bind-host",
                 "127.0.0.1",
                 "--master-bind-port",
@@ -65,6 +67,8 @@ def test_processes_flag_works_and_accounts_exactly(tmp_path):
         [
             "--processes",
             "2",
+            "--otel-sink-port",
+            str(free_port()),
             "--headless",
             "-u",
             "6",
@@ -95,6 +99,8 @@ def test_a_worker_builds_its_pools_once_and_the_master_none(tmp_path):
         result = run_locust(
             [
                 "--master",
+                "--otel-sink-port",  # not the default 4318: another suite may run beside this one
+                str(free_port()),
                 "--master-bind-host",
                 "127.0.0.1",
                 "--master-bind-port",
@@ -141,6 +147,8 @@ def test_losing_a_worker_does_not_stop_the_others_and_the_summary_says_so(tmp_pa
             "-f",
             LOCUSTFILE,
             "--master",
+            "--otel-sink-port",  # not the default 4318: another suite may run beside this one
+            str(free_port()),
             "--master-bind-host",
             "127.0.0.1",
             "--master-bind-port",

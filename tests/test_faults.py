@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from .backends import free_port
 from .helpers import OUTCOMES, run_locust, summary
 
 pytestmark = pytest.mark.e2e
@@ -89,7 +90,16 @@ def test_partial_success_rejections_count_as_failed_spans(tmp_path):
 
 def test_a_slow_receiver_stalls_nothing_in_a_distributed_run(tmp_path):
     data, stderr = _run(
-        tmp_path, "--latency-ms 2500", "--processes", "2", "--otel-timeout", "10", seconds=10, minimum=8
+        tmp_path,
+        "--latency-ms 2500",
+        "--processes",
+        "2",
+        "--otel-sink-port",
+        str(free_port()),
+        "--otel-timeout",
+        "10",
+        seconds=10,
+        minimum=8,
     )
     assert "missing" not in stderr.lower(), "no worker was marked missing"
     assert data["total"]["traces"]["failed"] == 0

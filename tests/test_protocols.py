@@ -92,6 +92,8 @@ def test_a_grpc_endpoint_that_never_answers_does_not_stall_a_worker(tmp_path, bl
         result = run_locust(
             [
                 "--master",
+                "--otel-sink-port",  # not the default 4318: another suite may run beside this one
+                str(free_port()),
                 "--master-bind-host",
                 "127.0.0.1",
                 "--master-bind-port",
