@@ -86,7 +86,11 @@ def test_mlflow_readback_finds_every_delivered_trace(mlflow, tmp_path):
 
 @pytest.mark.backend
 def test_mlflow_timeouts_are_unconfirmed_then_resolved_by_readback(mlflow, tmp_path):
-    """A tiny --otel-timeout: MLflow stores requests we stopped waiting for; read-back finds them stored."""
+    """A tiny --otel-timeout: read-back settles each request we stopped waiting for as stored or lost.
+
+    MLflow stores most of them; it may drop one whose client went away mid-request, so "lost" is the backend's
+    choice, and what the test holds the verdict to is agreeing with the backend's own count.
+    """
     experiment = mlflow.experiment("timeouts")
     data = _run(
         tmp_path,
@@ -106,16 +110,22 @@ def test_mlflow_timeouts_are_unconfirmed_then_resolved_by_readback(mlflow, tmp_p
             "--otel-timeout",
             "0.1",
             "--otel-readback-timeout",
-            "10",
+            "30",
             "--otel-max-loss",
             "0.5",
         ],
         expect_code=None,
     )
-    traces, resolved = data["total"]["traces"], data["backend"]["total"]["unconfirmed"]
+    traces, backend = data["total"]["traces"], data["backend"]["total"]
+    resolved = backend["unconfirmed"]
     assert traces["unconfirmed"] > 0, "some requests timed out"
-    assert resolved["stored"] > 0 and resolved["lost"] == 0
-    assert mlflow.count(experiment, "TRACES") >= traces["delivered"] + resolved["stored"]
+    # a request still unanswered when the run stopped is "pending at stop", not checked
+    assert resolved["checked"] + backend["pending_at_stop"] == traces["unconfirmed"]
+    assert resolved["checked"] == resolved["stored"] + resolved["lost"]
+    assert resolved["stored"] > 0, "MLflow keeps requests whose answer we stopped waiting for"
+    assert backend["missing"] == resolved["lost"], "every delivered trace was found; only unconfirmed ones are lost"
+    stored = mlflow.count(experiment, "TRACES")
+    assert traces["delivered"] + resolved["stored"] <= stored <= traces["delivered"] + traces["unconfirmed"], stored
 
 
 @pytest.mark.backend
