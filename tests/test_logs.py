@@ -4,13 +4,23 @@ Locust as ``OTLP-LOGS`` requests, counted by the sink, and linked to spans of th
 
 from __future__ import annotations
 
+import random
 from collections import Counter
+from typing import Any
 
+import gevent
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
+from otel_locust.encoding.profiles import instrumentation_for
+from otel_locust.engine.planner import Planner
+from otel_locust.engine.pools import pools_for
 from otel_locust.export.accounting import LOGS_KEY, TraceStats
+from otel_locust.export.batch import BatchLogQueue, BatchSettings
+from otel_locust.export.exporter import Exporter
+from otel_locust.export.http import OtlpHttpTransport
 from otel_locust.plugin.options import logs_url
+from otel_locust.scenarios import CONTENT as TRAVEL
 
 from .helpers import Receiver, check_exact, run_locust, summary
 
@@ -47,6 +57,103 @@ def test_log_account_travels_to_the_master_and_stays_out_of_scenarios() -> None:
     assert TraceStats().take() == {}, "no log account: nothing extra to ship"
 
 
+def _adk_traces(scenarios: dict, count: int) -> tuple[Any, list[tuple[list[bytes], str]]]:
+    """google-adk's encoding of ``count`` traces of two scenarios: each trace's log records and scenario."""
+    instrumentation = instrumentation_for("google-adk", [], "otel-locust")
+    planner = Planner(pools_for(TRAVEL, 5), random.Random(5))
+    names = ["single_service_search", "delegated_booking"]
+    traces = []
+    for i in range(count):
+        trace = planner.plan(scenarios[names[i % 2]], f"c{i}", "u")
+        traces.append((instrumentation.encode(trace).logs, names[i % 2]))
+    return instrumentation, traces
+
+
+def _keys(bodies: list[bytes]) -> list[tuple[bytes, int]]:
+    """The (span id, time) of every log record in these request bodies, in order."""
+    return [
+        (r.span_id, r.time_unix_nano)
+        for body in bodies
+        for rl in ExportLogsServiceRequest.FromString(body).resource_logs
+        for sl in rl.scope_logs
+        for r in sl.log_records
+    ]
+
+
+def _log_queue(instrumentation: Any, receiver: Receiver, settings: BatchSettings, limit: int = 0) -> tuple:
+    stats, events = TraceStats(), []
+    transport = OtlpHttpTransport(receiver.url, {}, "none", 10)
+    exporter = Exporter(lambda **kw: events.append(kw), stats, transport, logs_transport=transport)
+    return BatchLogQueue(exporter, stats, instrumentation, settings, limit), stats, events
+
+
+def test_log_records_of_many_traces_share_requests(scenarios) -> None:
+    """As the SDK's BatchLogRecordProcessor: records queue across traces and leave in batches of at most
+    max_export_batch_size, oldest first; each request is one Locust event, named by its scenario or "batch"."""
+    instrumentation, traces = _adk_traces(scenarios, 12)
+    emitted = [record for records, _ in traces for record in records]
+    receiver = Receiver()
+    try:
+        queue, stats, events = _log_queue(instrumentation, receiver, BatchSettings(512, 32, 3_600_000.0))
+        for records, name in traces:
+            queue.emit_records(records, name)
+        gevent.spawn(queue.flush).join(60)
+        queue.close()
+        assert _keys(receiver.bodies) == _keys([instrumentation.log_request(emitted)]), "each once, in order"
+        sizes = [
+            sum(
+                len(sl.log_records)
+                for rl in ExportLogsServiceRequest.FromString(b).resource_logs
+                for sl in rl.scope_logs
+            )
+            for b in receiver.bodies
+        ]
+        assert sizes == [32] * (len(emitted) // 32) + ([len(emitted) % 32] if len(emitted) % 32 else [])
+        assert len(receiver.bodies) < len(traces), "fewer logs requests than traces"
+        assert stats.logs["records"]["delivered"] == stats.logs["records"]["generated"] == len(emitted)
+        assert stats.logs["requests"] == len(events) == len(receiver.bodies)
+        assert {e["request_type"] for e in events} == {"OTLP-LOGS"} and "batch" in {e["name"] for e in events}
+    finally:
+        receiver.shutdown()
+
+
+def test_a_full_log_queue_drops_its_oldest_records(scenarios) -> None:
+    instrumentation, traces = _adk_traces(scenarios, 6)
+    emitted = [record for records, _ in traces for record in records]
+    receiver = Receiver()
+    try:
+        queue, stats, _ = _log_queue(instrumentation, receiver, BatchSettings(16, 8, 3_600_000.0))
+        for records, name in traces:  # no yield in between: the worker cannot export before the queue overflows
+            queue.emit_records(records, name)
+        gevent.spawn(queue.flush).join(60)
+        assert _keys(receiver.bodies) == _keys([instrumentation.log_request(emitted[-16:])]), "the newest 16 stay"
+        assert stats.logs["dropped_by_reason"] == {"queue_full": len(emitted) - 16}
+        assert stats.logs["records"]["delivered"] == 16
+    finally:
+        receiver.shutdown()
+
+
+def test_log_batches_respect_the_request_limit_and_close_drops(scenarios) -> None:
+    instrumentation, traces = _adk_traces(scenarios, 6)
+    emitted = [record for records, _ in traces for record in records]
+    limit = max(map(len, emitted)) * 3
+    receiver = Receiver()
+    try:
+        queue, stats, _ = _log_queue(instrumentation, receiver, BatchSettings(512, 512, 3_600_000.0), limit)
+        for records, name in traces:
+            queue.emit_records(records, name)
+        gevent.spawn(queue.flush).join(60)
+        assert len(receiver.bodies) > 1 and all(len(body) <= limit for body in receiver.bodies)
+        assert _keys(receiver.bodies) == _keys([instrumentation.log_request(emitted)])
+        queue.close()
+        queue.emit_records(traces[0][0], traces[0][1])
+        dropped = len(traces[0][0])
+        assert stats.logs["records"]["dropped"] == dropped and stats.logs["dropped_by_reason"] == {"stop": dropped}
+        assert stats.logs["records"]["generated"] == len(emitted) + dropped
+    finally:
+        receiver.shutdown()
+
+
 @pytest.mark.e2e
 def test_google_adk_logs_reach_the_sink(tmp_path) -> None:
     result = run_locust(
@@ -65,6 +172,7 @@ def test_google_adk_logs_reach_the_sink(tmp_path) -> None:
     assert sink["traces_complete"] == traces["delivered"]
     assert "OTLP-LOGS" in result.stderr, "log exports appear in Locust's own statistics table"
     assert "log records:" in result.stdout
+    assert 0 < logs["requests"] < traces["delivered"], "records of many traces share a logs request"
 
 
 @pytest.mark.e2e

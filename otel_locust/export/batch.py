@@ -1,16 +1,20 @@
-"""SDK-style delivery (``--otel-delivery batch``): spans leave as they end, through one batch queue per process.
+"""SDK-style batching: spans (``--otel-delivery batch``) and log records leave through batch queues.
 
 An instrumented agent app does not send whole traces. Each span is handed to the OpenTelemetry SDK's
 ``BatchSpanProcessor`` when it ends; the processor's worker exports the queue in batches of spans from many
 traces, children before parents, the root last. :class:`RealTimeScheduler` replays a planned trace's timeline on
 the wall clock (optionally faster) and hands each span over at its end time; :class:`BatchSpanQueue` is the
-processor, with the SDK's semantics and defaults (opentelemetry-sdk 1.45 ``_shared_internal.BatchProcessor``):
+processor. Log records (profiles that put content in logs) go through :class:`BatchLogQueue`, the SDK's
+``BatchLogRecordProcessor``, in both delivery modes: one logs request carries the records of many traces.
+Both are :class:`BatchProcessor`, with the SDK's semantics (opentelemetry-sdk 1.45 ``_shared_internal
+.BatchProcessor``, which both SDK processors share) and each its own defaults:
 
-* a bounded queue (2048); when it is full the *oldest* span is dropped (``deque(maxlen)``), counted
+* a bounded queue (2048); when it is full the *oldest* item is dropped (``deque(maxlen)``), counted
   ``dropped`` with reason ``queue_full``;
-* one worker that wakes every schedule delay (5 s), or as soon as the queue holds a full batch (512);
+* one worker that wakes every schedule delay (spans 5 s, log records 1 s), or as soon as the queue holds a full
+  batch (512);
 * on a timer it exports at least one batch, on a wake-up while the queue holds a full batch; exports are
-  serial (one batch in flight at a time), oldest spans first;
+  serial (one batch in flight at a time, the worker and a flush share a lock), oldest items first;
 * ``force_flush`` exports everything.
 
 The test ``tests/test_batch_reference.py`` drives the real SDK processor and this one with the same spans and
@@ -24,23 +28,31 @@ import itertools
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import gevent
 import gevent.event
+import gevent.lock
 
 from otel_locust.encoding.instrument import EncodedTrace, Instrumentation
-from otel_locust.export.accounting import TraceTicket
-from otel_locust.export.exporter import Exporter, Portion, Shipment
+from otel_locust.export.accounting import TraceStats, TraceTicket
+from otel_locust.export.exporter import BATCH_NAME, Exporter, LogShipment, Portion, Shipment
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class BatchSettings:
-    """The BatchSpanProcessor's knobs, in the units of the ``OTEL_BSP_*`` variables."""
+    """A batch processor's knobs, in the units of the ``OTEL_BSP_*`` / ``OTEL_BLRP_*`` variables (the
+    defaults are the span processor's; :data:`LOG_BATCH_DEFAULTS` has the log record processor's)."""
 
     max_queue_size: int = 2048
     max_export_batch_size: int = 512
     schedule_delay_ms: float = 5000.0
     export_timeout_ms: float = 30000.0
+
+
+LOG_BATCH_DEFAULTS = BatchSettings(schedule_delay_ms=1000.0)  #: the SDK's BatchLogRecordProcessor defaults
 
 
 @dataclass(slots=True, eq=False)
@@ -52,33 +64,29 @@ class EndedSpan:
     ticket: TraceTicket
 
 
-class BatchSpanQueue:
-    """The batch span processor of one process: bounded queue, one worker greenlet, serial exports."""
+class BatchProcessor(Generic[T]):
+    """A batch processor of one process: bounded queue, one worker greenlet, serial exports. Subclasses say how
+    a batch is exported (``_export_batch``, which waits for the export) and how a dropped item is settled."""
 
-    def __init__(
-        self, exporter: Exporter, instrumentation: Instrumentation, settings: BatchSettings, request_limit: int = 0
-    ) -> None:
-        self._exporter = exporter
-        self._instrumentation = instrumentation
+    def __init__(self, settings: BatchSettings) -> None:
         self.settings = settings
-        self._request_limit = request_limit
-        self._queue: deque[EndedSpan] = deque()
+        self._queue: deque[T] = deque()
         self._awake = gevent.event.Event()
+        self._export_lock = gevent.lock.Semaphore()  # the worker and a flush never export at once (as the SDK)
         self._closed = False
         self._worker = gevent.spawn(self._work)
 
     def __len__(self) -> int:
         return len(self._queue)
 
-    def emit(self, span: EndedSpan) -> None:
-        """A span ended: queue it (dropping the oldest span when the queue is full)."""
+    def emit(self, item: T) -> None:
+        """An item ended: queue it (dropping the oldest when the queue is full)."""
         if self._closed:
-            span.ticket.settle("dropped", 1, "stop")
+            self._dropped(item, "stop")
             return
         if len(self._queue) >= self.settings.max_queue_size:
-            oldest = self._queue.pop()
-            oldest.ticket.settle("dropped", 1, "queue_full")
-        self._queue.appendleft(span)
+            self._dropped(self._queue.pop(), "queue_full")
+        self._queue.appendleft(item)
         if len(self._queue) >= self.settings.max_export_batch_size and not self._awake.is_set():
             self._awake.set()
 
@@ -93,10 +101,46 @@ class BatchSpanQueue:
     def _export(self, at_least_one: bool = False, everything: bool = False) -> None:
         iteration = 0
         batch_size = self.settings.max_export_batch_size
-        while self._queue and (len(self._queue) >= batch_size or everything or (at_least_one and iteration == 0)):
-            iteration += 1
-            batch = [self._queue.pop() for _ in range(min(batch_size, len(self._queue)))]
-            self._exporter.submit(self.shipments(batch)).join()
+        with self._export_lock:  # the condition is read once the lock is held: the other exporter may have run
+            while self._queue and (len(self._queue) >= batch_size or everything or (at_least_one and iteration == 0)):
+                iteration += 1
+                self._export_batch([self._queue.pop() for _ in range(min(batch_size, len(self._queue)))])
+
+    def _export_batch(self, batch: list[T]) -> None:
+        raise NotImplementedError
+
+    def _dropped(self, item: T, reason: str) -> None:
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        """Export everything queued now, as ``force_flush`` does (waits for the exports)."""
+        self._export(everything=True)
+
+    def close(self) -> None:
+        """Stop the worker; items still queued are settled as dropped (reason stop)."""
+        self._closed = True
+        self._awake.set()
+        self._worker.kill(block=False)
+        while self._queue:
+            self._dropped(self._queue.pop(), "stop")
+
+
+class BatchSpanQueue(BatchProcessor[EndedSpan]):
+    """The BatchSpanProcessor: ended spans of many traces, exported in batches, each trace's share accounted."""
+
+    def __init__(
+        self, exporter: Exporter, instrumentation: Instrumentation, settings: BatchSettings, request_limit: int = 0
+    ) -> None:
+        self._exporter = exporter
+        self._instrumentation = instrumentation
+        self._request_limit = request_limit
+        super().__init__(settings)
+
+    def _export_batch(self, batch: list[EndedSpan]) -> None:
+        self._exporter.submit(self.shipments(batch)).join()
+
+    def _dropped(self, item: EndedSpan, reason: str) -> None:
+        item.ticket.settle("dropped", 1, reason)
 
     def shipments(self, batch: list[EndedSpan]) -> list[Shipment]:
         """The requests for one batch, each no larger than the request limit, with each trace's share."""
@@ -114,17 +158,55 @@ class BatchSpanQueue:
             shipments.append(Shipment(request, portions))
         return shipments
 
-    def flush(self) -> None:
-        """Export everything queued now, as ``force_flush`` does (waits for the exports)."""
-        self._export(everything=True)
 
-    def close(self) -> None:
-        """Stop the worker; spans still queued are settled as dropped (reason stop)."""
-        self._closed = True
-        self._awake.set()
-        self._worker.kill(block=False)
-        while self._queue:
-            self._queue.pop().ticket.settle("dropped", 1, "stop")
+class BatchLogQueue(BatchProcessor[tuple[bytes, str]]):
+    """The BatchLogRecordProcessor: encoded log records (with their trace's scenario) of many traces, exported
+    in batches over the logs path. Records are accounted from :meth:`emit_records` on."""
+
+    def __init__(
+        self,
+        exporter: Exporter,
+        stats: TraceStats,
+        instrumentation: Instrumentation,
+        settings: BatchSettings = LOG_BATCH_DEFAULTS,
+        request_limit: int = 0,
+    ) -> None:
+        self._exporter = exporter
+        self._stats = stats
+        self._envelope = instrumentation.log_request
+        self._request_limit = request_limit
+        self._overhead = len(instrumentation.resource) + len(instrumentation.scope) + 16  # as ``pack`` counts it
+        super().__init__(settings)
+
+    def emit_records(self, records: list[bytes], scenario: str) -> None:
+        """One trace's log records were emitted (its model calls ended)."""
+        self._stats.logs_generated(len(records))
+        for record in records:
+            self.emit((record, scenario))
+
+    def _dropped(self, item: tuple[bytes, str], reason: str) -> None:
+        self._stats.logs_settled("dropped", 1, reason)
+
+    def _export_batch(self, batch: list[tuple[bytes, str]]) -> None:
+        for part in self._parts(batch):
+            records = [record for record, _ in part]
+            scenarios = {scenario for _, scenario in part}
+            name = scenarios.pop() if len(scenarios) == 1 else BATCH_NAME
+            self._exporter.ship_logs(LogShipment(self._envelope(records), len(records), name, self._envelope)).join()
+
+    def _parts(self, batch: list[tuple[bytes, str]]) -> list[list[tuple[bytes, str]]]:
+        """The batch cut into requests no larger than the request limit (a record alone may exceed it)."""
+        if not self._request_limit:
+            return [batch]
+        parts: list[list[tuple[bytes, str]]] = [[]]
+        size = self._overhead
+        for item in batch:
+            if parts[-1] and size + len(item[0]) > self._request_limit:
+                parts.append([])
+                size = self._overhead
+            parts[-1].append(item)
+            size += len(item[0])
+        return parts
 
 
 class RealTimeScheduler:

@@ -120,20 +120,15 @@ class Exporter:
         self._fire = fire
         self._stats = stats
         self.transport = transport
-        self.logs_transport = logs_transport  #: None: log records are not sent (counted dropped, ``not_ingested``)
+        self.logs_transport = logs_transport  #: None: log records are not sent (nor counted)
         self.policy = policy or RetryPolicy()
         self.request_limit = request_limit  # the platform's limit, for the 413 message
         self.in_flight = Group()
         self._rng = random.Random()
 
-    def submit(self, shipments: Sequence[Shipment], logs: LogShipment | None = None) -> gevent.Greenlet:
-        """Start sending ``shipments`` one after another in a tracked greenlet, then the trace's ``logs``."""
-        if logs is not None:
-            self._stats.logs_generated(logs.records)
-            if self.logs_transport is None:
-                self._stats.logs_settled("dropped", logs.records, "not_ingested")
-                logs = None
-        return self.in_flight.spawn(self._ship, shipments, logs)
+    def submit(self, shipments: Sequence[Shipment]) -> gevent.Greenlet:
+        """Start sending ``shipments`` one after another in a tracked greenlet."""
+        return self.in_flight.spawn(self._ship, shipments)
 
     def close(self) -> None:
         self.transport.close()
@@ -150,7 +145,7 @@ class Exporter:
             self.in_flight.kill(block=True, timeout=2)
         return left
 
-    def _ship(self, shipments: Sequence[Shipment], logs: LogShipment | None = None) -> None:
+    def _ship(self, shipments: Sequence[Shipment]) -> None:
         current = 0
         state = _InPost()
         try:
@@ -163,14 +158,15 @@ class Exporter:
                     portion.ticket.settle(
                         "unconfirmed" if on_wire else "dropped", portion.spans, "" if on_wire else "stop"
                     )
-            if logs is not None:
-                self._stats.logs_settled("dropped", logs.records, "stop")
             raise
-        if logs is not None:
-            self._ship_logs(logs, state)
+
+    def ship_logs(self, logs: LogShipment) -> gevent.Greenlet:
+        """Start sending a batch of log records (already accounted as generated) in a tracked greenlet."""
+        assert self.logs_transport is not None, "log records are batched only when the platform ingests them"
+        return self.in_flight.spawn(self._ship_logs, logs, _InPost())
 
     def _ship_logs(self, logs: LogShipment, state: _InPost) -> None:
-        """Send one trace's (or one batch's) log records; a kill leaves what is on the wire unconfirmed."""
+        """Send one batch's log records; a kill leaves what is on the wire unconfirmed."""
         settled = [0]
         try:
             self._deliver_logs(logs, state, settled)
@@ -180,14 +176,6 @@ class Exporter:
                 "unconfirmed" if state.posting else "dropped", left, "" if state.posting else "stop"
             )
             raise
-
-    def submit_logs(self, logs: LogShipment) -> gevent.Greenlet | None:
-        """Batch delivery: send log records on their own (they are accounted from here on)."""
-        self._stats.logs_generated(logs.records)
-        if self.logs_transport is None:
-            self._stats.logs_settled("dropped", logs.records, "not_ingested")
-            return None
-        return self.in_flight.spawn(self._ship_logs, logs, _InPost())
 
     def _deliver_logs(self, logs: LogShipment, state: _InPost, settled: list[int]) -> None:
         assert self.logs_transport is not None

@@ -22,7 +22,7 @@ from otel_locust.encoding.profiles import FRAMEWORKS
 from otel_locust.engine.pack import Pack, PackError, load_pack
 from otel_locust.engine.scenario import Scenario
 from otel_locust.engine.tiers import TIERS, Tier
-from otel_locust.export.batch import BatchSettings
+from otel_locust.export.batch import LOG_BATCH_DEFAULTS, BatchSettings
 from otel_locust.export.readback import default_sample
 from otel_locust.platforms import MB, PLATFORMS, Platform, PresetError
 
@@ -130,25 +130,34 @@ def add_arguments(parser: Any) -> None:
         choices=["trace", "batch"],
     )
     opt("--otel-time-scale", 1.0, "batch delivery: run the planned timeline this many times faster", type=float)
-    opt("--otel-bsp-max-queue-size", 2048, "batch delivery: queue size, as OTEL_BSP_MAX_QUEUE_SIZE", type=int)
-    opt(
-        "--otel-bsp-max-export-batch-size",
-        512,
-        "batch delivery: spans per export, as OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-        type=int,
-    )
-    opt(
-        "--otel-bsp-schedule-delay",
-        5000.0,
-        "batch delivery: ms between exports, as OTEL_BSP_SCHEDULE_DELAY",
-        type=float,
-    )
-    opt(
-        "--otel-bsp-export-timeout",
-        30000.0,
-        "batch delivery: ms an export may take, as OTEL_BSP_EXPORT_TIMEOUT",
-        type=float,
-    )
+    for prefix, what, env, defaults in (
+        ("bsp", "batch delivery: spans", "OTEL_BSP", BatchSettings()),
+        ("blrp", "log records (both deliveries)", "OTEL_BLRP", LOG_BATCH_DEFAULTS),
+    ):
+        opt(
+            f"--otel-{prefix}-max-queue-size",
+            defaults.max_queue_size,
+            f"{what}: queue size, as {env}_MAX_QUEUE_SIZE",
+            type=int,
+        )
+        opt(
+            f"--otel-{prefix}-max-export-batch-size",
+            defaults.max_export_batch_size,
+            f"{what} per export, as {env}_MAX_EXPORT_BATCH_SIZE",
+            type=int,
+        )
+        opt(
+            f"--otel-{prefix}-schedule-delay",
+            defaults.schedule_delay_ms,
+            f"{what}: ms between exports, as {env}_SCHEDULE_DELAY",
+            type=float,
+        )
+        opt(
+            f"--otel-{prefix}-export-timeout",
+            defaults.export_timeout_ms,
+            f"{what}: ms an export may take, as {env}_EXPORT_TIMEOUT",
+            type=float,
+        )
     opt("--otel-compression", "none", "request compression", choices=["none", "gzip"])
     opt("--otel-timeout", 10.0, "seconds to wait for the receiver to answer one request", type=float)
     opt(
@@ -296,6 +305,7 @@ class Settings:
     fresh: float = 0.02  # share of new conversations planned fresh (the rest re-issue recordings)
     protocol: str = "http/protobuf"
     certificate: str = ""  #: CA file for TLS; empty: the system's trust store
+    logs_batch: BatchSettings = LOG_BATCH_DEFAULTS  #: the log record queue (``--otel-blrp-*``)
 
     @property
     def connections(self) -> int:
@@ -332,7 +342,8 @@ def settings_from(options: argparse.Namespace) -> Settings:
         or DEFAULT_IN_FLIGHT[_choice("--otel-delivery", options.otel_delivery, ("trace", "batch"))],
         delivery=_choice("--otel-delivery", options.otel_delivery, ("trace", "batch")),
         time_scale=_positive("--otel-time-scale", options.otel_time_scale),
-        batch=_batch_settings(options),
+        batch=_batch_settings(options, "bsp"),
+        logs_batch=_batch_settings(options, "blrp"),
         timeout=_number("--otel-timeout", options.otel_timeout, float, minimum=0.001),
         retry_seconds=_number("--otel-retry-seconds", options.otel_retry_seconds, float, minimum=0.0),
         max_loss=_number("--otel-max-loss", options.otel_max_loss, float, minimum=0.0, maximum=1.0),
@@ -607,18 +618,26 @@ def _positive(option: str, value: Any) -> float:
     return float(number)
 
 
-def _batch_settings(options: argparse.Namespace) -> BatchSettings:
+def _batch_settings(options: argparse.Namespace, prefix: str) -> BatchSettings:
+    """A batch processor's settings from ``--otel-{prefix}-*`` (``bsp`` spans, ``blrp`` log records)."""
+
+    def number(name: str, kind: type[_N], minimum: _N) -> _N:
+        return _number(
+            f"--otel-{prefix}-{name}",
+            getattr(options, f"otel_{prefix}_{name.replace('-', '_')}"),
+            kind,
+            minimum=minimum,
+        )
+
     settings = BatchSettings(
-        max_queue_size=_number("--otel-bsp-max-queue-size", options.otel_bsp_max_queue_size, int, minimum=1),
-        max_export_batch_size=_number(
-            "--otel-bsp-max-export-batch-size", options.otel_bsp_max_export_batch_size, int, minimum=1
-        ),
-        schedule_delay_ms=_number("--otel-bsp-schedule-delay", options.otel_bsp_schedule_delay, float, minimum=0.0),
-        export_timeout_ms=_number("--otel-bsp-export-timeout", options.otel_bsp_export_timeout, float, minimum=0.0),
+        max_queue_size=number("max-queue-size", int, 1),
+        max_export_batch_size=number("max-export-batch-size", int, 1),
+        schedule_delay_ms=number("schedule-delay", float, 0.0),
+        export_timeout_ms=number("export-timeout", float, 0.0),
     )
     if settings.max_export_batch_size > settings.max_queue_size:
         raise ConfigError(
-            "--otel-bsp-max-export-batch-size: must not exceed --otel-bsp-max-queue-size "
+            f"--otel-{prefix}-max-export-batch-size: must not exceed --otel-{prefix}-max-queue-size "
             f"({settings.max_export_batch_size} > {settings.max_queue_size})"
         )
     return settings

@@ -35,9 +35,9 @@ from otel_locust.engine.pools import pools_for
 from otel_locust.engine.scenario import Scenario
 from otel_locust.engine.trace import PlannedTrace
 from otel_locust.export.accounting import TraceStats, TraceTicket
-from otel_locust.export.batch import BatchSpanQueue, RealTimeScheduler
+from otel_locust.export.batch import BatchLogQueue, BatchSpanQueue, RealTimeScheduler
 from otel_locust.export.console import ConsoleTransport
-from otel_locust.export.exporter import Exporter, LogShipment, Portion, Shipment
+from otel_locust.export.exporter import Exporter, Portion, Shipment
 from otel_locust.export.http import OtlpHttpTransport, OtlpJsonTransport
 from otel_locust.export.readback import ReadbackPoller, ReadbackStats, poller_for, stop_wait
 from otel_locust.export.readback.stats import loss_verdict
@@ -211,6 +211,7 @@ class Runtime:
         self.batch: BatchSpanQueue | None = None  # batch delivery: the process's span queue
         self.scheduler: RealTimeScheduler | None = None  # batch delivery: spans waiting for their end time
         self.unfolding = 0  # batch delivery: traces whose spans are still ending
+        self.logs: BatchLogQueue | None = None  # the process's log record queue, when log records are sent
         self.window = RunWindow()  # when this test started and stopped, for rates
         self.peak_users = 0  # open model: the declared peak user count (the master's, sent to workers)
         self.peak_follower: gevent.Greenlet | None = None
@@ -253,6 +254,11 @@ class Runtime:
         if settings.delivery == "batch":
             self.batch = BatchSpanQueue(self.exporter, self.instrumentation, settings.batch, settings.max_request_bytes)
             self.scheduler = RealTimeScheduler(self.batch, settings.time_scale)
+        self.logs = None
+        if self.exporter.logs_transport is not None:
+            self.logs = BatchLogQueue(
+                self.exporter, self.stats, self.instrumentation, settings.logs_batch, settings.max_request_bytes
+            )
         tasks: list[TaskSet | Callable[..., Any]] = [
             self._task(settings.pack.scenarios[name]) for name, weight in settings.mix.items() for _ in range(weight)
         ]
@@ -387,9 +393,8 @@ class Runtime:
         ticket = TraceTicket(self.stats, name, encoded.count, encoded.trace_id, encoded.depth, self.on_trace_done)
         if self.readback is not None:
             self.readback.expect(encoded, encoded.count)
-        export = self.exporter.submit(
-            [Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests], self._logs(encoded.logs, name)
-        )
+        export = self.exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests])
+        self._emit_logs(encoded.logs, name)
         self.peak_in_flight = max(self.peak_in_flight, len(self.exporter.in_flight))
         return export.join
 
@@ -456,14 +461,11 @@ class Runtime:
             probe_inside=probe_inside,
         )
 
-    def _logs(self, records: list[bytes], name: str) -> LogShipment | None:
-        """The trace's log records as one logs request, when they are sent at all."""
-        if not records or self.exporter is None or self.exporter.logs_transport is None:
-            return None
-        assert self.instrumentation is not None
-        return LogShipment(
-            self.instrumentation.log_request(records), len(records), name, self.instrumentation.log_request
-        )
+    def _emit_logs(self, records: list[bytes], name: str) -> None:
+        """The trace's log records go to the process's log queue (batched across traces, as the SDK's
+        BatchLogRecordProcessor does), when they are sent at all."""
+        if records and self.logs is not None:
+            self.logs.emit_records(records, name)
 
     def _unfold(self, encoded: EncodedTrace, name: str) -> Callable[[], None]:
         """Batch delivery: the trace starts now and its spans end in real time (scaled)."""
@@ -477,20 +479,14 @@ class Runtime:
         self.unfolding += 1
         self.peak_in_flight = max(self.peak_in_flight, self.unfolding)
         duration = max(encoded.ends) / 1e9
-        gevent.spawn_later(duration, self._unfolded, self._logs(encoded.logs, name))
+        gevent.spawn_later(duration, self._unfolded, encoded.logs, name)
         return lambda: gevent.sleep(max(0.0, started + duration - time.monotonic()))
 
-    def _unfolded(self, logs: LogShipment | None = None) -> None:
-        """A trace finished unfolding (batch delivery). Its log records go out now, in one logs request of their
-        own, as an SDK's BatchLogRecordProcessor flushing at the end of an agent run would send them."""
+    def _unfolded(self, records: list[bytes], name: str) -> None:
+        """A trace finished unfolding (batch delivery): its log records are emitted now, at the end of the agent
+        run (after the test's drain the closed queue counts them dropped, reason stop)."""
         self.unfolding -= 1
-        if logs is None or self.exporter is None:
-            return
-        if self.batch is None:  # the test's exports were already drained: counted, not sent
-            self.stats.logs_generated(logs.records)
-            self.stats.logs_settled("dropped", logs.records, "stop")
-            return
-        self.exporter.submit_logs(logs)
+        self._emit_logs(records, name)
 
     def log_reissue(self) -> None:
         """Say how many of this process's traces took the fast path (and how many were planned fresh)."""
@@ -582,6 +578,8 @@ class Runtime:
                     )
                 flush = gevent.spawn(self.batch.flush)
                 flush.join(timeout)
+            if self.logs is not None:
+                gevent.spawn(self.logs.flush).join(timeout)
             left = self.exporter.drain(timeout)
         finally:  # interrupted or not, nothing is left unsettled
             self._close_batching()
@@ -598,6 +596,8 @@ class Runtime:
             self.scheduler.close()
         if self.batch is not None:
             self.batch.close()
+        if self.logs is not None:
+            self.logs.close()  # kept: records of traces still unfolding are counted dropped (reason stop)
         self.scheduler = self.batch = None
         self.unfolding = 0
 
