@@ -250,3 +250,39 @@ def test_a_batch_is_split_to_respect_the_request_limit(planner, scenarios, limit
 
 if __name__ == "__main__":
     print(json.dumps(sdk_batches(sys.argv[1])))
+
+
+class _Clocked:
+    """Stands in for the batch queue: notes when each span is handed over (pure scheduling logic)."""
+
+    def __init__(self) -> None:
+        self.handed: list[tuple[float, bytes]] = []
+
+    def emit(self, span: EndedSpan) -> None:
+        self.handed.append((time.monotonic(), span.chunks[0]))
+
+
+def test_the_scheduler_hands_each_span_over_at_its_end_and_settles_the_rest_at_close():
+    """Two traces with interleaved end times: no span leaves before its end, each trace's leave in end order,
+    and a span still pending at close is settled dropped (reason stop)."""
+    from otel_locust.encoding.instrument import EncodedTrace
+    from otel_locust.export.batch import RealTimeScheduler
+
+    queue, stats = _Clocked(), TraceStats()
+    scheduler = RealTimeScheduler(queue)  # type: ignore[arg-type]  # only emit() is used
+    started = time.monotonic()
+    ends = {b"a1": 60, b"a2": 20, b"a3": 3_600_000, b"b1": 40, b"b2": 10}  # ms after the start
+    tickets = {}
+    for trace in (b"a", b"b"):
+        names = [n for n in ends if n.startswith(trace)]
+        encoded = EncodedTrace([[n] for n in names], [1] * len(names), trace * 16, len(names))
+        tickets[trace] = TraceTicket(stats, "s", len(names))
+        scheduler.add(encoded, [ends[n] * 1_000_000 for n in names], tickets[trace], started)
+    _wait(lambda: len(queue.handed) == 4, "four spans to end", gevent.sleep)
+    for at, name in queue.handed:
+        assert at - started >= ends[name] / 1000, f"{name!r} left before its end"
+    order = [name for _, name in queue.handed]
+    assert order.index(b"a2") < order.index(b"a1") and order.index(b"b2") < order.index(b"b1")
+    assert scheduler.close() == 1
+    tickets[b"a"].settle("delivered", 2)  # what the queue would do with the two handed over
+    assert stats.scenarios["s"]["spans"]["dropped"] == 1 and stats.scenarios["s"]["traces"]["dropped"] == 1

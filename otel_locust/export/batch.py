@@ -209,40 +209,49 @@ class BatchLogQueue(BatchProcessor[tuple[bytes, str]]):
         return parts
 
 
+class _Unfolding:
+    """One trace's spans not ended yet, in end order (times on the monotonic clock, seconds)."""
+
+    __slots__ = ("at", "ends", "spans")
+
+    def __init__(self, ends: list[float], spans: list[EndedSpan]) -> None:
+        self.ends, self.spans, self.at = ends, spans, 0
+
+
 class RealTimeScheduler:
     """Hands each span of the traces it is given to the batch queue at the span's end time, on the wall clock.
 
-    One greenlet and one heap for the whole process (not a greenlet per trace), so thousands of concurrent
-    traces cost a heap entry per pending span. ``scale`` > 1 runs the timelines faster (``--otel-time-scale``).
+    One greenlet and one heap for the whole process (not a greenlet per trace), with one heap entry per trace
+    (its next span to end), so thousands of concurrent traces cost a heap entry each. At a wake-up, every span
+    that has ended goes to the queue, trace by trace, each trace's in end order. ``scale`` > 1 runs the timelines
+    faster (``--otel-time-scale``).
     """
 
     def __init__(self, queue: BatchSpanQueue, scale: float = 1.0) -> None:
         self._queue = queue
         self._scale = scale
-        self._heap: list[tuple[float, int, EndedSpan]] = []
+        self._heap: list[tuple[float, int, _Unfolding]] = []
         self._seq = itertools.count()
         self._wake = gevent.event.Event()
         self._idle = gevent.event.Event()
         self._idle.set()
         self._runner = gevent.spawn(self._run)
 
-    @property
-    def pending(self) -> int:
-        """Spans planned but not ended yet."""
-        return len(self._heap)
-
     def add(self, encoded: EncodedTrace, ends_ns: list[int], ticket: TraceTicket, started: float) -> None:
         """Schedule ``encoded``'s spans; ``ends_ns`` are their (scaled) end offsets, ``started`` the trace's
         start on the monotonic clock."""
+        order = sorted(zip(ends_ns, encoded.spans, encoded.sizes, strict=True), key=_first)
+        unfolding = _Unfolding(
+            [started + end / 1e9 for end, _, _ in order], [EndedSpan(chunks, size, ticket) for _, chunks, size in order]
+        )
         earliest = self._heap[0][0] if self._heap else float("inf")
-        for chunks, size, end in zip(encoded.spans, encoded.sizes, ends_ns, strict=True):
-            heapq.heappush(self._heap, (started + end / 1e9, next(self._seq), EndedSpan(chunks, size, ticket)))
+        heapq.heappush(self._heap, (unfolding.ends[0], next(self._seq), unfolding))
         self._idle.clear()
-        if self._heap[0][0] < earliest:
+        if unfolding.ends[0] < earliest:
             self._wake.set()
 
     def _run(self) -> None:
-        heap = self._heap
+        heap, emit = self._heap, self._queue.emit
         while True:
             if not heap:
                 self._idle.set()
@@ -256,7 +265,16 @@ class RealTimeScheduler:
                 continue
             now = time.monotonic()
             while heap and heap[0][0] <= now:
-                self._queue.emit(heapq.heappop(heap)[2])
+                unfolding = heap[0][2]
+                ends, spans, at = unfolding.ends, unfolding.spans, unfolding.at
+                while at < len(ends) and ends[at] <= now:
+                    emit(spans[at])
+                    at += 1
+                unfolding.at = at
+                if at < len(ends):
+                    heapq.heapreplace(heap, (ends[at], next(self._seq), unfolding))
+                else:
+                    heapq.heappop(heap)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every scheduled span has ended (or ``timeout``); True when none is left."""
@@ -265,7 +283,14 @@ class RealTimeScheduler:
     def close(self) -> int:
         """Stop; spans not ended yet are settled as dropped (reason stop). Returns how many there were."""
         self._runner.kill(block=False)
-        left = len(self._heap)
+        left = 0
         while self._heap:
-            heapq.heappop(self._heap)[2].ticket.settle("dropped", 1, "stop")
+            unfolding = heapq.heappop(self._heap)[2]
+            for span in unfolding.spans[unfolding.at :]:
+                span.ticket.settle("dropped", 1, "stop")
+                left += 1
         return left
+
+
+def _first(item: tuple[int, list[bytes], int]) -> int:
+    return item[0]
