@@ -74,9 +74,35 @@ def test_a_seed_gives_the_same_pools_every_time():
     assert all(other.entries[name] != entries for name, entries in first.entries.items())
 
 
+def test_the_cache_keeps_only_the_most_recently_used_files(tmp_path, monkeypatch):
+    """Every seed and code version writes a file: the folder is pruned to the newest CACHE_FILES on each store,
+    and loading a file counts as using it."""
+    import os
+
+    from otel_locust.engine import pools
+
+    monkeypatch.setenv("OTEL_LOCUST_CACHE", str(tmp_path))
+    stale = []
+    for n in range(pools.CACHE_FILES + 4):
+        path = tmp_path / f"TravelContent-{1000 + n}-old.pickle"
+        path.write_bytes(b"x")
+        os.utime(path, (1_000_000 + n, 1_000_000 + n))
+        stale.append(path)
+    os.utime(stale[0], None)  # the oldest was just used
+    pools._cached_pools.cache_clear()
+    try:
+        pools.pools_for(TRAVEL, 29)
+        kept = set(tmp_path.glob("*.pickle"))
+        assert len(kept) == pools.CACHE_FILES and stale[0] in kept
+        assert pools._disk_path(TRAVEL, 29) in kept, "the new file is kept"
+        assert not kept & set(stale[1:6]), "the least recently used went"
+    finally:
+        pools._cached_pools.cache_clear()
+
+
 def test_built_pools_are_kept_on_disk_and_loaded_equal(tmp_path, monkeypatch):
     """A seeded build is written to the cache folder; the next process loads it (same content, record makers
-    made again); a damaged file is ignored and rebuilt; unseeded pools are never kept."""
+    made again); a damaged file is ignored and rebuilt; a negative seed has no file."""
     import random
 
     from otel_locust.engine import pools

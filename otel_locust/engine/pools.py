@@ -45,6 +45,8 @@ logger = logging.getLogger("otel_locust")
 
 POOL_SIZE = 256
 SMALL_POOL_SIZE = 48  # pools whose name starts with a prefix in ``Pools.small``: fewer, slower-to-build variants
+UNSEEDED_SEEDS = 4  #: an unseeded process draws its pools from one of this many seeds (so they can be cached)
+CACHE_FILES = 16  #: pool files kept on disk, the most recently used (about 10 MB each for the travel pack)
 
 Builder = Callable[[], bytes]
 RecordMaker = Callable[[random.Random], bytes]  # one JSON object of a large document
@@ -369,6 +371,7 @@ def _load(path: Path) -> Pools | None:
     try:
         with path.open("rb") as handle:
             loaded = pickle.load(handle)
+        os.utime(path)  # recently used: kept when the folder is pruned
     except FileNotFoundError:
         return None
     except Exception as exc:  # a damaged or foreign file: build instead
@@ -385,5 +388,13 @@ def _store(path: Path, pools: Pools) -> None:
         with temporary.open("wb") as handle:
             pickle.dump(pools, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
+        _prune(path.parent, CACHE_FILES)
     except OSError as exc:
         logger.info("otel-locust: pools not cached (%s)", exc)
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently used cache files (each seed and code version makes one)."""
+    files = sorted(folder.glob("*.pickle"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for stale in files[keep:]:
+        stale.unlink(missing_ok=True)

@@ -31,7 +31,7 @@ from otel_locust.encoding.profiles import instrumentation_for
 from otel_locust.encoding.reissue import Issued, Template, token_pattern
 from otel_locust.engine.conversation import Conversation
 from otel_locust.engine.planner import Planner
-from otel_locust.engine.pools import pools_for
+from otel_locust.engine.pools import UNSEEDED_SEEDS, pools_for
 from otel_locust.engine.scenario import Scenario
 from otel_locust.engine.trace import PlannedTrace
 from otel_locust.export.accounting import TraceStats, TraceTicket
@@ -196,7 +196,9 @@ class Runtime:
         self.instrumentation: Instrumentation | None = None
         self.pool: TemplatePool | None = None  # recordings to re-issue (None with --otel-fresh 1)
         self._token_pattern: re.Pattern[bytes] | None = None
-        self._pools_seed = random.SystemRandom().getrandbits(31)  # used when --otel-seed is -1
+        # --otel-seed -1: pools of one of a few seeds, so the disk cache serves unseeded runs too (users' own
+        # random draws still differ run to run)
+        self._pools_seed = random.SystemRandom().randrange(UNSEEDED_SEEDS)
         self._user_numbers = itertools.count()
         self._tasks: dict[str, Callable[[Any], None]] = {}
         self.closing = False  # set when the test stops: users start no new trace
