@@ -68,6 +68,7 @@ def loads(document: bytes) -> Any:
 
 
 _CALL_ID = re.compile(rb"call_[0-9a-f]{24}")
+_CALL_ID_SPLIT = re.compile(b"(" + _CALL_ID.pattern + b")")  #: (a group: the split keeps the ids)
 _MARKS = [b"call_" + b"Q" * 22 + b"%02d" % n for n in range(100)]  #: same length as a planner call id
 RUN_MARK = b"R" * 36  #: where a fresh uuid goes (LangChain's per-message run id)
 
@@ -116,24 +117,16 @@ def _weight(value: Any) -> int:
 
 
 def mask(message: bytes) -> tuple[bytes, list[bytes]]:
-    """The message with its call ids replaced by fixed markers (the cross-trace key), and the ids in order."""
-    start = message.find(b"call_")
-    if start < 0:  # (most messages: no regular expression scan)
+    """The message with its call ids replaced by fixed markers (the cross-trace key), and the ids in order.
+    One split in C (text, id, text, id, ..., text): the ids are every other piece, swapped for the markers."""
+    if b"call_" not in message:  # (most messages: no regular expression scan)
         return message, []
-    out: list[bytes] = []
-    ids: list[bytes] = []
-    last = 0
-    for match in _CALL_ID.finditer(message, start):
-        if len(ids) == len(_MARKS):
-            return message, []
-        begin, end = match.span()
-        out += (message[last:begin], _MARKS[len(ids)])
-        ids.append(match.group())
-        last = end
-    if not ids:
+    pieces = _CALL_ID_SPLIT.split(message)
+    ids = pieces[1::2]
+    if not ids or len(ids) > len(_MARKS):
         return message, []
-    out.append(message[last:])
-    return b"".join(out), ids
+    pieces[1::2] = _MARKS[: len(ids)]
+    return b"".join(pieces), ids
 
 
 def fill(template: bytes, ids: list[bytes]) -> bytes:
