@@ -179,14 +179,8 @@ class Ctx:
         if key is not None and key in self.uuids:
             return self.uuids[key]
         # the hex digits of 128 random bits, the 13th and 17th replaced by the version and variant
-        bits = self.ids.getrandbits(128)
-        value = "%08x-%04x-4%03x-a%03x-%012x" % (  # noqa: UP031
-            bits >> 96,
-            (bits >> 80) & 0xFFFF,
-            (bits >> 64) & 0xFFF,
-            (bits >> 48) & 0xFFF,
-            bits & 0xFFFFFFFFFFFF,
-        )
+        digits = "%032x" % self.ids.getrandbits(128)  # noqa: UP031
+        value = f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-a{digits[17:20]}-{digits[20:]}"
         if key is not None:
             self.uuids[key] = value
         return value
@@ -201,7 +195,7 @@ class Ctx:
         record = self.cache.get(id(message))
         if record is None:
             masked, ids = mask(message)
-            templates = self.shared.get(masked)
+            templates = self.shared.table.get(masked)
             if templates is None:
                 templates = self.shared.put(masked, {})
             record = self.cache[id(message)] = [masked, ids, message, None, templates, {}]
@@ -339,18 +333,30 @@ def flattened(ctx: Ctx, prefix: str, index: int, message: bytes, names: bool = F
     key = (prefix, index, names, contents, id(message))  # (a message keeps its index in every later call)
     found: bytes | None = ctx.cache.get(key)
     if found is None:
-        digits = len(str(index))
-        converted = ctx.converted(
-            (prefix, digits, names, contents),
-            message,
-            lambda c, data: _flattened(prefix, _INDEX_MARK[:digits], data, names, contents),
-        )
-        marker = b"." + _INDEX_MARK[:digits].encode() + b"."
-        found = ctx.cache[key] = converted.replace(marker, b".%d." % index)
+        kind, build, marker = _flat_kind(prefix, len(str(index)), names, contents)
+        found = ctx.cache[key] = ctx.converted(kind, message, build).replace(marker, b".%d." % index)
     return found
 
 
 _INDEX_MARK = "#" * 6  #: where the message's index goes in its keys (same width, so lengths stay valid)
+_FLAT_KINDS: dict[tuple[str, int, bool, bool], tuple[Any, Callable[[Ctx, dict[str, Any]], bytes], bytes]] = {}
+
+
+def _flat_kind(
+    prefix: str, digits: int, names: bool, contents: bool
+) -> tuple[Any, Callable[[Ctx, dict[str, Any]], bytes], bytes]:
+    """The conversion kind of flattened keys with an index of ``digits`` digits, its builder and the index
+    marker to replace, made once (not per message)."""
+    kind = (prefix, digits, names, contents)
+    found = _FLAT_KINDS.get(kind)
+    if found is None:
+        mark = _INDEX_MARK[:digits]
+
+        def build(ctx: Ctx, data: dict[str, Any]) -> bytes:
+            return _flattened(prefix, mark, data, names, contents)
+
+        found = _FLAT_KINDS[kind] = (kind, build, b"." + mark.encode() + b".")
+    return found
 
 
 def _flattened(prefix: str, index: str, data: dict[str, Any], names: bool, contents: bool) -> bytes:
@@ -603,13 +609,13 @@ def conversation(ctx: Ctx, node: Node) -> list[bytes]:
 
 def join(pieces: list[bytes], head: bytes = b"[", tail: bytes = b"]") -> tuple[list[bytes], int]:
     """Pieces of a JSON array (comma-separated), not joined, and their total size."""
-    out = [head]
-    for n, piece in enumerate(pieces):
-        if n:
-            out.append(b",")
-        out.append(piece)
-    out.append(tail)
-    return out, sum(map(len, out))
+    if not pieces:
+        return [head, tail], len(head) + len(tail)
+    count = len(pieces)
+    out = [b","] * (2 * count + 1)  # head, piece, comma, piece, ..., piece, tail: filled by slices, not a loop
+    out[0], out[-1] = head, tail
+    out[1::2] = pieces
+    return out, sum(map(len, pieces)) + count - 1 + len(head) + len(tail)
 
 
 def genai_arrays(span: PlannedSpan) -> tuple[bytes, bytes]:

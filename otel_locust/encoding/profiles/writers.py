@@ -306,8 +306,8 @@ def _lg_root_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
 def _lg_metadata(ctx: v.Ctx, node: Node) -> bytes:
     model = node.span.model or node.agent.model if node.stype == "llm" else None
     key = ("lg_meta", node.stype, model)
-    template = ctx.shared.get(key)
-    if template is None:
+    pieces = ctx.shared.get(key)  # (the JSON split where the run id goes: joined with it, not replaced)
+    if pieces is None:
         meta: dict[str, Any] = {
             "langgraph_step": 0,
             "langgraph_node": node.stype,
@@ -325,8 +325,8 @@ def _lg_metadata(ctx: v.Ctx, node: Node) -> bytes:
                 "ls_max_tokens": 4096,
                 "ls_integration": "langchain_chat_model",
             }
-        template = ctx.shared.put(key, _DUMPS(meta).encode()[len(b'{"langgraph_step":0') :])
-    return b'{"langgraph_step":%d' % node.index + template.replace(v.RUN_MARK, ctx.uuid().encode())
+        pieces = ctx.shared.put(key, tuple(_DUMPS(meta).encode()[len(b'{"langgraph_step":0') :].split(v.RUN_MARK)))
+    return b'{"langgraph_step":%d' % node.index + ctx.uuid().encode().join(pieces)
 
 
 def _tool_args(ctx: v.Ctx, node: Node) -> bytes:
