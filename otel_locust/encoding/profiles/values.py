@@ -351,43 +351,75 @@ def _flat_kind(
     found = _FLAT_KINDS.get(kind)
     if found is None:
         mark = _INDEX_MARK[:digits]
+        keys = _FlatKeys(prefix, mark)
 
         def build(ctx: Ctx, data: dict[str, Any]) -> bytes:
-            return _flattened(prefix, mark, data, names, contents)
+            return _flattened(keys, data, names, contents)
 
         found = _FLAT_KINDS[kind] = (kind, build, b"." + mark.encode() + b".")
     return found
 
 
-def _flattened(prefix: str, index: str, data: dict[str, Any], names: bool, contents: bool) -> bytes:
+def _flattened(keys: _FlatKeys, data: dict[str, Any], names: bool, contents: bool) -> bytes:
     role, parts = data.get("role", "user"), data.get("parts", [])
-    base = f"{prefix}.{index}.message."
-    out = [otlp.attr_str(base + "role", role)]
+    out = [_attr(keys.role, role)]
     text = _parts_text(parts)
     calls = [p for p in parts if p.get("type") == "tool_call"]
     results = [p for p in parts if p.get("type") == "tool_call_response"]
     if names and role in ("assistant", "tool"):
-        out.append(otlp.attr_str(base + "name", calls[0]["name"] if calls else "tool"))
+        out.append(_attr(keys.name, calls[0]["name"] if calls else "tool"))
     if text:
-        out.append(otlp.attr_str(base + "content", text))
+        out.append(_attr(keys.content, text))
         if contents:
-            out.append(
-                otlp.attr_str(base + "contents.0.message_content.type", "text")
-                + otlp.attr_str(base + "contents.0.message_content.text", text)
-            )
+            out += (keys.contents_type, _attr(keys.contents_text, text))
     for n, call in enumerate(calls):
-        call_base = f"{base}tool_calls.{n}.tool_call."
-        out.append(
-            otlp.attr_str(call_base + "id", call.get("id", ""))
-            + otlp.attr_str(call_base + "function.name", call.get("name", ""))
-            + otlp.attr_str(call_base + "function.arguments", _args(call))
-        )
+        call_id, name, arguments = keys.call(n)
+        out += (_attr(call_id, call.get("id", "")), _attr(name, call.get("name", "")), _attr(arguments, _args(call)))
     for result in results[:1]:
-        out.append(
-            otlp.attr_str(base + "content", _response(result))
-            + otlp.attr_str(base + "tool_call_id", result.get("id", ""))
-        )
+        out += (_attr(keys.content, _response(result)), _attr(keys.tool_call_id, result.get("id", "")))
     return b"".join(out)
+
+
+def _kv_head(key: str) -> bytes:
+    """A key's ``KeyValue.key`` field and the value's field tag (what precedes the value's length)."""
+    return otlp._key(key) + b"\x12"
+
+
+def _attr(kv: bytes, value: str) -> bytes:
+    """``otlp.attr_str(key, value)`` with the key encoded once (``kv``: :func:`_kv_head`)."""
+    raw = value.encode()
+    size_prefix = varint(len(raw))
+    any_len = 1 + len(size_prefix) + len(raw)
+    any_prefix = varint(any_len)
+    return b"".join((b"\x4a", varint(len(kv) + len(any_prefix) + any_len), kv, any_prefix, b"\x0a", size_prefix, raw))
+
+
+class _FlatKeys:
+    """The encoded keys of OpenInference's flattened message attributes under one prefix and index marker,
+    made once per key shape (not per message)."""
+
+    __slots__ = ("base", "calls", "content", "contents_text", "contents_type", "name", "role", "tool_call_id")
+
+    def __init__(self, prefix: str, mark: str) -> None:
+        base = self.base = f"{prefix}.{mark}.message."
+        self.role, self.name = _kv_head(base + "role"), _kv_head(base + "name")
+        self.content, self.tool_call_id = _kv_head(base + "content"), _kv_head(base + "tool_call_id")
+        self.contents_type = otlp.attr_str(base + "contents.0.message_content.type", "text")
+        self.contents_text = _kv_head(base + "contents.0.message_content.text")
+        self.calls: list[tuple[bytes, bytes, bytes]] = []
+
+    def call(self, n: int) -> tuple[bytes, bytes, bytes]:
+        """The id, function name and arguments keys of the message's ``n``-th tool call."""
+        while len(self.calls) <= n:
+            call_base = f"{self.base}tool_calls.{len(self.calls)}.tool_call."
+            self.calls.append(
+                (
+                    _kv_head(call_base + "id"),
+                    _kv_head(call_base + "function.name"),
+                    _kv_head(call_base + "function.arguments"),
+                )
+            )
+        return self.calls[n]
 
 
 def chat_item(ctx: Ctx, message: bytes) -> bytes:
@@ -570,7 +602,11 @@ def any_value(value: Any) -> bytes:
                     _MAP_KEYS.clear()
                 raw_key = str(key).encode()
                 key_field = _MAP_KEYS[key] = b"\x0a" + varint(len(raw_key)) + raw_key
-            inner = any_value(item)
+            if type(item) is str:  # (most values: encoded here, not by a call per leaf)
+                raw = item.encode()
+                inner = b"\x0a" + varint(len(raw)) + raw
+            else:
+                inner = any_value(item)
             body = key_field + b"\x12" + varint(len(inner)) + inner
             entries.append(b"\x0a" + varint(len(body)) + body)
         return _delimited(b"\x32", b"".join(entries))

@@ -618,24 +618,11 @@ def _maps(ctx: v.Ctx, key: str, messages: Any) -> bytes:
 def _adk_log(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     """One ``gen_ai.client.inference.operation.details`` record per model call, content as OTLP maps."""
     span = node.span
-    key = ("adk_static", id(node.agent), span.system)
-    static = ctx.shared.get(key)
-    if static is None:
-        definitions = json.loads(tool_definitions(node.agent.tools)) if node.agent.tools else []
-        static = ctx.shared.put(
-            key,
-            otlp.attr_str("gen_ai.agent.name", node.agent.name, otlp_logs.ATTRIBUTE)
-            + otlp.attr_str("gen_ai.provider.name", (span.model or node.agent.model).provider, otlp_logs.ATTRIBUTE)
-            + otlp_logs.key_value("gen_ai.tool.definitions", definitions)
-            + otlp_logs.key_value("gen_ai.system_instructions", [{"type": "text", "content": _text(span.system)}]),
-        )
     attributes = [
-        static,
+        _adk_static(ctx, node),
         otlp.attr_str("gcp.vertex.agent.event_id", ctx.uuid(("event", node.index)), otlp_logs.ATTRIBUTE),
-        otlp.attr_str("gcp.vertex.agent.invocation_id", "e-" + ctx.uuid("invocation"), otlp_logs.ATTRIBUTE),
-        otlp.attr_str("gen_ai.conversation.id", ctx.trace.conversation_id, otlp_logs.ATTRIBUTE),
-        otlp.attr_str("user.id", ctx.trace.user_id, otlp_logs.ATTRIBUTE),
-        otlp.attr_str_array("gen_ai.response.finish_reasons", [span.finish_reason.upper()], otlp_logs.ATTRIBUTE),
+        _adk_trace(ctx),
+        _adk_finish(span.finish_reason),
         otlp.attr_int("gen_ai.usage.input_tokens", span.input_tokens, otlp_logs.ATTRIBUTE),
         otlp.attr_int("gen_ai.usage.output_tokens", span.output_tokens, otlp_logs.ATTRIBUTE),
         _maps(ctx, "gen_ai.input.messages", span.history),
@@ -651,6 +638,58 @@ def _adk_log(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
         )
     )
     return 0
+
+
+def _adk_static(ctx: v.Ctx, node: Node) -> bytes:
+    """The record's agent attributes and system instructions: the agent's part kept per agent (its tool
+    definitions are a deep map), the instructions per prompt (prompts vary more than agents)."""
+    span = node.span
+    key = ("adk_static", id(node.agent), span.system)
+    static = ctx.shared.get(key)
+    if static is None:
+        agent_key = ("adk_agent", id(node.agent), (span.model or node.agent.model).provider)
+        agent = ctx.shared.get(agent_key)
+        if agent is None:
+            definitions = json.loads(tool_definitions(node.agent.tools)) if node.agent.tools else []
+            agent = ctx.shared.put(
+                agent_key,
+                otlp.attr_str("gen_ai.agent.name", node.agent.name, otlp_logs.ATTRIBUTE)
+                + otlp.attr_str("gen_ai.provider.name", agent_key[2], otlp_logs.ATTRIBUTE)
+                + otlp_logs.key_value("gen_ai.tool.definitions", definitions),
+            )
+        instructions = v.any_value([{"type": "text", "content": _text(span.system)}])
+        static = ctx.shared.put(key, agent + _log_attribute(b"gen_ai.system_instructions", instructions))
+    return static
+
+
+def _log_attribute(key: bytes, any_value: bytes) -> bytes:
+    """``otlp_logs.key_value(key, value)`` from the value's encoded AnyValue."""
+    body = b"\x0a" + otlp.varint(len(key)) + key + b"\x12" + otlp.varint(len(any_value)) + any_value
+    return otlp_logs.ATTRIBUTE + otlp.varint(len(body)) + body
+
+
+def _adk_trace(ctx: v.Ctx) -> bytes:
+    """The attributes every record of the trace repeats (invocation, conversation, user), encoded once."""
+    found = ctx.cache.get("adk_trace")
+    if found is None:
+        found = ctx.cache["adk_trace"] = (
+            otlp.attr_str("gcp.vertex.agent.invocation_id", "e-" + ctx.uuid("invocation"), otlp_logs.ATTRIBUTE)
+            + otlp.attr_str("gen_ai.conversation.id", ctx.trace.conversation_id, otlp_logs.ATTRIBUTE)
+            + otlp.attr_str("user.id", ctx.trace.user_id, otlp_logs.ATTRIBUTE)
+        )
+    return found
+
+
+_FINISH_REASONS: dict[str, bytes] = {}
+
+
+def _adk_finish(reason: str) -> bytes:
+    found = _FINISH_REASONS.get(reason)
+    if found is None:
+        found = otlp.attr_str_array("gen_ai.response.finish_reasons", [reason.upper()], otlp_logs.ATTRIBUTE)
+        if len(_FINISH_REASONS) < 64:  # (a handful of reasons: bounded all the same)
+            _FINISH_REASONS[reason] = found
+    return found
 
 
 LOGS: dict[str, Callable[[v.Ctx, Node, list[bytes]], int]] = {"adk_inference": _adk_log}
