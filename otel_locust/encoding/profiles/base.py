@@ -295,8 +295,9 @@ class _Field:
 
 def _plan_writers(spec: SpanSpec) -> list[tuple[_Field, Any, str]]:
     """(key, writer or constant, mode) per dynamic entry of ``spec``, in order: block writers (``*...``) append
-    their own attributes; a constant writer's attribute is encoded here, once; a pure writer named again right
-    after itself (e.g. ``prompt_tokens`` and ``input_tokens``) reuses the value it gave."""
+    their own attributes; a constant writer's attribute is encoded here, once (consecutive ones as one piece); a
+    pure writer named again right after itself (e.g. ``prompt_tokens`` and ``input_tokens``) reuses the value
+    it gave."""
     from otel_locust.encoding.profiles import writers
 
     planned: list[tuple[_Field, Any, str]] = []
@@ -306,7 +307,10 @@ def _plan_writers(spec: SpanSpec) -> list[tuple[_Field, Any, str]]:
         if key.startswith("*"):
             planned.append((field, writers.lookup(name), _BLOCK))
         elif name in writers.CONSTANTS:
-            planned.append((field, _encode(key, writers.CONSTANTS[name]), _CONSTANT))
+            encoded = _encode(key, writers.CONSTANTS[name])
+            if planned and planned[-1][2] is _CONSTANT:  # (constants in a row: one piece)
+                encoded = planned.pop()[1] + encoded
+            planned.append((field, encoded, _CONSTANT))
         elif name == previous and name in writers.PURE:
             planned.append((field, None, _AGAIN))
         else:

@@ -199,9 +199,10 @@ class Ctx:
             if templates is None:
                 templates = self.shared.put(masked, {})
             record = self.cache[id(message)] = [masked, ids, message, None, templates, {}]
-        found: bytes | None = record[5].get(kind)
-        if found is not None:
-            return found
+        else:
+            found: bytes | None = record[5].get(kind)
+            if found is not None:
+                return found
         template = record[4].get(kind)
         if template is None:
             data = record[3]
@@ -675,15 +676,17 @@ def event_name(name: str) -> bytes:
 def event_attr(key_field: bytes, value: str | bytes) -> bytes:
     """A string attribute of a span event (``otlp.attr_str(key, value, b"\\x1a")`` with the key encoded once)."""
     raw = value.encode() if isinstance(value, str) else value
-    any_value = b"\x0a" + varint(len(raw)) + raw
-    body = key_field + b"\x12" + varint(len(any_value)) + any_value
-    return b"\x1a" + varint(len(body)) + body
+    size_prefix = varint(len(raw))
+    any_len = 1 + len(size_prefix) + len(raw)
+    any_prefix = varint(any_len)
+    body_len = len(key_field) + 1 + len(any_prefix) + any_len
+    return b"".join((b"\x1a", varint(body_len), key_field, b"\x12", any_prefix, b"\x0a", size_prefix, raw))
 
 
 def fast_event(name_field: bytes, time_ns: int, attributes: bytes) -> bytes:
     """``otlp.span_event`` with the name encoded once (:func:`event_name`)."""
-    body = b"\x09" + _pack_fixed64(time_ns) + name_field + attributes
-    return b"\x5a" + varint(len(body)) + body
+    body_len = 9 + len(name_field) + len(attributes)  # (joined once: the attributes can be large)
+    return b"".join((b"\x5a", varint(body_len), b"\x09", _pack_fixed64(time_ns), name_field, attributes))
 
 
 _escape = json.encoder.encode_basestring_ascii

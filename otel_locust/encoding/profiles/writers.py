@@ -112,10 +112,6 @@ def _llm(node: Node) -> Any:
     return node.span
 
 
-def _usage(ctx: v.Ctx, node: Node) -> tuple[int, int, int]:
-    return ctx.usage(node.span)
-
-
 def _agent_tokens(ctx: v.Ctx, node: Node) -> tuple[int, int]:
     """Tokens of the model calls that start within the agent's span (a sum over a window of the trace's model
     calls ordered by start, made once per trace)."""
@@ -361,9 +357,9 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "input_tokens": lambda c, n: n.span.input_tokens,
     "output_tokens": lambda c, n: n.span.output_tokens,
     "total_tokens": lambda c, n: n.span.input_tokens + n.span.output_tokens,
-    "cache_read": lambda c, n: _usage(c, n)[0],
-    "cache_write": lambda c, n: _usage(c, n)[1],
-    "reasoning": lambda c, n: _usage(c, n)[2],
+    "cache_read": lambda c, n: c.usage(n.span)[0],
+    "cache_write": lambda c, n: c.usage(n.span)[1],
+    "reasoning": lambda c, n: c.usage(n.span)[2],
     "agent_input_tokens": lambda c, n: _agent_tokens(c, n)[0],
     "agent_output_tokens": lambda c, n: _agent_tokens(c, n)[1],
     "agent_total_tokens": lambda c, n: sum(_agent_tokens(c, n)),
