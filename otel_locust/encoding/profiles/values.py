@@ -620,17 +620,20 @@ def any_value(value: Any) -> bytes:
 
 
 def last_llm(ctx: Ctx, node: Node) -> PlannedSpan | None:
-    """The agent's final model call (its history plus output is the whole conversation)."""
+    """The agent's final model call (its history plus output is the whole conversation): the last, in trace
+    order, of its agent's model calls inside its span (the calls grouped by agent once per trace)."""
     key = ("last", id(node.span))
     if key not in ctx.cache:
+        by_agent = ctx.cache.get("llms")
+        if by_agent is None:
+            by_agent = ctx.cache["llms"] = {}
+            for span in ctx.trace.spans:
+                if span.kind == "llm":
+                    by_agent.setdefault(id(span.agent), []).append(span)
         found = None
-        for span in ctx.trace.spans:
-            if (
-                span.kind == "llm"
-                and span.agent is node.span.agent
-                and span.start >= node.span.start
-                and span.end <= node.span.end
-            ):
+        start, end = node.span.start, node.span.end
+        for span in by_agent.get(id(node.span.agent), ()):
+            if span.start >= start and span.end <= end:
                 found = span
         ctx.cache[key] = found
     return ctx.cache[key]

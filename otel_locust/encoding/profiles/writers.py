@@ -478,16 +478,24 @@ def _oi_tools(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     return len(encoded)
 
 
+_FIRST_ROLE = otlp.attr_str("llm.input_messages.0.message.role", "user")
+
+
 def _lg_chain_first(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
-    """LangGraph's chain spans carry the first message of the state, flattened."""
+    """LangGraph's chain spans carry the first message of the state, flattened (a conversion of the message,
+    so it is made once per message and shares the message's parse with its other formats)."""
     span = node.span
-    first = span.history[0] if span.history else b'{"role":"user","parts":[]}'
-    encoded = otlp.attr_str("llm.input_messages.0.message.role", "user")
+    encoded = _FIRST_ROLE
     if span.kind == "llm":
-        text = v._parts_text(ctx.parsed(first).get("parts", []))
-        encoded += otlp.attr_str("llm.input_messages.0.message.content", text)
+        first = span.history[0] if span.history else b'{"role":"user","parts":[]}'
+        encoded = ctx.converted("lg_first", first, _first_content)
     out.append(encoded)
     return len(encoded)
+
+
+def _first_content(ctx: v.Ctx, data: dict[str, Any]) -> bytes:
+    text = v._parts_text(data.get("parts", []))
+    return _FIRST_ROLE + otlp.attr_str("llm.input_messages.0.message.content", text)
 
 
 BLOCKS: dict[str, Callable[[v.Ctx, Node, list[bytes]], int]] = {
