@@ -353,6 +353,13 @@ def _crew_usage(ctx: v.Ctx, node: Node) -> str:
     )
 
 
+def _parent_cycle_uuid(ctx: v.Ctx, node: Node) -> str | None:
+    """The previous cycle's id (the nearest earlier sibling of the same type), None for the first cycle."""
+    siblings = ctx.nodes[node.parent].children if node.parent >= 0 else []
+    earlier = [c for c in siblings if c < node.index and ctx.nodes[c].stype == node.stype]
+    return ctx.uuid(("cycle", earlier[-1])) if earlier else None
+
+
 VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "input_tokens": lambda c, n: n.span.input_tokens,
     "output_tokens": lambda c, n: n.span.output_tokens,
@@ -390,7 +397,7 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "ttft_ms": lambda c, n: int(time_to_first_chunk(n.span) * 1000),
     "ttft_s": lambda c, n: time_to_first_chunk(n.span),
     "cycle_uuid": lambda c, n: c.uuid(("cycle", n.index)),
-    "parent_cycle_uuid": lambda c, n: c.uuid(("cycle", _previous_cycle(c, n))) if _previous_cycle(c, n) >= 0 else None,
+    "parent_cycle_uuid": _parent_cycle_uuid,
     "genai_input": _genai_in,
     "genai_input_system": _genai_in_system,
     "genai_output": _genai_out,
@@ -437,12 +444,6 @@ PURE = frozenset(
 )
 #: writers that always give the same value: encoded once per profile
 CONSTANTS: dict[str, Any] = {"zero": 0}
-
-
-def _previous_cycle(ctx: v.Ctx, node: Node) -> int:
-    siblings = ctx.nodes[node.parent].children if node.parent >= 0 else []
-    earlier = [c for c in siblings if c < node.index and ctx.nodes[c].stype == node.stype]
-    return earlier[-1] if earlier else -1
 
 
 # -- blocks: several attributes at once ------------------------------------------------------------------------
