@@ -156,14 +156,14 @@ class ProfileInstrumentation(Instrumentation):
         out = [b"", head, static]
         size = len(head) + len(static)
         value = None
-        for key, field_, write, mode in writers:
+        for field_, write, mode in writers:
             if mode is _VALUE:
                 value = write(ctx, node)
-                size += _put(out, key, value, field_)
+                size += _put(out, field_, value)
             elif mode is _BLOCK:
                 size += write(ctx, node, out)
             elif mode is _AGAIN:  # the previous key's value (the same pure writer)
-                size += _put(out, key, value, field_)
+                size += _put(out, field_, value)
             else:  # a constant, encoded once
                 out.append(write)
                 size += len(write)
@@ -277,57 +277,89 @@ def _encode(key: str, value: Any) -> bytes:
 
 
 _VALUE, _BLOCK, _AGAIN, _CONSTANT = "value", "block", "again", "constant"
+_VARINTS = [varint(n) for n in range(16384)]  #: (indexing this is cheaper than calling ``varint``)
+_SHORT = 4096  #: values up to this size have every length prefix in ``_VARINTS``
 
 
-def _plan_writers(spec: SpanSpec) -> list[tuple[str, bytes, Any, str]]:
-    """(key, encoded key, writer or constant, mode) per dynamic entry of ``spec``, in order: block writers
-    (``*...``) append their own attributes; a constant writer's attribute is encoded here, once; a pure writer
-    named again right after itself (e.g. ``prompt_tokens`` and ``input_tokens``) reuses the value it gave."""
+class _Field:
+    """A dynamic attribute's key, encoded once per profile: its ``KeyValue.key`` field and the value's tag
+    (``kv``), and the whole head of an integer entry for each varint length, so a value takes one or two steps."""
+
+    __slots__ = ("ints", "key", "kv")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.kv = otlp._key(key) + b"\x12"
+        self.ints = [b"\x4a" + varint(len(self.kv) + 2 + n) + self.kv + bytes((1 + n,)) + b"\x18" for n in range(11)]
+
+
+def _plan_writers(spec: SpanSpec) -> list[tuple[_Field, Any, str]]:
+    """(key, writer or constant, mode) per dynamic entry of ``spec``, in order: block writers (``*...``) append
+    their own attributes; a constant writer's attribute is encoded here, once (consecutive ones as one piece); a
+    pure writer named again right after itself (e.g. ``prompt_tokens`` and ``input_tokens``) reuses the value
+    it gave."""
     from otel_locust.encoding.profiles import writers
 
-    planned: list[tuple[str, bytes, Any, str]] = []
+    planned: list[tuple[_Field, Any, str]] = []
     previous = ""
     for key, name in spec.dynamic:
+        field = _Field(key)  # (unused by blocks and constants)
         if key.startswith("*"):
-            planned.append((key, b"", writers.lookup(name), _BLOCK))
+            planned.append((field, writers.lookup(name), _BLOCK))
         elif name in writers.CONSTANTS:
-            planned.append((key, b"", _encode(key, writers.CONSTANTS[name]), _CONSTANT))
+            encoded = _encode(key, writers.CONSTANTS[name])
+            if planned and planned[-1][2] is _CONSTANT:  # (constants in a row: one piece)
+                encoded = planned.pop()[1] + encoded
+            planned.append((field, encoded, _CONSTANT))
         elif name == previous and name in writers.PURE:
-            planned.append((key, otlp._key(key), None, _AGAIN))
+            planned.append((field, None, _AGAIN))
         else:
-            planned.append((key, otlp._key(key), writers.lookup(name), _VALUE))
+            planned.append((field, writers.lookup(name), _VALUE))
         previous = name
     return planned
 
 
-def _put(out: list[bytes], key: str, value: Any, key_field: bytes = b"") -> int:
-    """Append one dynamic value (None: the key is left out; ``(pieces, size)``: a large string, not copied).
-    ``key_field`` is the key's encoded ``KeyValue.key`` field (made once per profile): with it the common value
-    types (int, str, short bytes) are encoded here, as ``otlp.attr_int``/``attr_str`` would, in one step."""
+def _put(out: list[bytes], field: _Field, value: Any) -> int:
+    """Append one dynamic value (None: the key is left out; ``(pieces, size)``: a large string, not copied),
+    encoded as ``otlp.attr_int``/``attr_str`` would (other types: as :func:`_encode`)."""
     kind = type(value)
-    if kind is bytes:
-        if len(value) > 512:
-            return otlp.attr_str_pieces(out, key, (value,), len(value))
-        any_value = b"\x0a" + varint(len(value)) + value
-    elif kind is str:
-        raw = value.encode()
-        any_value = b"\x0a" + varint(len(raw)) + raw
-    elif kind is int:
-        any_value = b"\x18" + varint(value)
+    if kind is int:
+        number = varint(value)
+        encoded = field.ints[len(number)] + number
+    elif kind is bytes or kind is str:
+        raw = value if kind is bytes else value.encode()
+        size = len(raw)
+        if size > 512 and kind is bytes:
+            return _pieces(out, field.kv, (raw,), size)
+        if size > _SHORT:
+            encoded = otlp.attr_str(field.key, raw)
+        else:
+            size_prefix = _VARINTS[size]
+            any_len = 1 + len(size_prefix) + size
+            any_prefix = _VARINTS[any_len]
+            kv = field.kv
+            encoded = b"".join(
+                (b"\x4a", _VARINTS[len(kv) + len(any_prefix) + any_len], kv, any_prefix, b"\x0a", size_prefix, raw)
+            )
+    elif kind is tuple:  # (pieces, size)
+        return _pieces(out, field.kv, value[0], value[1])
     elif value is None:
         return 0
-    elif kind is tuple:  # (pieces, size)
-        return otlp.attr_str_pieces(out, key, value[0], value[1])
     else:
-        encoded = _encode(key, value)
-        out.append(encoded)
-        return len(encoded)
-    if not key_field:
-        key_field = otlp._key(key)
-    body = key_field + b"\x12" + varint(len(any_value)) + any_value
-    encoded = b"\x4a" + varint(len(body)) + body
+        encoded = _encode(field.key, value)
     out.append(encoded)
     return len(encoded)
+
+
+def _pieces(out: list[bytes], kv: bytes, pieces: Sequence[bytes], size: int) -> int:
+    """``otlp.attr_str_pieces`` with the key (``_Field.kv``) encoded once, and each length prefix once."""
+    size_prefix = varint(size)
+    any_len = 1 + len(size_prefix) + size
+    any_prefix = varint(any_len)
+    head = b"".join((b"\x4a", varint(len(kv) + len(any_prefix) + any_len), kv, any_prefix, b"\x0a", size_prefix))
+    out.append(head)
+    out += pieces
+    return len(head) + size
 
 
 def _block_keys(spec: SpanSpec) -> frozenset[str]:

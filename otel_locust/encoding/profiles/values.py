@@ -68,6 +68,7 @@ def loads(document: bytes) -> Any:
 
 
 _CALL_ID = re.compile(rb"call_[0-9a-f]{24}")
+_CALL_ID_SPLIT = re.compile(b"(" + _CALL_ID.pattern + b")")  #: (a group: the split keeps the ids)
 _MARKS = [b"call_" + b"Q" * 22 + b"%02d" % n for n in range(100)]  #: same length as a planner call id
 RUN_MARK = b"R" * 36  #: where a fresh uuid goes (LangChain's per-message run id)
 
@@ -116,24 +117,16 @@ def _weight(value: Any) -> int:
 
 
 def mask(message: bytes) -> tuple[bytes, list[bytes]]:
-    """The message with its call ids replaced by fixed markers (the cross-trace key), and the ids in order."""
-    start = message.find(b"call_")
-    if start < 0:  # (most messages: no regular expression scan)
+    """The message with its call ids replaced by fixed markers (the cross-trace key), and the ids in order.
+    One split in C (text, id, text, id, ..., text): the ids are every other piece, swapped for the markers."""
+    if b"call_" not in message:  # (most messages: no regular expression scan)
         return message, []
-    out: list[bytes] = []
-    ids: list[bytes] = []
-    last = 0
-    for match in _CALL_ID.finditer(message, start):
-        if len(ids) == len(_MARKS):
-            return message, []
-        begin, end = match.span()
-        out += (message[last:begin], _MARKS[len(ids)])
-        ids.append(match.group())
-        last = end
-    if not ids:
+    pieces = _CALL_ID_SPLIT.split(message)
+    ids = pieces[1::2]
+    if not ids or len(ids) > len(_MARKS):
         return message, []
-    out.append(message[last:])
-    return b"".join(out), ids
+    pieces[1::2] = _MARKS[: len(ids)]
+    return b"".join(pieces), ids
 
 
 def fill(template: bytes, ids: list[bytes]) -> bytes:
@@ -186,14 +179,8 @@ class Ctx:
         if key is not None and key in self.uuids:
             return self.uuids[key]
         # the hex digits of 128 random bits, the 13th and 17th replaced by the version and variant
-        bits = self.ids.getrandbits(128)
-        value = "%08x-%04x-4%03x-a%03x-%012x" % (  # noqa: UP031
-            bits >> 96,
-            (bits >> 80) & 0xFFFF,
-            (bits >> 64) & 0xFFF,
-            (bits >> 48) & 0xFFF,
-            bits & 0xFFFFFFFFFFFF,
-        )
+        digits = "%032x" % self.ids.getrandbits(128)  # noqa: UP031
+        value = f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-a{digits[17:20]}-{digits[20:]}"
         if key is not None:
             self.uuids[key] = value
         return value
@@ -208,13 +195,14 @@ class Ctx:
         record = self.cache.get(id(message))
         if record is None:
             masked, ids = mask(message)
-            templates = self.shared.get(masked)
+            templates = self.shared.table.get(masked)
             if templates is None:
                 templates = self.shared.put(masked, {})
             record = self.cache[id(message)] = [masked, ids, message, None, templates, {}]
-        found: bytes | None = record[5].get(kind)
-        if found is not None:
-            return found
+        else:
+            found: bytes | None = record[5].get(kind)
+            if found is not None:
+                return found
         template = record[4].get(kind)
         if template is None:
             data = record[3]
@@ -346,49 +334,93 @@ def flattened(ctx: Ctx, prefix: str, index: int, message: bytes, names: bool = F
     key = (prefix, index, names, contents, id(message))  # (a message keeps its index in every later call)
     found: bytes | None = ctx.cache.get(key)
     if found is None:
-        digits = len(str(index))
-        converted = ctx.converted(
-            (prefix, digits, names, contents),
-            message,
-            lambda c, data: _flattened(prefix, _INDEX_MARK[:digits], data, names, contents),
-        )
-        marker = b"." + _INDEX_MARK[:digits].encode() + b"."
-        found = ctx.cache[key] = converted.replace(marker, b".%d." % index)
+        kind, build, marker = _flat_kind(prefix, len(str(index)), names, contents)
+        found = ctx.cache[key] = ctx.converted(kind, message, build).replace(marker, b".%d." % index)
     return found
 
 
 _INDEX_MARK = "#" * 6  #: where the message's index goes in its keys (same width, so lengths stay valid)
+_FLAT_KINDS: dict[tuple[str, int, bool, bool], tuple[Any, Callable[[Ctx, dict[str, Any]], bytes], bytes]] = {}
 
 
-def _flattened(prefix: str, index: str, data: dict[str, Any], names: bool, contents: bool) -> bytes:
+def _flat_kind(
+    prefix: str, digits: int, names: bool, contents: bool
+) -> tuple[Any, Callable[[Ctx, dict[str, Any]], bytes], bytes]:
+    """The conversion kind of flattened keys with an index of ``digits`` digits, its builder and the index
+    marker to replace, made once (not per message)."""
+    kind = (prefix, digits, names, contents)
+    found = _FLAT_KINDS.get(kind)
+    if found is None:
+        mark = _INDEX_MARK[:digits]
+        keys = _FlatKeys(prefix, mark)
+
+        def build(ctx: Ctx, data: dict[str, Any]) -> bytes:
+            return _flattened(keys, data, names, contents)
+
+        found = _FLAT_KINDS[kind] = (kind, build, b"." + mark.encode() + b".")
+    return found
+
+
+def _flattened(keys: _FlatKeys, data: dict[str, Any], names: bool, contents: bool) -> bytes:
     role, parts = data.get("role", "user"), data.get("parts", [])
-    base = f"{prefix}.{index}.message."
-    out = [otlp.attr_str(base + "role", role)]
+    out = [_attr(keys.role, role)]
     text = _parts_text(parts)
     calls = [p for p in parts if p.get("type") == "tool_call"]
     results = [p for p in parts if p.get("type") == "tool_call_response"]
     if names and role in ("assistant", "tool"):
-        out.append(otlp.attr_str(base + "name", calls[0]["name"] if calls else "tool"))
+        out.append(_attr(keys.name, calls[0]["name"] if calls else "tool"))
     if text:
-        out.append(otlp.attr_str(base + "content", text))
+        out.append(_attr(keys.content, text))
         if contents:
-            out.append(
-                otlp.attr_str(base + "contents.0.message_content.type", "text")
-                + otlp.attr_str(base + "contents.0.message_content.text", text)
-            )
+            out += (keys.contents_type, _attr(keys.contents_text, text))
     for n, call in enumerate(calls):
-        call_base = f"{base}tool_calls.{n}.tool_call."
-        out.append(
-            otlp.attr_str(call_base + "id", call.get("id", ""))
-            + otlp.attr_str(call_base + "function.name", call.get("name", ""))
-            + otlp.attr_str(call_base + "function.arguments", _args(call))
-        )
+        call_id, name, arguments = keys.call(n)
+        out += (_attr(call_id, call.get("id", "")), _attr(name, call.get("name", "")), _attr(arguments, _args(call)))
     for result in results[:1]:
-        out.append(
-            otlp.attr_str(base + "content", _response(result))
-            + otlp.attr_str(base + "tool_call_id", result.get("id", ""))
-        )
+        out += (_attr(keys.content, _response(result)), _attr(keys.tool_call_id, result.get("id", "")))
     return b"".join(out)
+
+
+def _kv_head(key: str) -> bytes:
+    """A key's ``KeyValue.key`` field and the value's field tag (what precedes the value's length)."""
+    return otlp._key(key) + b"\x12"
+
+
+def _attr(kv: bytes, value: str) -> bytes:
+    """``otlp.attr_str(key, value)`` with the key encoded once (``kv``: :func:`_kv_head`)."""
+    raw = value.encode()
+    size_prefix = varint(len(raw))
+    any_len = 1 + len(size_prefix) + len(raw)
+    any_prefix = varint(any_len)
+    return b"".join((b"\x4a", varint(len(kv) + len(any_prefix) + any_len), kv, any_prefix, b"\x0a", size_prefix, raw))
+
+
+class _FlatKeys:
+    """The encoded keys of OpenInference's flattened message attributes under one prefix and index marker,
+    made once per key shape (not per message)."""
+
+    __slots__ = ("base", "calls", "content", "contents_text", "contents_type", "name", "role", "tool_call_id")
+
+    def __init__(self, prefix: str, mark: str) -> None:
+        base = self.base = f"{prefix}.{mark}.message."
+        self.role, self.name = _kv_head(base + "role"), _kv_head(base + "name")
+        self.content, self.tool_call_id = _kv_head(base + "content"), _kv_head(base + "tool_call_id")
+        self.contents_type = otlp.attr_str(base + "contents.0.message_content.type", "text")
+        self.contents_text = _kv_head(base + "contents.0.message_content.text")
+        self.calls: list[tuple[bytes, bytes, bytes]] = []
+
+    def call(self, n: int) -> tuple[bytes, bytes, bytes]:
+        """The id, function name and arguments keys of the message's ``n``-th tool call."""
+        while len(self.calls) <= n:
+            call_base = f"{self.base}tool_calls.{len(self.calls)}.tool_call."
+            self.calls.append(
+                (
+                    _kv_head(call_base + "id"),
+                    _kv_head(call_base + "function.name"),
+                    _kv_head(call_base + "function.arguments"),
+                )
+            )
+        return self.calls[n]
 
 
 def chat_item(ctx: Ctx, message: bytes) -> bytes:
@@ -571,7 +603,11 @@ def any_value(value: Any) -> bytes:
                     _MAP_KEYS.clear()
                 raw_key = str(key).encode()
                 key_field = _MAP_KEYS[key] = b"\x0a" + varint(len(raw_key)) + raw_key
-            inner = any_value(item)
+            if type(item) is str:  # (most values: encoded here, not by a call per leaf)
+                raw = item.encode()
+                inner = b"\x0a" + varint(len(raw)) + raw
+            else:
+                inner = any_value(item)
             body = key_field + b"\x12" + varint(len(inner)) + inner
             entries.append(b"\x0a" + varint(len(body)) + body)
         return _delimited(b"\x32", b"".join(entries))
@@ -584,17 +620,20 @@ def any_value(value: Any) -> bytes:
 
 
 def last_llm(ctx: Ctx, node: Node) -> PlannedSpan | None:
-    """The agent's final model call (its history plus output is the whole conversation)."""
+    """The agent's final model call (its history plus output is the whole conversation): the last, in trace
+    order, of its agent's model calls inside its span (the calls grouped by agent once per trace)."""
     key = ("last", id(node.span))
     if key not in ctx.cache:
+        by_agent = ctx.cache.get("llms")
+        if by_agent is None:
+            by_agent = ctx.cache["llms"] = {}
+            for span in ctx.trace.spans:
+                if span.kind == "llm":
+                    by_agent.setdefault(id(span.agent), []).append(span)
         found = None
-        for span in ctx.trace.spans:
-            if (
-                span.kind == "llm"
-                and span.agent is node.span.agent
-                and span.start >= node.span.start
-                and span.end <= node.span.end
-            ):
+        start, end = node.span.start, node.span.end
+        for span in by_agent.get(id(node.span.agent), ()):
+            if span.start >= start and span.end <= end:
                 found = span
         ctx.cache[key] = found
     return ctx.cache[key]
@@ -610,13 +649,13 @@ def conversation(ctx: Ctx, node: Node) -> list[bytes]:
 
 def join(pieces: list[bytes], head: bytes = b"[", tail: bytes = b"]") -> tuple[list[bytes], int]:
     """Pieces of a JSON array (comma-separated), not joined, and their total size."""
-    out = [head]
-    for n, piece in enumerate(pieces):
-        if n:
-            out.append(b",")
-        out.append(piece)
-    out.append(tail)
-    return out, sum(map(len, out))
+    if not pieces:
+        return [head, tail], len(head) + len(tail)
+    count = len(pieces)
+    out = [b","] * (2 * count + 1)  # head, piece, comma, piece, ..., piece, tail: filled by slices, not a loop
+    out[0], out[-1] = head, tail
+    out[1::2] = pieces
+    return out, sum(map(len, pieces)) + count - 1 + len(head) + len(tail)
 
 
 def genai_arrays(span: PlannedSpan) -> tuple[bytes, bytes]:
@@ -640,15 +679,17 @@ def event_name(name: str) -> bytes:
 def event_attr(key_field: bytes, value: str | bytes) -> bytes:
     """A string attribute of a span event (``otlp.attr_str(key, value, b"\\x1a")`` with the key encoded once)."""
     raw = value.encode() if isinstance(value, str) else value
-    any_value = b"\x0a" + varint(len(raw)) + raw
-    body = key_field + b"\x12" + varint(len(any_value)) + any_value
-    return b"\x1a" + varint(len(body)) + body
+    size_prefix = varint(len(raw))
+    any_len = 1 + len(size_prefix) + len(raw)
+    any_prefix = varint(any_len)
+    body_len = len(key_field) + 1 + len(any_prefix) + any_len
+    return b"".join((b"\x1a", varint(body_len), key_field, b"\x12", any_prefix, b"\x0a", size_prefix, raw))
 
 
 def fast_event(name_field: bytes, time_ns: int, attributes: bytes) -> bytes:
     """``otlp.span_event`` with the name encoded once (:func:`event_name`)."""
-    body = b"\x09" + _pack_fixed64(time_ns) + name_field + attributes
-    return b"\x5a" + varint(len(body)) + body
+    body_len = 9 + len(name_field) + len(attributes)  # (joined once: the attributes can be large)
+    return b"".join((b"\x5a", varint(body_len), b"\x09", _pack_fixed64(time_ns), name_field, attributes))
 
 
 _escape = json.encoder.encode_basestring_ascii

@@ -112,10 +112,6 @@ def _llm(node: Node) -> Any:
     return node.span
 
 
-def _usage(ctx: v.Ctx, node: Node) -> tuple[int, int, int]:
-    return ctx.usage(node.span)
-
-
 def _agent_tokens(ctx: v.Ctx, node: Node) -> tuple[int, int]:
     """Tokens of the model calls that start within the agent's span (a sum over a window of the trace's model
     calls ordered by start, made once per trace)."""
@@ -306,8 +302,8 @@ def _lg_root_out(ctx: v.Ctx, node: Node) -> tuple[list[bytes], int]:
 def _lg_metadata(ctx: v.Ctx, node: Node) -> bytes:
     model = node.span.model or node.agent.model if node.stype == "llm" else None
     key = ("lg_meta", node.stype, model)
-    template = ctx.shared.get(key)
-    if template is None:
+    pieces = ctx.shared.get(key)  # (the JSON split where the run id goes: joined with it, not replaced)
+    if pieces is None:
         meta: dict[str, Any] = {
             "langgraph_step": 0,
             "langgraph_node": node.stype,
@@ -325,8 +321,8 @@ def _lg_metadata(ctx: v.Ctx, node: Node) -> bytes:
                 "ls_max_tokens": 4096,
                 "ls_integration": "langchain_chat_model",
             }
-        template = ctx.shared.put(key, _DUMPS(meta).encode()[len(b'{"langgraph_step":0') :])
-    return b'{"langgraph_step":%d' % node.index + template.replace(v.RUN_MARK, ctx.uuid().encode())
+        pieces = ctx.shared.put(key, tuple(_DUMPS(meta).encode()[len(b'{"langgraph_step":0') :].split(v.RUN_MARK)))
+    return b'{"langgraph_step":%d' % node.index + ctx.uuid().encode().join(pieces)
 
 
 def _tool_args(ctx: v.Ctx, node: Node) -> bytes:
@@ -357,13 +353,20 @@ def _crew_usage(ctx: v.Ctx, node: Node) -> str:
     )
 
 
+def _parent_cycle_uuid(ctx: v.Ctx, node: Node) -> str | None:
+    """The previous cycle's id (the nearest earlier sibling of the same type), None for the first cycle."""
+    siblings = ctx.nodes[node.parent].children if node.parent >= 0 else []
+    earlier = [c for c in siblings if c < node.index and ctx.nodes[c].stype == node.stype]
+    return ctx.uuid(("cycle", earlier[-1])) if earlier else None
+
+
 VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "input_tokens": lambda c, n: n.span.input_tokens,
     "output_tokens": lambda c, n: n.span.output_tokens,
     "total_tokens": lambda c, n: n.span.input_tokens + n.span.output_tokens,
-    "cache_read": lambda c, n: _usage(c, n)[0],
-    "cache_write": lambda c, n: _usage(c, n)[1],
-    "reasoning": lambda c, n: _usage(c, n)[2],
+    "cache_read": lambda c, n: c.usage(n.span)[0],
+    "cache_write": lambda c, n: c.usage(n.span)[1],
+    "reasoning": lambda c, n: c.usage(n.span)[2],
     "agent_input_tokens": lambda c, n: _agent_tokens(c, n)[0],
     "agent_output_tokens": lambda c, n: _agent_tokens(c, n)[1],
     "agent_total_tokens": lambda c, n: sum(_agent_tokens(c, n)),
@@ -394,7 +397,7 @@ VALUES: dict[str, Callable[[v.Ctx, Node], Any]] = {
     "ttft_ms": lambda c, n: int(time_to_first_chunk(n.span) * 1000),
     "ttft_s": lambda c, n: time_to_first_chunk(n.span),
     "cycle_uuid": lambda c, n: c.uuid(("cycle", n.index)),
-    "parent_cycle_uuid": lambda c, n: c.uuid(("cycle", _previous_cycle(c, n))) if _previous_cycle(c, n) >= 0 else None,
+    "parent_cycle_uuid": _parent_cycle_uuid,
     "genai_input": _genai_in,
     "genai_input_system": _genai_in_system,
     "genai_output": _genai_out,
@@ -443,12 +446,6 @@ PURE = frozenset(
 CONSTANTS: dict[str, Any] = {"zero": 0}
 
 
-def _previous_cycle(ctx: v.Ctx, node: Node) -> int:
-    siblings = ctx.nodes[node.parent].children if node.parent >= 0 else []
-    earlier = [c for c in siblings if c < node.index and ctx.nodes[c].stype == node.stype]
-    return earlier[-1] if earlier else -1
-
-
 # -- blocks: several attributes at once ------------------------------------------------------------------------
 
 
@@ -482,16 +479,24 @@ def _oi_tools(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     return len(encoded)
 
 
+_FIRST_ROLE = otlp.attr_str("llm.input_messages.0.message.role", "user")
+
+
 def _lg_chain_first(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
-    """LangGraph's chain spans carry the first message of the state, flattened."""
+    """LangGraph's chain spans carry the first message of the state, flattened (a conversion of the message,
+    so it is made once per message and shares the message's parse with its other formats)."""
     span = node.span
-    first = span.history[0] if span.history else b'{"role":"user","parts":[]}'
-    encoded = otlp.attr_str("llm.input_messages.0.message.role", "user")
+    encoded = _FIRST_ROLE
     if span.kind == "llm":
-        text = v._parts_text(ctx.parsed(first).get("parts", []))
-        encoded += otlp.attr_str("llm.input_messages.0.message.content", text)
+        first = span.history[0] if span.history else b'{"role":"user","parts":[]}'
+        encoded = ctx.converted("lg_first", first, _first_content)
     out.append(encoded)
     return len(encoded)
+
+
+def _first_content(ctx: v.Ctx, data: dict[str, Any]) -> bytes:
+    text = v._parts_text(data.get("parts", []))
+    return _FIRST_ROLE + otlp.attr_str("llm.input_messages.0.message.content", text)
 
 
 BLOCKS: dict[str, Callable[[v.Ctx, Node, list[bytes]], int]] = {
@@ -618,24 +623,11 @@ def _maps(ctx: v.Ctx, key: str, messages: Any) -> bytes:
 def _adk_log(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
     """One ``gen_ai.client.inference.operation.details`` record per model call, content as OTLP maps."""
     span = node.span
-    key = ("adk_static", id(node.agent), span.system)
-    static = ctx.shared.get(key)
-    if static is None:
-        definitions = json.loads(tool_definitions(node.agent.tools)) if node.agent.tools else []
-        static = ctx.shared.put(
-            key,
-            otlp.attr_str("gen_ai.agent.name", node.agent.name, otlp_logs.ATTRIBUTE)
-            + otlp.attr_str("gen_ai.provider.name", (span.model or node.agent.model).provider, otlp_logs.ATTRIBUTE)
-            + otlp_logs.key_value("gen_ai.tool.definitions", definitions)
-            + otlp_logs.key_value("gen_ai.system_instructions", [{"type": "text", "content": _text(span.system)}]),
-        )
     attributes = [
-        static,
+        _adk_static(ctx, node),
         otlp.attr_str("gcp.vertex.agent.event_id", ctx.uuid(("event", node.index)), otlp_logs.ATTRIBUTE),
-        otlp.attr_str("gcp.vertex.agent.invocation_id", "e-" + ctx.uuid("invocation"), otlp_logs.ATTRIBUTE),
-        otlp.attr_str("gen_ai.conversation.id", ctx.trace.conversation_id, otlp_logs.ATTRIBUTE),
-        otlp.attr_str("user.id", ctx.trace.user_id, otlp_logs.ATTRIBUTE),
-        otlp.attr_str_array("gen_ai.response.finish_reasons", [span.finish_reason.upper()], otlp_logs.ATTRIBUTE),
+        _adk_trace(ctx),
+        _adk_finish(span.finish_reason),
         otlp.attr_int("gen_ai.usage.input_tokens", span.input_tokens, otlp_logs.ATTRIBUTE),
         otlp.attr_int("gen_ai.usage.output_tokens", span.output_tokens, otlp_logs.ATTRIBUTE),
         _maps(ctx, "gen_ai.input.messages", span.history),
@@ -651,6 +643,58 @@ def _adk_log(ctx: v.Ctx, node: Node, out: list[bytes]) -> int:
         )
     )
     return 0
+
+
+def _adk_static(ctx: v.Ctx, node: Node) -> bytes:
+    """The record's agent attributes and system instructions: the agent's part kept per agent (its tool
+    definitions are a deep map), the instructions per prompt (prompts vary more than agents)."""
+    span = node.span
+    key = ("adk_static", id(node.agent), span.system)
+    static = ctx.shared.get(key)
+    if static is None:
+        agent_key = ("adk_agent", id(node.agent), (span.model or node.agent.model).provider)
+        agent = ctx.shared.get(agent_key)
+        if agent is None:
+            definitions = json.loads(tool_definitions(node.agent.tools)) if node.agent.tools else []
+            agent = ctx.shared.put(
+                agent_key,
+                otlp.attr_str("gen_ai.agent.name", node.agent.name, otlp_logs.ATTRIBUTE)
+                + otlp.attr_str("gen_ai.provider.name", agent_key[2], otlp_logs.ATTRIBUTE)
+                + otlp_logs.key_value("gen_ai.tool.definitions", definitions),
+            )
+        instructions = v.any_value([{"type": "text", "content": _text(span.system)}])
+        static = ctx.shared.put(key, agent + _log_attribute(b"gen_ai.system_instructions", instructions))
+    return static
+
+
+def _log_attribute(key: bytes, any_value: bytes) -> bytes:
+    """``otlp_logs.key_value(key, value)`` from the value's encoded AnyValue."""
+    body = b"\x0a" + otlp.varint(len(key)) + key + b"\x12" + otlp.varint(len(any_value)) + any_value
+    return otlp_logs.ATTRIBUTE + otlp.varint(len(body)) + body
+
+
+def _adk_trace(ctx: v.Ctx) -> bytes:
+    """The attributes every record of the trace repeats (invocation, conversation, user), encoded once."""
+    found = ctx.cache.get("adk_trace")
+    if found is None:
+        found = ctx.cache["adk_trace"] = (
+            otlp.attr_str("gcp.vertex.agent.invocation_id", "e-" + ctx.uuid("invocation"), otlp_logs.ATTRIBUTE)
+            + otlp.attr_str("gen_ai.conversation.id", ctx.trace.conversation_id, otlp_logs.ATTRIBUTE)
+            + otlp.attr_str("user.id", ctx.trace.user_id, otlp_logs.ATTRIBUTE)
+        )
+    return found
+
+
+_FINISH_REASONS: dict[str, bytes] = {}
+
+
+def _adk_finish(reason: str) -> bytes:
+    found = _FINISH_REASONS.get(reason)
+    if found is None:
+        found = otlp.attr_str_array("gen_ai.response.finish_reasons", [reason.upper()], otlp_logs.ATTRIBUTE)
+        if len(_FINISH_REASONS) < 64:  # (a handful of reasons: bounded all the same)
+            _FINISH_REASONS[reason] = found
+    return found
 
 
 LOGS: dict[str, Callable[[v.Ctx, Node, list[bytes]], int]] = {"adk_inference": _adk_log}
