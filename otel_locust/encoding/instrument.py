@@ -91,6 +91,8 @@ class OtlpRequest:
 class Instrumentation:
     """Turns planned traces into OTLP requests with the given dialects and resource."""
 
+    sends_logs = False  #: whether encoded traces carry OTLP log records (framework profiles that put content there)
+
     def __init__(
         self,
         dialects: Sequence[Dialect],

@@ -243,14 +243,13 @@ class Runtime:
         policy = RetryPolicy(
             max_elapsed=settings.retry_seconds, max_attempts=RetryPolicy.max_attempts if settings.retry_seconds else 1
         )
-        sends_logs = bool(getattr(getattr(self.instrumentation, "profile", None), "sends_logs", False))
         self.exporter = Exporter(
             self.environment.events.request.fire,
             self.stats,
             transport_for(settings),
             policy,
             settings.max_request_bytes,
-            logs_transport_for(settings, sends_logs),
+            logs_transport_for(settings, self.instrumentation.sends_logs),
         )
         self._close_batching()
         if settings.delivery == "batch":

@@ -81,6 +81,7 @@ class ProfileInstrumentation(Instrumentation):
         from otel_locust.encoding.profiles import writers
 
         self.profile = profile
+        self.sends_logs = profile.sends_logs
         self.scope = otlp.scope(profile.scope, __version__)
         self._writers = {stype: _plan_writers(spec) for stype, spec in profile.spans.items()}
         self._kinds = {stype: spec.kind for stype, spec in profile.spans.items()}
