@@ -155,7 +155,8 @@ def add_arguments(parser: Any) -> None:
         opt(
             f"--otel-{prefix}-export-timeout",
             defaults.export_timeout_ms,
-            f"{what}: ms an export may take, as {env}_EXPORT_TIMEOUT",
+            f"{what}: ms an export may take, as {env}_EXPORT_TIMEOUT (accepted, and unused as in "
+            "opentelemetry-sdk 1.45, whose processors cannot pass it on: --otel-timeout bounds each request)",
             type=float,
         )
     opt("--otel-compression", "none", "request compression", choices=["none", "gzip"])
