@@ -228,6 +228,38 @@ def test_phoenix_stores_every_span_with_kinds_and_sessions(phoenix, tmp_path):
     assert max(len(t) for t in by_session.values()) >= 2, "a multi-turn user's traces share a session"
 
 
+def test_phoenix_shows_the_rag_scenario_with_retriever_embedding_and_reranker_kinds(phoenix, tmp_path):
+    """destination_guide (retrieval-augmented): Phoenix reads its embeddings, retrieval and rerank spans as
+    OpenInference's EMBEDDING, RETRIEVER and RERANKER kinds, beside LLM, AGENT and GUARDRAIL."""
+    project = "otel-locust-rag"
+    data = _run(
+        tmp_path,
+        [
+            "-u",
+            "2",
+            "-t",
+            "4s",
+            "--otel-pace",
+            "0.5",
+            "--otel-platform",
+            "phoenix",
+            "--otel-endpoint",
+            phoenix.traces_url,
+            "--otel-project",
+            project,
+            "--otel-mix",
+            "destination_guide=1",
+        ],
+    )
+    traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
+    assert traces == data["total"]["traces"]["generated"] >= 2
+    wait_until(lambda: phoenix.counts(project) == (traces, spans), 180, 1.0, "Phoenix to store every span")
+    kinds = Counter(s["span_kind"] for s in phoenix.spans(project))
+    print(f"phoenix destination_guide: {traces} traces / {spans} spans; kinds {dict(sorted(kinds.items()))}")
+    assert {"RETRIEVER", "EMBEDDING", "RERANKER", "LLM", "AGENT", "GUARDRAIL"} <= set(kinds), kinds
+    assert kinds["RETRIEVER"] >= traces, "every RAG answer retrieves"
+
+
 def _mlflow_stored_all(mlflow: MLflow, experiment: str, data: dict, label: str, wait: float) -> None:
     """Every generated trace was delivered, and MLflow stored exactly the delivered traces and spans."""
     traces, spans = data["total"]["traces"], data["total"]["spans"]
