@@ -191,15 +191,16 @@ def phoenix(tmp_path_factory):
     backend.server.stop()
 
 
-def test_phoenix_stores_every_span_with_kinds_and_sessions(phoenix, tmp_path):
-    project = "otel-locust-e2e"
+def _phoenix_run(phoenix: Phoenix, tmp_path: Path, project: str, users: int, seconds: int, mix: str) -> tuple:
+    """A run into Phoenix's ``project``: every generated trace delivered, then stored (Phoenix stores
+    asynchronously). Returns the delivered trace and span counts and the stored spans."""
     data = _run(
         tmp_path,
         [
             "-u",
-            "3",
+            str(users),
             "-t",
-            "6s",
+            f"{seconds}s",
             "--otel-pace",
             "0.5",
             "--otel-platform",
@@ -209,15 +210,20 @@ def test_phoenix_stores_every_span_with_kinds_and_sessions(phoenix, tmp_path):
             "--otel-project",
             project,
             "--otel-mix",
-            "simple_query=2,single_service_search=1",
+            mix,
         ],
     )
     traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
-    assert traces == data["total"]["traces"]["generated"] >= 6
+    # Phoenix on a cold, busy machine is slower: how many traces fit is its speed, not ours
+    assert traces == data["total"]["traces"]["generated"] >= 2 * users
     started = time.monotonic()
     wait_until(lambda: phoenix.counts(project) == (traces, spans), 180, 1.0, "Phoenix to store every span")
-    print(f"phoenix: {traces} traces / {spans} spans stored, settled {time.monotonic() - started:.1f} s after the run")
-    stored = phoenix.spans(project)
+    print(f"phoenix {mix}: {traces} traces / {spans} spans stored, settled {time.monotonic() - started:.1f} s after")
+    return traces, spans, phoenix.spans(project)
+
+
+def test_phoenix_stores_every_span_with_kinds_and_sessions(phoenix, tmp_path):
+    _, _, stored = _phoenix_run(phoenix, tmp_path, "otel-locust-e2e", 3, 6, "simple_query=2,single_service_search=1")
     kinds = Counter(s["span_kind"] for s in stored)
     assert {"LLM", "TOOL", "AGENT"} <= set(kinds), kinds
     by_session: dict[str, set[str]] = {}
@@ -231,31 +237,9 @@ def test_phoenix_stores_every_span_with_kinds_and_sessions(phoenix, tmp_path):
 def test_phoenix_shows_the_rag_scenario_with_retriever_embedding_and_reranker_kinds(phoenix, tmp_path):
     """destination_guide (retrieval-augmented): Phoenix reads its embeddings, retrieval and rerank spans as
     OpenInference's EMBEDDING, RETRIEVER and RERANKER kinds, beside LLM, AGENT and GUARDRAIL."""
-    project = "otel-locust-rag"
-    data = _run(
-        tmp_path,
-        [
-            "-u",
-            "2",
-            "-t",
-            "4s",
-            "--otel-pace",
-            "0.5",
-            "--otel-platform",
-            "phoenix",
-            "--otel-endpoint",
-            phoenix.traces_url,
-            "--otel-project",
-            project,
-            "--otel-mix",
-            "destination_guide=1",
-        ],
-    )
-    traces, spans = data["total"]["traces"]["delivered"], data["total"]["spans"]["delivered"]
-    assert traces == data["total"]["traces"]["generated"] >= 2
-    wait_until(lambda: phoenix.counts(project) == (traces, spans), 180, 1.0, "Phoenix to store every span")
-    kinds = Counter(s["span_kind"] for s in phoenix.spans(project))
-    print(f"phoenix destination_guide: {traces} traces / {spans} spans; kinds {dict(sorted(kinds.items()))}")
+    traces, _, stored = _phoenix_run(phoenix, tmp_path, "otel-locust-rag", 2, 4, "destination_guide=1")
+    kinds = Counter(s["span_kind"] for s in stored)
+    print(f"phoenix destination_guide kinds: {dict(sorted(kinds.items()))}")
     assert {"RETRIEVER", "EMBEDDING", "RERANKER", "LLM", "AGENT", "GUARDRAIL"} <= set(kinds), kinds
     assert kinds["RETRIEVER"] >= traces, "every RAG answer retrieves"
 
