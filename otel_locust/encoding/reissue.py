@@ -341,8 +341,7 @@ class _Finder:
         self.span_ids: dict[bytes, int] = {}
         self.times: list[int] = []
         self._time_index: dict[int, int] = {}
-        self.dates: list[bytes] = []
-        self.days: list[int] = []  # the same dates as day numbers (what an issue shifts)
+        self.days: list[int] = []  # the distinct dates, as day numbers (what an issue shifts)
         self._date_index: dict[bytes, int] = {}
         self.tokens: list[bytes] = []
         self._token_index: dict[bytes, int] = {}
@@ -357,8 +356,7 @@ class _Finder:
         for date in {d for _, d in dates if d not in known}:
             day = _day_number(date)
             if day is not None:  # a real date
-                known[date] = len(self.dates)
-                self.dates.append(date)
+                known[date] = len(self.days)
                 self.days.append(day)
         found += [(at, 10, "date", known[d]) for at, d in dates if d in known]
         if self.token_re is not None:
@@ -411,7 +409,7 @@ class _Finder:
         first["conv"] = first["time"] + len(self.times)
         first["user"] = first["conv"] + 1
         first["date"] = first["user"] + 1
-        first["token"] = first["date"] + len(self.dates)
+        first["token"] = first["date"] + len(self.days)
         return [(at, width, first[kind] + number) for at, width, kind, number in slots]
 
 

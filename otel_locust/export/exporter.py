@@ -163,11 +163,11 @@ class Exporter:
     def ship_logs(self, logs: LogShipment) -> gevent.Greenlet:
         """Start sending a batch of log records (already accounted as generated) in a tracked greenlet."""
         assert self.logs_transport is not None, "log records are batched only when the platform ingests them"
-        return self.in_flight.spawn(self._ship_logs, logs, _InPost())
+        return self.in_flight.spawn(self._ship_logs, logs)
 
-    def _ship_logs(self, logs: LogShipment, state: _InPost) -> None:
+    def _ship_logs(self, logs: LogShipment) -> None:
         """Send one batch's log records; a kill leaves what is on the wire unconfirmed."""
-        settled = [0]
+        state, settled = _InPost(), [0]
         try:
             self._deliver_logs(logs, state, settled)
         except gevent.GreenletExit:

@@ -388,7 +388,7 @@ class Runtime:
         return self._send(trace.scenario.name, encoded, requests)
 
     def _send(self, name: str, encoded: EncodedTrace, requests: list[OtlpRequest]) -> Callable[[], None]:
-        """Trace delivery: account the trace and start exporting its requests (then its log records)."""
+        """Trace delivery: account the trace, start exporting its requests and queue its log records."""
         assert self.exporter is not None
         self.stats.generated(name, encoded.count, encoded.depth, sum(len(r.body) for r in requests))
         ticket = TraceTicket(self.stats, name, encoded.count, encoded.trace_id, encoded.depth, self.on_trace_done)
