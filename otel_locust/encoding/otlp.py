@@ -101,10 +101,16 @@ def attr_str_pieces(out: list[bytes], key: str, pieces: Sequence[bytes], size: i
 
     The pieces are appended as they are, never joined here; returns the number of bytes appended.
     """
+    return keyed_str_pieces(out, _key(key) + b"\x12", pieces, size)
+
+
+def keyed_str_pieces(out: list[bytes], kv: bytes, pieces: Sequence[bytes], size: int) -> int:
+    """:func:`attr_str_pieces` with the key already encoded: ``kv`` is its ``KeyValue.key`` field and the value's
+    tag (callers that write one key many times encode it once)."""
     any_len = 1 + varint_len(size) + size
-    key_enc = _key(key)
-    kv_len = len(key_enc) + 1 + varint_len(any_len) + any_len
-    head = b"\x4a" + varint(kv_len) + key_enc + b"\x12" + varint(any_len) + b"\x0a" + varint(size)
+    head = b"".join(
+        (b"\x4a", varint(len(kv) + varint_len(any_len) + any_len), kv, varint(any_len), b"\x0a", varint(size))
+    )
     out.append(head)
     out.extend(pieces)
     return len(head) + size

@@ -331,7 +331,7 @@ def _put(out: list[bytes], field: _Field, value: Any) -> int:
         raw = value if kind is bytes else value.encode()
         size = len(raw)
         if size > 512 and kind is bytes:
-            return _pieces(out, field.kv, (raw,), size)
+            return otlp.keyed_str_pieces(out, field.kv, (raw,), size)
         if size > _SHORT:
             encoded = otlp.attr_str(field.key, raw)
         else:
@@ -343,24 +343,13 @@ def _put(out: list[bytes], field: _Field, value: Any) -> int:
                 (b"\x4a", _VARINTS[len(kv) + len(any_prefix) + any_len], kv, any_prefix, b"\x0a", size_prefix, raw)
             )
     elif kind is tuple:  # (pieces, size)
-        return _pieces(out, field.kv, value[0], value[1])
+        return otlp.keyed_str_pieces(out, field.kv, value[0], value[1])
     elif value is None:
         return 0
     else:
         encoded = _encode(field.key, value)
     out.append(encoded)
     return len(encoded)
-
-
-def _pieces(out: list[bytes], kv: bytes, pieces: Sequence[bytes], size: int) -> int:
-    """``otlp.attr_str_pieces`` with the key (``_Field.kv``) encoded once, and each length prefix once."""
-    size_prefix = varint(size)
-    any_len = 1 + len(size_prefix) + size
-    any_prefix = varint(any_len)
-    head = b"".join((b"\x4a", varint(len(kv) + len(any_prefix) + any_len), kv, any_prefix, b"\x0a", size_prefix))
-    out.append(head)
-    out += pieces
-    return len(head) + size
 
 
 def _block_keys(spec: SpanSpec) -> frozenset[str]:
