@@ -44,9 +44,12 @@ def any_value(value: Any) -> bytes:
 
 def key_value(key: str, value: Any, field_tag: bytes = ATTRIBUTE) -> bytes:
     """A KeyValue entry for a JSON-like value (see :func:`any_value`)."""
-    raw = key.encode()
-    inner = any_value(value)
-    body = b"\x0a" + varint(len(raw)) + raw + b"\x12" + varint(len(inner)) + inner
+    return key_any_value(key.encode(), any_value(value), field_tag)
+
+
+def key_any_value(key: bytes, inner: bytes, field_tag: bytes = ATTRIBUTE) -> bytes:
+    """A KeyValue entry for an already-encoded AnyValue ``inner`` (values encoded once and reused)."""
+    body = b"\x0a" + varint(len(key)) + key + b"\x12" + varint(len(inner)) + inner
     return field_tag + varint(len(body)) + body
 
 

@@ -663,14 +663,8 @@ def _adk_static(ctx: v.Ctx, node: Node) -> bytes:
                 + otlp_logs.key_value("gen_ai.tool.definitions", definitions),
             )
         instructions = v.any_value([{"type": "text", "content": _text(span.system)}])
-        static = ctx.shared.put(key, agent + _log_attribute(b"gen_ai.system_instructions", instructions))
+        static = ctx.shared.put(key, agent + otlp_logs.key_any_value(b"gen_ai.system_instructions", instructions))
     return static
-
-
-def _log_attribute(key: bytes, any_value: bytes) -> bytes:
-    """``otlp_logs.key_value(key, value)`` from the value's encoded AnyValue."""
-    body = b"\x0a" + otlp.varint(len(key)) + key + b"\x12" + otlp.varint(len(any_value)) + any_value
-    return otlp_logs.ATTRIBUTE + otlp.varint(len(body)) + body
 
 
 def _adk_trace(ctx: v.Ctx) -> bytes:
