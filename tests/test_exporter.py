@@ -153,3 +153,22 @@ def test_a_drain_settles_what_is_on_the_wire_as_unconfirmed_and_the_rest_as_drop
     assert entry["spans"]["unconfirmed"] == requests[0].spans
     assert entry["spans"]["dropped"] == len(encoded.spans) - requests[0].spans
     assert entry["dropped_loss"] == 0, "a stop is not the backend's loss"
+
+
+def test_an_interrupt_raised_inside_an_export_still_settles_its_trace(trace_bytes):
+    """Ctrl-C raised in the export's own greenlet (a locustfile's signal handling may route it there): the
+    request on the wire is unconfirmed, the rest dropped (stop); the interrupt still reaches the caller."""
+    instrumentation, encoded = trace_bytes
+    stats, transport = TraceStats(), ScriptedTransport([ok()])
+    transport.hold.clear()
+    exporter = Exporter(lambda **_: None, stats, transport, FAST)
+    ticket = TraceTicket(stats, "s", len(encoded.spans))
+    requests = instrumentation.requests(encoded, max_bytes=sum(encoded.sizes) // 3)
+    export = exporter.submit([Shipment(r, [Portion(ticket, r.spans, len(r.body))]) for r in requests])
+    gevent.sleep(0.01)
+    with pytest.raises(KeyboardInterrupt):  # gevent forwards it to the main greenlet, as with a real Ctrl-C
+        export.throw(KeyboardInterrupt)  # what a greenlet gets when SIGINT lands while it runs
+        gevent.sleep(0.01)
+    entry = stats.scenarios["s"]
+    assert entry["traces"]["dropped"] == 1 and entry["dropped_by_reason"] == {"stop": 1}
+    assert entry["spans"]["unconfirmed"] == requests[0].spans

@@ -151,7 +151,7 @@ class Exporter:
         try:
             for current, shipment in enumerate(shipments):  # noqa: B007 - read in the except clause
                 self._deliver(shipment, state)
-        except gevent.GreenletExit:
+        except _STOPS:
             for index, shipment in enumerate(shipments[current:]):
                 on_wire = index == 0 and state.posting
                 for portion in shipment.portions:
@@ -170,7 +170,7 @@ class Exporter:
         state, settled = _InPost(), [0]
         try:
             self._deliver_logs(logs, state, settled)
-        except gevent.GreenletExit:
+        except _STOPS:
             left = logs.records - settled[0]
             self._stats.logs_settled(
                 "unconfirmed" if state.posting else "dropped", left, "" if state.posting else "stop"
@@ -269,6 +269,10 @@ class Exporter:
             return ExportError(f"{label}: request of {size} bytes refused (platform limit: {limit}); {then}")
         return ExportError(reply.message or reply.verdict.value)
 
+
+#: what ends an export before its answer: a kill at the end of a drain, or an interrupt raised in the export's
+#: greenlet (the plugin routes Ctrl-C to the main greenlet; a locustfile's own signal handling may not)
+_STOPS = (gevent.GreenletExit, KeyboardInterrupt, SystemExit)
 
 _OUTCOME = {
     Verdict.UNCONFIRMED: ("unconfirmed", ""),

@@ -31,6 +31,7 @@ import gevent
 
 from otel_locust.export.readback import stop_wait
 from otel_locust.plugin.charts import report_html, start_sampling
+from otel_locust.plugin.interrupts import route_ctrl_c_to_main_greenlet
 from otel_locust.plugin.options import ConfigError, add_arguments, settings_from
 from otel_locust.plugin.report import loss
 from otel_locust.plugin.runtime import Runtime, attach, runtime_of
@@ -89,6 +90,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     options = environment.parsed_options
     if options is None:
         return
+    route_ctrl_c_to_main_greenlet()  # a Locust process (not an Environment built in a script)
     if isinstance(runner, WorkerRunner):
         # workers get the master's options with the first spawn message. A seed of their own (the same
         # locust.conf as the master's) is likely the master's: build now. Without one, the master's options
