@@ -549,7 +549,7 @@ class TravelContent(Pools):
         by_city = self._by_city.get(name)
         if by_city is None:
             by_city = self._by_city[name] = {}
-            for entry in self.entries[name]:
+            for entry in self.pool(name):
                 by_city.setdefault(entry[1 : entry.index(b" ", 1)], []).append(entry)
         text = query.decode(errors="replace")
         matches = next((by_city.get(city.encode().split(b" ")[0], []) for _, city in AIRPORTS if city in text), [])

@@ -95,7 +95,7 @@ def test_retrieval_spans_in_the_openinference_dialect(scenarios):
 
 def test_guide_passages_are_varied_text(scenarios):
     pools = pools_for(TRAVEL, 11)
-    passages = pools.entries["guide.document"]
+    passages = pools.pool("guide.document")
     assert len(set(passages)) == len(passages) and statistics.median(map(len, passages)) > 250
 
 

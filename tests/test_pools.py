@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import string
 
 from faker import Faker
@@ -64,14 +65,27 @@ def test_quick_faker_keeps_fakers_other_calls():
 
 
 def test_a_seed_gives_the_same_pools_every_time():
-    first, second = pools_for(TRAVEL, 11), TRAVEL(11)  # the process's cached pools, and a fresh build
-    assert first is not second and first.entries == second.entries
+    first, second = pools_for(TRAVEL, 11).complete(), TRAVEL(11)  # the process's pools, and a new one
+    second.pick("answer.long", random.Random(3))  # a few entries made first, out of order
+    second.pool("result.hotels")
+    assert first is not second and first.entries == second.complete().entries
     assert first.entries.keys() == TRAVEL.names()
     for name, entries in first.entries.items():
         assert len(entries) == (SMALL_POOL_SIZE if name.startswith(TRAVEL.small) else POOL_SIZE), name
     assert first._model_views == second._model_views
-    other = pools_for(TRAVEL, 5)  # seeds other tests use too (built once per session)
+    other = pools_for(TRAVEL, 5).complete()  # seeds other tests use too (built once per session)
     assert all(other.entries[name] != entries for name, entries in first.entries.items())
+
+
+def test_entries_are_made_when_first_picked_and_only_then():
+    """A new process makes no entry until one is picked: start-up pays for what the first traces use."""
+    pools = TRAVEL(31)
+    assert pools.made == 0 and all(entry is None for entries in pools.entries.values() for entry in entries)
+    rng = random.Random(1)
+    picked = [pools.pick("question.simple", rng) for _ in range(20)]
+    assert pools.made == len(set(picked)) and all(isinstance(entry, bytes) for entry in picked)
+    assert sum(entry is not None for entries in pools.entries.values() for entry in entries) == pools.made
+    assert pools.pick("question.simple", random.Random(1)) == picked[0], "a made entry is kept, not made again"
 
 
 def test_the_cache_keeps_only_the_most_recently_used_files(tmp_path, monkeypatch):
@@ -91,7 +105,9 @@ def test_the_cache_keeps_only_the_most_recently_used_files(tmp_path, monkeypatch
     os.utime(stale[0], None)  # the oldest was just used
     pools._cached_pools.cache_clear()
     try:
-        pools.pools_for(TRAVEL, 29)
+        made = pools.pools_for(TRAVEL, 29)
+        made.pick("thought", random.Random(1))
+        pools.keep_pools(made)
         kept = set(tmp_path.glob("*.pickle"))
         assert len(kept) == pools.CACHE_FILES and stale[0] in kept
         assert pools._disk_path(TRAVEL, 29) in kept, "the new file is kept"
@@ -100,27 +116,39 @@ def test_the_cache_keeps_only_the_most_recently_used_files(tmp_path, monkeypatch
         pools._cached_pools.cache_clear()
 
 
-def test_built_pools_are_kept_on_disk_and_loaded_equal(tmp_path, monkeypatch):
-    """A seeded build is written to the cache folder; the next process loads it (same content, record makers
-    made again); a damaged file is ignored and rebuilt; a negative seed has no file."""
-    import random
-
+def test_made_entries_are_kept_on_disk_merged_and_loaded_equal(tmp_path, monkeypatch):
+    """What a test made is written to the cache folder at its end; the next process loads it (same entries,
+    record makers made again) and adds its own; a damaged file is ignored; a negative seed has no file."""
     from otel_locust.engine import pools
 
     monkeypatch.setenv("OTEL_LOCUST_CACHE", str(tmp_path))
     pools._cached_pools.cache_clear()
+    reference = TRAVEL(23).complete()
     try:
-        built = pools.pools_for(TRAVEL, 23)
+        first = pools.pools_for(TRAVEL, 23)
+        pools.keep_pools(first)
+        assert not list(tmp_path.iterdir()), "nothing is stored while no entry was made"
+        first.pool("answer.long")
+        first.pick("result.flights", random.Random(2))
+        pools.keep_pools(first)
         [path] = tmp_path.iterdir()
         pools._cached_pools.cache_clear()
-        loaded = pools.pools_for(TRAVEL, 23)
-        assert loaded is not built and loaded.entries == built.entries
-        assert loaded.document("fares", 30_000, 5_000, random.Random(1)) == built.document(
+        second = pools.pools_for(TRAVEL, 23)
+        assert second is not first and second.entries == first.entries and second.made == 0
+        assert second.document("fares", 30_000, 5_000, random.Random(1)) == first.document(
             "fares", 30_000, 5_000, random.Random(1)
         )
+        second.pool("result.hotels")  # another process's entries: the file gets both
+        pools.keep_pools(second)
+        pools._cached_pools.cache_clear()
+        third = pools.pools_for(TRAVEL, 23)
+        for name in ("answer.long", "result.hotels"):
+            assert third.entries[name] == reference.entries[name], name
+        assert third.entries["result.flights"].count(None) == len(reference.entries["result.flights"]) - 1
+        assert third.complete().entries == reference.entries and third._model_views == reference._model_views
         path.write_bytes(b"not a pickle")
         pools._cached_pools.cache_clear()
-        assert pools.pools_for(TRAVEL, 23).entries == built.entries
+        assert pools.pools_for(TRAVEL, 23).complete().entries == reference.entries
         assert pools._disk_path(TRAVEL, -1) is None
         monkeypatch.setenv("OTEL_LOCUST_CACHE", "")
         assert pools.cache_dir() is None

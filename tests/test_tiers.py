@@ -98,7 +98,7 @@ def test_between_traces_a_user_keeps_only_its_conversation(tier, scenarios):
     """Issue 13: every user has a planner; one that kept its last trace (spans, messages: tens of KB) made a
     10,000-user process grow by hundreds of MB as users got their first traces. Between traces a user may keep
     its conversation's carried history (bounded by the tier) and a little bookkeeping, nothing more."""
-    pools = pools_for(TRAVEL, 1)
+    pools = pools_for(TRAVEL, 1).complete()  # entries made on first pick are the pools', not the users'
     users = [
         (Planner(pools, random.Random(seed), tier), Conversation.start(random.Random(seed), "u", (5, 5), tier))
         for seed in range(16)

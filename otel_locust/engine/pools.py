@@ -1,9 +1,15 @@
 """Pre-generated, seeded payload pools: the text and JSON that fills prompts, tool calls and results.
 
-Faker is slow (tens of microseconds per call), so it runs only here, once per seed, building a few hundred
-entries per kind. The hot path then picks ready-made entries with a random index. Every entry is stored
-already JSON-encoded as bytes: text as a JSON string literal, structured results as a JSON document, so the
-instrumentation layer can splice them into message JSON without calling ``json.dumps`` per trace.
+Faker is slow (tens of microseconds per call), so it runs only here: a few hundred entries per kind, each made
+once per seed, the first time it is picked. The hot path then picks ready-made entries with a random index. Every
+entry is stored already JSON-encoded as bytes: text as a JSON string literal, structured results as a JSON
+document, so the instrumentation layer can splice them into message JSON without calling ``json.dumps`` per trace.
+
+Entries are made on first pick, not all at start: building every pool costs about a second of CPU, and a
+process that sends its first hundred traces uses a fraction of them (a single scenario about half the pools).
+Each entry is made from its own seed (the pools' seed, the pool's name and the entry's index), so an entry is the
+same whichever order entries are made in, in every process: a seed gives the same pools, whether they were built
+here, loaded from the disk cache, or some of each.
 
 What the pools hold belongs to a scenario pack (the travel pack's content is in ``scenarios/content.py``): a
 pack subclasses :class:`Pools` and names its builders in :meth:`Pools.builders`.
@@ -59,28 +65,70 @@ class Pools:
     token_fields: frozenset[str] = frozenset()  # opaque fields that agents strip before showing a result
 
     def __init__(self, seed: int) -> None:
-        self.fake = quick_faker(seed)
+        self.seed = seed
+        self._fake: Faker | None = quick_faker(seed)
         self.rng = random.Random(seed)
-        self.entries: dict[str, list[bytes]] = {}
         self._model_views: dict[bytes, bytes] = {}
         with _fakers_clock_at_midnight():
-            for name, make in self.builders().items():
-                size = SMALL_POOL_SIZE if name.startswith(self.small) else POOL_SIZE
-                self.entries[name] = [make() for _ in range(size)]
+            self._reseed("prepare")
             self.prepare()
-        del self.fake
+        self._builders = self.builders()
+        #: pool name -> its entries; None where an entry has not been made yet (see :meth:`pick`, :meth:`pool`)
+        self.entries: dict[str, list[bytes | None]] = {
+            name: [None] * (SMALL_POOL_SIZE if name.startswith(self.small) else POOL_SIZE) for name in self._builders
+        }
+        self.made = 0  #: entries made in this process (not loaded): what the disk cache does not have yet
         self._records = self.record_makers()
         self._handbooks: dict[tuple[bytes, int], bytes] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        """For the disk cache: everything but the record makers (closures), which are made again on load."""
+        """For the disk cache: the entries and what :meth:`prepare` made, not the closures nor the Faker."""
         state = dict(vars(self))
-        state.pop("_records", None)
+        for unpicklable in ("_records", "_builders", "_fake"):
+            state.pop(unpicklable, None)
+        state["made"] = 0
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         vars(self).update(state)
+        self._fake = None  # made again only if an entry is missing (quick_faker costs tens of milliseconds)
+        self._builders = self.builders()
         self._records = self.record_makers()
+
+    @property
+    def fake(self) -> Faker:
+        """The Faker builders draw from (seeded per entry by :meth:`_reseed`)."""
+        if self._fake is None:
+            self._fake = quick_faker(self.seed)
+        return self._fake
+
+    def _reseed(self, key: str) -> None:
+        """Seed the Faker and the RNG for one entry (or for :meth:`prepare`): ``seed:key`` alone decides it."""
+        text = f"{self.seed}:{key}"
+        self.fake.seed_instance(text)
+        self.rng.seed(text)
+
+    def _make(self, name: str, index: int) -> bytes:
+        with _fakers_clock_at_midnight():
+            self._reseed(f"{name}:{index}")
+            entry = self._builders[name]()
+        self.entries[name][index] = entry
+        self.made += 1
+        return entry
+
+    def pool(self, name: str) -> list[bytes]:
+        """Every entry of pool ``name`` (made now where missing), for a pack that looks through a whole pool."""
+        entries = self.entries[name]
+        for index, entry in enumerate(entries):
+            if entry is None:
+                self._make(name, index)
+        return cast("list[bytes]", entries)
+
+    def complete(self) -> Self:
+        """Make every entry not made yet (tests and benchmarks that compare whole pools)."""
+        for name in self.entries:
+            self.pool(name)
+        return self
 
     def prepare(self) -> None:
         """Build what :meth:`record_makers` needs (field lists from ``self.fake``); runs once, at start."""
@@ -152,9 +200,12 @@ class Pools:
         return [self.pick(name, rng) for _ in range(count)]
 
     def pick(self, name: str, rng: random.Random) -> bytes:
-        """One entry of pool ``name``; raises KeyError naming the pool when it does not exist."""
+        """One entry of pool ``name`` (made now if it is its first pick); raises KeyError naming the pool when it
+        does not exist."""
         entries = self.entries[name]
-        return entries[int(rng.random() * len(entries))]
+        index = int(rng.random() * len(entries))
+        entry = entries[index]
+        return entry if entry is not None else self._make(name, index)
 
     def text(self, value: str) -> bytes:
         """A JSON string literal, ready to splice into message JSON."""
@@ -325,10 +376,29 @@ def _cached_pools(content: type[Pools], seed: int) -> Pools:
         logger.info("otel-locust: payload pools for seed %d loaded from %s (%.2f CPU-s)", seed, path, _since(started))
         return pools
     pools = content(seed)
-    logger.info("otel-locust: payload pools for seed %d built (%.2f CPU-s)", seed, _since(started))
-    if path is not None:
-        _store(path, pools)
+    logger.info(
+        "otel-locust: payload pools for seed %d started (%.2f CPU-s; entries are made as they are picked)",
+        seed,
+        _since(started),
+    )
     return pools
+
+
+def keep_pools(pools: Pools) -> None:
+    """Add the entries made in this process to the disk cache (at the end of a test), merged with what another
+    process stored meanwhile: entries are the same whoever made them, so the file only ever fills up."""
+    path = _disk_path(type(pools), pools.seed)
+    if path is None or not pools.made:
+        return
+    stored = _load(path)
+    if stored is not None and stored.entries.keys() == pools.entries.keys():
+        for name, entries in pools.entries.items():
+            for index, entry in enumerate(stored.entries[name]):
+                if entries[index] is None and entry is not None:
+                    entries[index] = entry
+        pools._model_views.update(stored._model_views)
+    pools.made = 0
+    _store(path, pools)
 
 
 def _since(started: float) -> float:
@@ -352,7 +422,7 @@ def _disk_path(content: type[Pools], seed: int) -> Path | None:
     if folder is None or seed < 0:
         return None
     digest = hashlib.sha256()
-    for module in {content.__module__, __name__}:
+    for module in sorted({content.__module__, __name__}):  # sorted: a set's order changes per process
         source = getattr(sys.modules.get(module), "__file__", None)
         digest.update(Path(source).read_bytes() if source else module.encode())
     versions = (content.__qualname__, seed, _version("otel-locust"), _version("faker"), sys.version)

@@ -326,6 +326,8 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     finally:
         runtime.account_final = True
     runtime.log_reissue()
+    if not isinstance(environment.runner, MasterRunner):  # the master generates nothing: it made no entries
+        runtime.keep_pools()
 
 
 def _drain(environment: Environment, runtime: Runtime) -> None:

@@ -31,7 +31,7 @@ from otel_locust.encoding.profiles import instrumentation_for
 from otel_locust.encoding.reissue import Issued, Template, token_pattern
 from otel_locust.engine.conversation import Conversation
 from otel_locust.engine.planner import Planner
-from otel_locust.engine.pools import UNSEEDED_SEEDS, pools_for
+from otel_locust.engine.pools import UNSEEDED_SEEDS, keep_pools, pools_for
 from otel_locust.engine.scenario import Scenario
 from otel_locust.engine.trace import PlannedTrace
 from otel_locust.export.accounting import TraceStats, TraceTicket
@@ -303,15 +303,22 @@ class Runtime:
             self.readback.finish(stop_wait(self.settings.readback_timeout))
 
     def prepare_pools(self, settings: Settings) -> None:
-        """Build the pack's payload pools for the seed (-1: this process's random seed) before users need them.
+        """Load (or start) the pack's payload pools for the seed (-1: one of a few seeds) before users need them.
 
-        Building takes most of a second of CPU; it runs in a real thread so the gevent hub keeps serving
-        heartbeats and the web UI meanwhile. Pools are cached per seed, so later calls are free; a call while the
-        same pools are being built (a worker's ``init`` and its first ``test_start`` overlap) waits for that build.
+        Loading the disk cache takes a tenth of a second of CPU; it runs in a real thread so the gevent hub keeps
+        serving heartbeats and the web UI meanwhile (entries not in the cache are made as users pick them). Pools
+        are kept per seed, so later calls are free; a call while the same pools are being loaded (a worker's
+        ``init`` and its first ``test_start`` overlap) waits for that load.
         """
         if settings.seed >= 0:
             self._pools_seed = settings.seed
         self._pools_build((settings.pack.content, self._pools_seed)).get()
+
+    def keep_pools(self) -> None:
+        """At the end of a test: the pool entries this process made go to the disk cache (the next process with
+        this seed picks them ready-made)."""
+        if self.settings is not None:
+            keep_pools(pools_for(self.settings.pack.content, self._pools_seed))
 
     @staticmethod
     @functools.lru_cache(maxsize=4)
