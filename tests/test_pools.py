@@ -168,3 +168,17 @@ def test_fakers_clock_stands_still_while_pools_are_built():
         second = quick_faker(3).unix_time()
     assert first == second
     assert quick_faker(3).unix_time() != first  # outside a build, Faker's clock runs
+
+
+def test_pools_that_cannot_be_pickled_are_not_cached_and_nothing_fails(tmp_path, monkeypatch):
+    """A pack may keep something unpicklable (a lock, a lambda): the cache is best effort, the test goes on."""
+    import threading
+
+    from otel_locust.engine import pools
+
+    monkeypatch.setenv("OTEL_LOCUST_CACHE", str(tmp_path))
+    made = TRAVEL(37)
+    made.pick("thought", random.Random(1))
+    made.lock = threading.Lock()
+    pools.keep_pools(made)
+    assert not list(tmp_path.iterdir()), "no file, not even a temporary one"

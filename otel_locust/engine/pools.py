@@ -22,6 +22,7 @@ repeat chunks that a long-window compressor could find but a 32 KB gzip window c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -363,7 +364,8 @@ def _quick_lexify(generator: Any) -> Callable[..., str]:
 
 
 def pools_for(content: type[Pools], seed: int) -> Pools:
-    """The pools of ``content`` for ``seed``, built once per process (under a second of CPU for the travel pack)."""
+    """The pools of ``content`` for ``seed``, one object per process: loaded from the disk cache, or new (entries
+    are made as they are picked)."""
     return _cached_pools(cast("Hashable", content), seed)  # classes hash; mypy disagrees (python/mypy#11470)
 
 
@@ -451,16 +453,19 @@ def _load(path: Path) -> Pools | None:
 
 
 def _store(path: Path, pools: Pools) -> None:
-    """Write atomically (several processes may build the same pools at once); a read-only home is fine."""
+    """Write atomically (several processes may store the same pools at once). Best effort: a read-only home, or a
+    pack whose pools hold something that cannot be pickled, only means the next process makes its entries again."""
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
         with temporary.open("wb") as handle:
             pickle.dump(pools, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
         _prune(path.parent, CACHE_FILES)
-    except OSError as exc:
+    except Exception as exc:  # a cache: never fail a test for it
         logger.info("otel-locust: pools not cached (%s)", exc)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def _prune(folder: Path, keep: int) -> None:
