@@ -6,10 +6,11 @@ Importing this module registers them on ``locust.events`` (Locust has no plugin 
 Lifecycle (master/local vs worker):
 
 * ``init``: master/local validates the options (exit 2 with one line on error) and starts the embedded sink;
-  a local process (and a worker given its own ``--otel-seed``) builds its payload pools, the master none.
-* ``test_start``: every process re-reads the options (workers only get them now), builds pools (a worker once,
-  for the master's seed), sets the mix.
-* ``test_stop``: in-flight exports are drained; what cannot finish is settled as dropped or unconfirmed.
+  a local process (and a worker given its own ``--otel-seed``) loads or starts its payload pools, the master none.
+* ``test_start``: every process re-reads the options (workers only get them now), loads or starts pools (a worker
+  once, for the master's seed; entries are made as users pick them), sets the mix.
+* ``test_stop``: in-flight exports are drained; what cannot finish is settled as dropped or unconfirmed; the pool
+  entries the process made go to the disk cache.
 * ``report_to_master`` / ``worker_report``: workers send their counter deltas; the master adds them up.
 * ``quitting``: master/local reads the sink's counts, prints the table, writes ``--otel-summary``.
 """
