@@ -324,3 +324,28 @@ def test_a_run_on_the_fast_path_sends_new_valid_traces(tmp_path):
         )
         inputs.add((question, result_))
     assert len(inputs) >= 0.95 * len(traces)
+
+
+def test_a_fresh_conversation_is_recorded_only_while_its_scenario_has_room():
+    """Recording costs more than planning: a full pool keeps planning its fresh share without recording it until
+    a recording leaves; a scenario short of ``warm`` recordings always records (the budget makes room)."""
+    from types import SimpleNamespace
+
+    from otel_locust.engine.conversation import Conversation
+    from otel_locust.engine.tiers import REALISTIC
+    from otel_locust.plugin.replay import RecordedConversation
+    from otel_locust.plugin.runtime import Session
+
+    pool = TemplatePool(fresh=1.0, capacity=4, budget_bytes=100_000, warm=2)  # fresh 1: every draw plans fresh
+    planner: Any = SimpleNamespace(tier=REALISTIC)  # starting a conversation reads only the tier
+    session = Session(planner, random.Random(5), (1, 1), 0.0, pool)
+    assert isinstance(session._start("a"), RecordedConversation), "an empty scenario records"
+    kept = _fill(pool, "a", 4)
+    assert not pool.has_room("a") and type(session._start("a")) is Conversation, "at capacity: fresh, not kept"
+    for recording in kept:
+        recording.shifts.clear()  # every day shift given: the next draw lets one leave
+    pool.fresh = 0.0
+    assert pool.draw("a", random.Random(1)) is None and pool.recordings("a") == 3
+    assert pool.has_room("a") and isinstance(session._start("a"), RecordedConversation)
+    _fill(pool, "b", 1, nbytes=95_000)  # over 90 % of the byte budget: no room, except below warm
+    assert pool.full and not pool.has_room("a") and pool.has_room("c")

@@ -7,8 +7,12 @@ issuing user's id, a new conversation id, dates moved by a random number of days
 :mod:`otel_locust.encoding.reissue`). Conversations stay whole: turn k of a replay is turn k of one recording,
 so the history a turn carries is the history of the turns the same replay sent before it.
 
-The pool is bounded (recordings per scenario and bytes in all) and rotates: once a scenario has
-``capacity`` recordings, each fresh one replaces the oldest. A turn is recorded only when re-issuing it changes
+The pool is bounded (recordings per scenario and bytes in all). A fresh conversation is recorded only while its
+scenario has room (fewer than ``capacity`` recordings and the pool under 90 % of its byte budget; a scenario with
+fewer than ``warm`` recordings always has room, the byte budget then evicting the oldest recording of the
+scenario with the most): recording a complex turn costs more than planning and encoding it, and a full pool needs
+a new recording only when one leaves it. The other fresh conversations are planned and sent all the same (they
+are the ``--otel-fresh`` share), just not kept. A turn is recorded only when re-issuing it changes
 what reached the agent from outside: a date in the user's question, or a date or token in the first tool result
 (:func:`variation`), so every re-issued trace differs from its recording in what the user asked or what a tool
 answered, not only in ids; a recording stops at its first turn that would not. Every recording is replayed once
@@ -120,6 +124,11 @@ class TemplatePool:
         turns = [t.scenario for t in recording.templates[: recording.turns]]
         total = sum(self.sent.values()) + len(turns)
         return sum(abs(sent + turns.count(name) - self.shares[name] * total) for name, sent in self.sent.items())
+
+    def has_room(self, scenario: str) -> bool:
+        """Whether a fresh conversation of ``scenario`` is worth recording (see the module docstring)."""
+        kept = len(self._by_scenario.get(scenario, ()))
+        return kept < self.warm or (kept < self.capacity and not self.full)
 
     def record(self, scenario: str, turns: int, rng: random.Random) -> Recording:
         """A new, empty recording of a fresh conversation (kept once its first turn is added)."""

@@ -111,6 +111,8 @@ class Session:
         recording = self.pool.draw(scenario, self.rng)
         if recording is not None:
             return ReplayedConversation.of(recording, self.rng, self.user_id, self._think)
+        if not self.pool.has_room(scenario):  # planned fresh, not kept: the pool needs no new recording now
+            return Conversation.start(self.rng, self.user_id, self._turns, self.planner.tier, self._think)
         fresh = RecordedConversation.start(self.rng, self.user_id, self._turns, self.planner.tier, self._think)
         fresh.recording = self.pool.record(scenario, fresh.turns, self.rng)
         return fresh
