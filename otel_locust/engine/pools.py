@@ -244,26 +244,32 @@ _CLOCK = threading.Lock()
 
 @contextmanager
 def _fakers_clock_at_midnight() -> Iterator[None]:
-    """While pools are built, Faker's "now" is today's midnight.
+    """While pool entries are made, Faker's "now" is today's midnight.
 
     Many Faker dates are drawn up to now, to the second (``credit_card_expire``, ``date_time``, ``day_of_week``):
-    two builds of one seed a second apart differed. Pools are built one at a time (the lock), so the patch of
-    Faker's date module never overlaps another build's."""
+    two builds of one seed a second apart differed. Entries are made one at a time (the lock), so the patch of
+    Faker's date module never overlaps another build's. It is entered once per entry made: the clock class is
+    made once a day, not each time."""
     module: Any = faker_dates
     real = module.datetime
-    today = dt.date.today()
+    with _CLOCK:
+        module.datetime = _midnight(dt.date.today())
+        try:
+            yield
+        finally:
+            module.datetime = real
+
+
+@lru_cache(maxsize=2)
+def _midnight(today: dt.date) -> type[dt.datetime]:
+    """A ``datetime`` whose ``now()`` is ``today``'s midnight."""
 
     class Midnight(dt.datetime):
         @classmethod
         def now(cls, tz: dt.tzinfo | None = None) -> Self:
             return cls.combine(today, dt.time(), tzinfo=tz)
 
-    with _CLOCK:
-        module.datetime = Midnight
-        try:
-            yield
-        finally:
-            module.datetime = real
+    return Midnight
 
 
 def quick_faker(seed: int) -> Faker:
