@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import argparse
 import resource
-import socket
 
 from harness import machine, rotel, wait_quiet
-from replay import answer
+from replay import Poster
 from variety import bodies
 
 from otel_locust.engine.pack import load_pack
@@ -39,28 +38,9 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-class Poster:
-    """One keep-alive connection; ``post`` sends a body with minimal HTTP/1.1 framing and reads the answer."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.prefix = f"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-protobuf\r\n"
-        self.pending = bytearray()
-        self.refused = 0
-
-    def post(self, body: bytes | memoryview) -> None:
-        head = f"{self.prefix}Content-Length: {len(body)}\r\n\r\n".encode()
-        done = self.sock.sendmsg([head, body])
-        if done < len(head) + len(body):
-            self.sock.sendall((head + bytes(body))[done:])
-        status, self.pending = answer(self.sock, self.pending)
-        self.refused += not 200 <= status < 300
-
-
 def measure(scenario: str, traces: int, fresh: float, keep: int, port: int) -> dict[str, float]:
     pools_for(load_pack("").content, 7).complete()  # entries are made once per process: start-up, not per trace
-    poster = Poster(port)
+    poster = Poster("127.0.0.1", port)
     sent = 0
     start = _cpu()
     for body in bodies(scenario, traces, fresh, 7, 16):

@@ -64,27 +64,38 @@ def answer(sock: socket.socket, pending: bytearray) -> tuple[int, bytearray]:
     return status, body[length:]
 
 
+class Poster:
+    """One keep-alive connection; ``post`` sends a body with hand-written HTTP/1.1 framing and reads the answer."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.sock = socket.create_connection((host, port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.prefix = f"POST /v1/traces HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/x-protobuf\r\n"
+        self.pending = bytearray()
+        self.refused = 0
+
+    def post(self, body: bytes | memoryview) -> None:
+        head = f"{self.prefix}Content-Length: {len(body)}\r\n\r\n".encode()
+        done = self.sock.sendmsg([head, body])
+        if done < len(head) + len(body):  # a blocking send stopped early (a signal): send the rest
+            self.sock.sendall((head + bytes(body))[done:])
+        status, self.pending = answer(self.sock, self.pending)
+        self.refused += not 200 <= status < 300
+
+
 def replay(bodies: list[memoryview], count: int, host: str, port: int) -> dict[str, float]:
     """Post ``count`` bodies (cycling) on one connection; return requests, bytes, refusals and loop CPU."""
-    sock = socket.create_connection((host, port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    poster = Poster(host, port)
     start = resource.getrusage(resource.RUSAGE_SELF)
-    prefix = f"POST /v1/traces HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/x-protobuf\r\n"
-    sent = refused = 0
-    pending = bytearray()
+    sent = 0
     for index in range(count):
         body = bodies[index % len(bodies)]
-        head = f"{prefix}Content-Length: {len(body)}\r\n\r\n".encode()
-        done = sock.sendmsg([head, body])
-        if done < len(head) + len(body):  # a blocking send stopped early (a signal): send the rest
-            sock.sendall((head + bytes(body))[done:])
-        status, pending = answer(sock, pending)
+        poster.post(body)
         sent += len(body)
-        refused += not 200 <= status < 300
     end = resource.getrusage(resource.RUSAGE_SELF)
-    sock.close()
+    poster.sock.close()
     loop = (end.ru_utime + end.ru_stime) - (start.ru_utime + start.ru_stime)
-    return {"requests": count, "bytes": sent, "refused": refused, "loop_cpu_s": loop}
+    return {"requests": count, "bytes": sent, "refused": poster.refused, "loop_cpu_s": loop}
 
 
 def replay_stdlib(bodies: list[memoryview], count: int, host: str, port: int) -> dict[str, float]:

@@ -106,15 +106,15 @@ class Session:
         return ready
 
     def _start(self, scenario: str) -> Conversation:
-        if self.pool is None:
-            return Conversation.start(self.rng, self.user_id, self._turns, self.planner.tier, self._think)
-        recording = self.pool.draw(scenario, self.rng)
+        """A replay of a recording, or a fresh conversation (recorded while the pool has room for it)."""
+        pool = self.pool
+        recording = pool.draw(scenario, self.rng) if pool is not None else None
         if recording is not None:
             return ReplayedConversation.of(recording, self.rng, self.user_id, self._think)
-        if not self.pool.has_room(scenario):  # planned fresh, not kept: the pool needs no new recording now
+        if pool is None or not pool.has_room(scenario):  # planned fresh, not kept
             return Conversation.start(self.rng, self.user_id, self._turns, self.planner.tier, self._think)
         fresh = RecordedConversation.start(self.rng, self.user_id, self._turns, self.planner.tier, self._think)
-        fresh.recording = self.pool.record(scenario, fresh.turns, self.rng)
+        fresh.recording = pool.record(scenario, fresh.turns, self.rng)
         return fresh
 
 
