@@ -55,7 +55,8 @@ def test_dockerfile_installs_a_wheel_on_the_pinned_official_image():
     (locust,) = [Requirement(r) for r in PYPROJECT["project"]["dependencies"] if Requirement(r).name == "locust"]
     assert tag in locust.specifier, f"the image's Locust {tag} does not satisfy the plugin's {locust}"
     build, final = STAGES
-    (wheel,) = build.all("RUN")
+    compiler, wheel = build.all("RUN")  # a C compiler for the optional extension, then the wheel
+    assert re.search(r"\bapt-get install\b.*\bgcc\b", compiler.args) and "command -v gcc" in compiler.args
     assert re.search(r"\bpip wheel\b.*--no-deps", wheel.args), wheel.args
     (install,) = final.all("RUN")
     assert re.search(r"\bpip install\b.*\S+\.whl$", install.args) and " -e " not in install.args, install.args
@@ -67,7 +68,7 @@ def test_the_image_runs_as_the_non_root_user_with_locust_as_entrypoint():
     _, final = STAGES
     users = [u.args for u in final.all("USER")]
     assert users and users[-1] == "locust", f"the last USER must be the base image's non-root user: {users}"
-    assert not any(u.args.split(":")[0] in ("root", "0") for stage in STAGES for u in stage.all("USER"))
+    assert not any(u.args.split(":")[0] in ("root", "0") for u in final.all("USER"))  # the build stage installs gcc
     assert [w.args for w in final.all("WORKDIR")][-1] == BASE_WORKDIR
     assert final.all("ENTRYPOINT")[-1].exec_form() == ["locust"]
     assert final.all("CMD")[-1].exec_form() == ["-f", "locustfiles/agent_mix.py"]
@@ -86,7 +87,7 @@ def test_dockerignore_matching():
 def test_the_build_context_holds_what_the_wheel_and_image_need_and_nothing_else():
     files = context_files()
     tracked = subprocess.run(
-        ["git", "ls-files", "pyproject.toml", "README.md", "otel_locust", "scenarios", "locustfiles"],
+        ["git", "ls-files", "pyproject.toml", "setup.py", "README.md", "otel_locust", "scenarios", "locustfiles"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -94,8 +95,10 @@ def test_the_build_context_holds_what_the_wheel_and_image_need_and_nothing_else(
     ).stdout.split()
     assert tracked and set(tracked) <= set(files), set(tracked) - set(files)
     tops = {f.split("/")[0] for f in files}
-    assert tops <= {"pyproject.toml", "README.md", "LICENSE", "otel_locust", "scenarios", "locustfiles"}, tops
-    assert not [f for f in files if "__pycache__" in f or ".egg-info" in f or f.endswith(".pyc")]
+    assert tops <= {"pyproject.toml", "setup.py", "README.md", "LICENSE", "otel_locust", "scenarios", "locustfiles"}, (
+        tops
+    )
+    assert not [f for f in files if "__pycache__" in f or ".egg-info" in f or f.endswith((".pyc", ".so"))]
     assert ".git" in ignore_patterns((ROOT / ".dockerignore").read_text())
 
 
@@ -126,22 +129,24 @@ def test_the_image_steps_run_here(tmp_path):
     (wheel,) = image.path("/opt/otel-locust/wheels").glob("otel_locust-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "otel_locust/__init__.py" in names
+    assert [n for n in names if n.startswith("otel_locust/encoding/_stamp.") and n.endswith(".so")], names
     wheel_has_scenarios = any(re.search(r"(^|/)scenarios/simple_query\.py$", n) for n in names)
 
     empty = tmp_path / "empty"
     empty.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME") and not k.startswith("LOCUST")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    where = subprocess.run(
-        [str(python), "-c", "import otel_locust; print(otel_locust.__file__)"],
+    where, stamping = subprocess.run(
+        [str(python), "-c", "import otel_locust.encoding.reissue as r; print(r.__file__); print(r.STAMPING)"],
         cwd=empty,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
-    ).stdout.strip()
+    ).stdout.split()
     assert Path(where).is_relative_to(venv), f"otel_locust imported from {where}, not from the installed wheel"
+    assert stamping == "native"  # the wheel's C extension is the one in use
 
     locustfile = image.path(image.cmd[image.cmd.index("-f") + 1])
     assert locustfile.is_file()

@@ -8,15 +8,18 @@ from __future__ import annotations
 import datetime
 import random
 import re
+import struct
 import time
 from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
+from otel_locust.encoding import reissue
 from otel_locust.encoding.instrument import EncodedTrace, Instrumentation
-from otel_locust.encoding.profiles import instrumentation_for
+from otel_locust.encoding.profiles import SEMCONV, instrumentation_for
 from otel_locust.encoding.reissue import Issued, Restamp, Template, token_pattern
+from otel_locust.engine.conversation import Conversation
 from otel_locust.engine.planner import Planner
 from otel_locust.plugin.replay import ReplayedConversation, TemplatePool
 from otel_locust.scenarios import CONTENT as TRAVEL
@@ -94,19 +97,97 @@ def test_dates_move_together_by_the_conversation_shift(instrumentation, planner,
     assert old != new
 
 
-def test_tokens_are_renewed_consistently_within_a_trace_and_across_turns(instrumentation, planner, scenarios):
-    _, body, template = record(instrumentation, planner, scenarios["multi_service_complex"])
+def record_conversation(
+    instrumentation: Instrumentation, planner: Planner, scenario: Any, turns: int
+) -> list[tuple[bytes, Template]]:
+    """A fresh conversation of ``turns`` turns, each recorded after the ones before it (as ``record_turn`` does)."""
+    conversation = Conversation(CONV, USER, turns)
+    recorded: list[tuple[bytes, Template]] = []
+    for _ in range(turns):
+        trace = planner.plan(scenario, conversation=conversation)
+        conversation.finish_turn(planner.rng)
+        end_ns = time.time_ns()
+        encoded = instrumentation.encode(trace, end_ns)
+        [request] = instrumentation.requests(encoded)
+        template = Template.of(
+            encoded,
+            request.body,
+            end_ns - trace.spans[0].end,
+            trace.spans[0].end,
+            scenario=scenario.name,
+            conversation_id=CONV,
+            user_id=USER,
+            tokens=TOKENS,
+            earlier=[t for _, t in recorded],
+        )
+        recorded.append((request.body, template))
+    return recorded
+
+
+def _tokens(body: bytes) -> list[bytes]:
     assert TOKENS is not None
-    old = [m.group(1) for m in TOKENS.finditer(body)]
+    return [m.group(1) for m in TOKENS.finditer(body)]
+
+
+@pytest.mark.parametrize("drop_first", [False, True])
+def test_tokens_are_renewed_consistently_within_a_trace_and_across_turns(
+    instrumentation, planner, scenarios, drop_first
+):
+    """Every occurrence of a token gets the same renewal, in its turn and in every later turn that carries it
+    (``drop_first``: the first turn was dropped by backpressure, never issued; its renewals are made later)."""
+    recorded = record_conversation(instrumentation, planner, scenarios["itinerary_replanning"], 3)
+    old = [_tokens(body) for body, _ in recorded]
+    assert set(old[0]) & set(old[2]), "the third turn carries tokens of the first in its history"
     conversation = stamp()
-    issued = template.issue(random.Random(1), 0, conversation)
-    new = [m.group(1) for m in TOKENS.finditer(issued.body)]
-    assert old and len(new) == len(old) and not set(old) & set(new)
-    assert {o: n for o, n in zip(old, new, strict=True)} == conversation.tokens  # one renewal per token
-    again = template.issue(random.Random(2), 0, conversation)  # a later turn that carries the same tokens
-    assert [m.group(1) for m in TOKENS.finditer(again.body)] == new
-    other = template.issue(random.Random(2), 0, stamp())  # another conversation: other tokens
-    assert not set(m.group(1) for m in TOKENS.finditer(other.body)) & set(new)
+    issued = [t.issue(random.Random(k), 0, conversation) for k, (_, t) in enumerate(recorded) if k or not drop_first]
+    new = [_tokens(i.body) for i in issued]
+    old = old[1:] if drop_first else old
+    renewal: dict[bytes, bytes] = {}
+    for before, after in zip(old, new, strict=True):
+        assert before and len(after) == len(before) and not set(before) & set(after)
+        for o, n in zip(before, after, strict=True):
+            assert renewal.setdefault(o, n) == n  # one renewal per token, across the turns
+    other = recorded[2][1].issue(random.Random(2), 0, stamp())  # another conversation: other tokens
+    assert not set(_tokens(other.body)) & set(new[-1])
+
+
+@pytest.mark.skipif(reissue.STAMPING != "native", reason="the C extension is not built (no compiler at install)")
+@pytest.mark.parametrize("profile", [SEMCONV, "google-adk"])  # google-adk: log records too
+def test_native_stamping_makes_the_same_bytes_as_the_pure_python_path(planner, scenarios, profile, monkeypatch):
+    instrumentation = instrumentation_for(profile, [], "travel-agent")
+    for scenario in scenarios.values():
+        for conversation_seed in range(2):
+            recorded = record_conversation(instrumentation, planner, scenario, 3)
+            made = {}
+            for mode in ("native", "python"):
+                monkeypatch.setattr(reissue, "STAMPING", mode)
+                stamp_ = stamp(shift=conversation_seed * 7 - 3)
+                made[mode] = [t.issue(random.Random(k), 1_234, stamp_) for k, (_, t) in enumerate(recorded)]
+            for native, python in zip(made["native"], made["python"], strict=True):
+                assert (native.body, native.logs, native.ids) == (python.body, python.logs, python.ids), scenario.name
+
+
+@pytest.mark.skipif(reissue.STAMPING != "native", reason="the C extension is not built (no compiler at install)")
+@pytest.mark.parametrize(
+    ("slots", "sources", "error"),
+    [
+        (struct.pack("=4I", 2, 2, 0, 0), (b"xy",), None),  # fine: b"abxyef"
+        (struct.pack("=4I", 5, 2, 0, 0), (b"xy",), ValueError),  # past the end of the data
+        (struct.pack("=4I", 2, 2, 0, 1), (b"xy",), ValueError),  # past the end of its source
+        (struct.pack("=4I", 2, 2, 1, 0), (b"xy",), ValueError),  # no such source
+        (struct.pack("=8I", 3, 1, 0, 0, 2, 1, 0, 0), (b"x",), ValueError),  # out of order
+        (struct.pack("=3I", 2, 2, 0), (b"xy",), ValueError),  # not whole entries
+        (struct.pack("=4I", 2, 2, 0, 0), ("xy",), TypeError),  # a source that is not bytes
+    ],
+)
+def test_the_c_stamp_checks_every_offset(slots, sources, error):
+    from otel_locust.encoding._stamp import stamp as native_stamp
+
+    if error is None:
+        assert native_stamp(b"abcdef", slots, sources) == b"abxyef"
+    else:
+        with pytest.raises(error):
+            native_stamp(b"abcdef", slots, sources)
 
 
 @pytest.mark.parametrize("error_rate", [0.0, 0.5])
@@ -153,7 +234,7 @@ def test_the_read_back_probe_points_at_the_reissued_value(instrumentation, plann
     assert template.probe is not None and encoded.probe_span
     offset, length, number = template.probe
     issued = template.issue(random.Random(1), 0, stamp())
-    span = next(s for s in decode_spans(issued.body) if s.span_id == issued.span_ids[number])
+    span = next(s for s in decode_spans(issued.body) if s.span_id == issued.span_id(number))
     messages = {a.key: a.value.string_value for a in span.attributes}["gen_ai.input.messages"]
     assert messages.encode() == b"[" + issued.body[offset : offset + length] + b"]"
 

@@ -5,7 +5,9 @@ makes an encoded trace *one particular* trace has a fixed width: trace and span 
 (fixed64), the conversation and user ids (``conv_`` + 16 hex digits, ``user_`` + 12), ISO dates in the content
 (10 characters) and the opaque supplier tokens (base64url, as long as before). A :class:`Template` keeps one
 encoded trace as the pieces between those fields plus, for each field, which new value goes there; re-issuing it
-is one ``bytes.join``. No length prefix changes, so the protobuf stays valid without being re-encoded.
+is one pass over its bytes: :func:`otel_locust.encoding._stamp.stamp` (C, built at install when a compiler is
+there) or, without it, one ``bytes.join`` of the pieces and the values (the same bytes, slower). No length prefix
+changes, so the protobuf stays valid without being re-encoded.
 
 What a re-issue changes, and why that keeps a trace realistic:
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 import base64
 import datetime
 import itertools
+import os
 import random
 import re
 import struct
@@ -38,6 +41,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from otel_locust.encoding.instrument import EncodedTrace
+
+try:
+    from otel_locust.encoding._stamp import stamp as _native_stamp
+except ImportError:  # built without a C compiler: the pure-Python layout does the same, slower
+    _native_stamp = None  # type: ignore[assignment]
+
+#: which stamping re-issues use: "native" (the C extension) or "python"; ``OTEL_LOCUST_STAMP=python`` forces the
+#: pure-Python one (to compare them, or to rule the extension out)
+STAMPING = "native" if _native_stamp is not None and os.environ.get("OTEL_LOCUST_STAMP") != "python" else "python"
 
 FIXED64_TAGS = frozenset({0x39, 0x41, 0x09, 0x59})  # Span start/end, Event.time, LogRecord time/observed time
 DATE = re.compile(rb"20[23]\d-[01]\d-[0-3]\d")  # 2020-2039: travel dates, not birthdays
@@ -65,16 +77,17 @@ def _day_number(date: bytes) -> int | None:
         return None
 
 
-class _Dates(dict[int, bytes]):
-    """Day number (proleptic ordinal) -> ``YYYY-MM-DD``, made on first use. One table for every shift: its size is
-    the span of days the content's dates cover plus the shifts (thousands of entries), not dates x shifts."""
-
-    def __missing__(self, day: int) -> bytes:
-        text = self[day] = datetime.date.fromordinal(day).isoformat().encode()
-        return text
+#: the days the date strip covers (proleptic ordinals): every date ``DATE`` matches (2020-2039), moved by any shift
+STRIP_FIRST_DAY = datetime.date(2020, 1, 1).toordinal() + DAY_SHIFTS[0]
+STRIP_LAST_DAY = datetime.date(2039, 12, 31).toordinal() + DAY_SHIFTS[-1]
 
 
-_ISO = _Dates()
+@lru_cache(maxsize=1)
+def _date_strip() -> bytes:
+    """Every day from ``STRIP_FIRST_DAY`` to ``STRIP_LAST_DAY`` as ``YYYY-MM-DD``, back to back (73 KB, made once):
+    the dates of a trace shifted by ``s`` days are slices of one window of it, cut at an offset ``s`` decides."""
+    days = range(STRIP_FIRST_DAY, STRIP_LAST_DAY + 1)
+    return "".join(datetime.date.fromordinal(day).isoformat() for day in days).encode()
 
 
 @lru_cache(maxsize=1024)
@@ -95,40 +108,61 @@ def _getter(indices: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
 
 @dataclass(slots=True)
 class Restamp:
-    """What one re-issued conversation keeps the same across its turns: its ids, the day shift, the token map."""
+    """What one re-issued conversation keeps the same across its turns: its ids, the day shift, and each turn's
+    new token characters (``tokens[k]``: turn k's; a later turn that carries a token of turn k takes its renewal
+    from there)."""
 
     conversation_id: bytes
     user_id: bytes
     day_shift: int
-    tokens: dict[bytes, bytes] = field(default_factory=dict)
+    tokens: list[bytes] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class Issued:
     """One re-issued trace: the request body (``header`` bytes of envelope, then the span fields), its log
-    records (none when it has none), and its new ids (``span_ids`` in the template's span order)."""
+    records (none when it has none), and its new ids (``ids``: the span ids, 8 bytes each in the template's
+    span order)."""
 
     body: bytes
     header: int
     trace_id: bytes
-    span_ids: tuple[bytes, ...]
+    ids: bytes
     logs: tuple[bytes, ...]  #: the log records' fields
+
+    def span_id(self, number: int) -> bytes:
+        """The new id of the template's span ``number``."""
+        return self.ids[8 * number : 8 * number + 8]
+
+
+_Slot = tuple[int, int, str, int]  # offset, width, kind, number among the values of that kind
+#: an issue's sources, in order: each slot's new bytes are a slice of the source of its kind; "turn" k is the
+#: tokens of the conversation's turn k (then k + 1, ...: as many as the template has earlier turns)
+SOURCES = ("trace", "span", "time", "conv", "user", "date", "token", "turn")
+_Placed = tuple[int, int, int, int, int]  # offset, width, source, offset in the source, index among the values
 
 
 class _Layout:
-    """One byte string cut at its slots: ``parts`` alternates constant pieces and slot values (by index)."""
+    """One byte string cut at its slots, to be rendered again with new values.
 
-    __slots__ = ("parts", "pick")
+    A slot's new bytes are a slice of one of the sources an issue makes (:data:`SOURCES`). ``table`` is the
+    packed (offset, width, source, offset in the source) table :func:`_native_stamp` reads; the pure-Python form
+    keeps the constant pieces and which of the values (the sources cut at every value) goes between them."""
 
-    def __init__(self, data: bytes, slots: list[tuple[int, int, int]]) -> None:
-        cuts = [at for offset, width, _ in slots for at in (offset, offset + width)]
+    __slots__ = ("data", "parts", "pick", "table")
+
+    def __init__(self, data: bytes, slots: list[_Placed]) -> None:
+        self.data = data
+        self.table = b"".join(struct.pack("=4I", *slot[:4]) for slot in slots)
+        cuts = [at for offset, width, *_ in slots for at in (offset, offset + width)]
         bounds = [0, *cuts, len(data)]
         pieces = [data[a:b] for a, b in zip(bounds[0::2], bounds[1::2], strict=True)]
         self.parts: list[bytes] = [b""] * (2 * len(pieces) - 1)  # pieces at even places, values at odd ones
         self.parts[0::2] = pieces
-        self.pick = _getter([index for _, _, index in slots])
+        self.pick = _getter([value for *_, value in slots])
 
     def render(self, values: list[bytes]) -> bytes:
+        """The pure-Python rendering (the C one is :func:`_native_stamp` of ``data`` and ``table``)."""
         parts = self.parts  # no greenlet switch between the fill and the join: sharing the list is safe
         if len(parts) > 1:
             parts[1::2] = self.pick(values)
@@ -150,7 +184,10 @@ class Template:
         "_cut_logs",
         "_cut_times",
         "_cut_tokens",
-        "_days",
+        "_date_at",
+        "_date_window",
+        "_earlier_bytes",
+        "_inherited",
         "_logs",
         "_times",
         "_token_bytes",
@@ -167,6 +204,7 @@ class Template:
         "scenario",
         "sizes",
         "spans",
+        "turn",
     )
 
     def __init__(self) -> None:
@@ -182,9 +220,13 @@ class Template:
         self._cut_logs = _cutter(())
         self._times = b""  # the distinct timestamps, packed little-endian in value order
         self._cut_ids = self._cut_times = self._cut_tokens = _cutter(())
-        self._days: tuple[int, ...] = ()  # the distinct dates, as day numbers
-        self._tokens: tuple[bytes, ...] = ()
-        self._token_bytes = 0
+        self._date_window = (0, 0)  # the strip's bytes holding this trace's dates, unshifted (first, end)
+        self._date_at: tuple[int, ...] = ()  # each distinct date's offset in that window
+        self.turn = 0  #: which turn of its recording this is (0: the first)
+        self._tokens: tuple[bytes, ...] = ()  # the tokens first seen in this turn, in the order of their renewal
+        self._token_bytes = 0  # their characters, all together
+        self._inherited: tuple[tuple[int, int, int], ...] = ()  # tokens of earlier turns: (turn, offset, width)
+        self._earlier_bytes: tuple[int, ...] = ()  # each earlier turn's token characters (for a turn not issued)
 
     @classmethod
     def build(
@@ -201,14 +243,16 @@ class Template:
         tokens: re.Pattern[bytes] | None,
         spans: int,
         probe: tuple[bytes, bytes] | None = None,
+        earlier: Sequence[Template] = (),
     ) -> Template:
         """A template of the request ``body`` (span fields from byte ``header`` on) and the trace's ``logs``
         fields. ``base_ns`` is the trace's start and ``span_ns`` how long it lasts (every timestamp lies in
         between); the ids are those it was encoded with, ``spans`` how many it has. ``probe`` is read-back's
-        (span id, inside of the probed value). Raises :class:`TemplateError` when slots collide or are missing."""
+        (span id, inside of the probed value); ``earlier`` the templates of the conversation's earlier turns (a
+        token they had keeps their renewal). Raises :class:`TemplateError` when slots collide or are missing."""
         self = cls()
         low, high = base_ns - TIME_MARGIN_NS, base_ns + span_ns + TIME_MARGIN_NS  # profiles' spans may lead or lag
-        finder = _Finder(trace_id, low, high, conversation_id, user_id, tokens)
+        finder = _Finder(trace_id, low, high, conversation_id, user_id, tokens, earlier)
         body_slots = finder.slots(body, header)
         log_slots = finder.slots(logs, 0) if logs else []
         times = sum(kind == "time" for _, _, kind, _ in body_slots)
@@ -221,12 +265,20 @@ class Template:
         self._times = struct.pack(f"<{len(finder.times)}Q", *finder.times)
         self._cut_ids = _cutter((8,) * self.spans)
         self._cut_times = _cutter((8,) * len(finder.times))
-        self._days = tuple(finder.days)
+        first_day = min(finder.days, default=STRIP_FIRST_DAY - DAY_SHIFTS[0])
+        last_day = max(finder.days, default=first_day)
+        if first_day + DAY_SHIFTS[0] < STRIP_FIRST_DAY or last_day + DAY_SHIFTS[-1] > STRIP_LAST_DAY:
+            raise TemplateError(f"dates from day {first_day} to {last_day} are outside the date strip")
+        self._date_window = (10 * (first_day - STRIP_FIRST_DAY), 10 * (last_day + 1 - STRIP_FIRST_DAY))
+        self._date_at = tuple(10 * (day - first_day) for day in finder.days)
+        self.turn = len(earlier)
         self._tokens = tuple(finder.tokens)
         self._token_bytes = sum(map(len, finder.tokens))
         self._cut_tokens = _cutter(tuple(map(len, finder.tokens)))
-        self._body = _Layout(body, finder.indexed(body_slots))
-        self._logs = _Layout(logs, finder.indexed(log_slots)) if logs else None
+        self._inherited = tuple(finder.inherited)
+        self._earlier_bytes = tuple(template._token_bytes for template in earlier)
+        self._body = _Layout(body, finder.placed(body_slots))
+        self._logs = _Layout(logs, finder.placed(log_slots)) if logs else None
         self.header = header
         self.nbytes = len(body) + len(logs)
         return self
@@ -243,9 +295,11 @@ class Template:
         conversation_id: str,
         user_id: str,
         tokens: re.Pattern[bytes] | None,
+        earlier: Sequence[Template] = (),
     ) -> Template:
         """The template of a freshly encoded trace sent as the one request ``body``, whose planned root span
-        started at ``base_ns`` and ended ``root_end`` ns later; raises :class:`TemplateError` (see :meth:`build`)."""
+        started at ``base_ns`` and ended ``root_end`` ns later, after the turns ``earlier``; raises
+        :class:`TemplateError` (see :meth:`build`)."""
         self = cls.build(
             body,
             len(body) - sum(encoded.sizes),
@@ -258,6 +312,7 @@ class Template:
             tokens=tokens,
             spans=encoded.count,
             probe=(encoded.probe_span, encoded.probe_inside) if encoded.probe_span else None,
+            earlier=earlier,
         )
         self.scenario, self.count, self.depth = scenario, encoded.count, encoded.depth
         self.sizes, self.ends, self.root_end = encoded.sizes, encoded.ends, root_end
@@ -267,26 +322,56 @@ class Template:
 
     def issue(self, rng: random.Random, delta_ns: int, stamp: Restamp) -> Issued:
         """A new trace: new random ids from ``rng``, every timestamp moved by ``delta_ns``, dates and tokens as
-        ``stamp`` says (tokens first seen here get new random characters from ``rng``)."""
+        ``stamp`` says (tokens first seen in this turn get new random characters from ``rng``)."""
         trace_id = rng.getrandbits(128).to_bytes(16, "big")
-        ids = self._cut_ids(rng.randbytes(8 * self.spans))
+        ids = rng.randbytes(8 * self.spans)
         times = self._times
         moved = (int.from_bytes(times, "little") + delta_ns * _ones(len(times) // 8)).to_bytes(len(times), "little")
-        shift, iso = stamp.day_shift, _ISO
-        dates = [iso[day + shift] for day in self._days]
-        values = [trace_id, *ids, *self._cut_times(moved), stamp.conversation_id, stamp.user_id, *dates]
-        if self._tokens:
-            values += self._stamp_tokens(rng, stamp.tokens)
-        logs = self._cut_logs(self._logs.render(values)) if self._logs is not None else ()
-        return Issued(self._body.render(values), self.header, trace_id, ids, logs)
+        first, end = self._date_window
+        dates = _date_strip()[first + 10 * stamp.day_shift : end + 10 * stamp.day_shift]
+        tokens = self._renew_tokens(rng, stamp.tokens)
+        sources = (
+            trace_id,
+            ids,
+            moved,
+            stamp.conversation_id,
+            stamp.user_id,
+            dates,
+            tokens,
+            *stamp.tokens[: self.turn],
+        )
+        if STAMPING == "native":
+            body = _native_stamp(self._body.data, self._body.table, sources)
+            logs = _native_stamp(self._logs.data, self._logs.table, sources) if self._logs else b""
+        else:
+            values = self._values(sources)
+            body = self._body.render(values)
+            logs = self._logs.render(values) if self._logs else b""
+        return Issued(body, self.header, trace_id, ids, self._cut_logs(logs) if self._logs else ())
 
-    def _stamp_tokens(self, rng: random.Random, mapping: dict[bytes, bytes]) -> Sequence[bytes]:
-        """New tokens for this issue; a token an earlier turn of the conversation renewed keeps its renewal."""
-        fresh = self._cut_tokens(token_characters(rng, self._token_bytes))
-        if mapping:
-            fresh = tuple([mapping.get(old, new) for old, new in zip(self._tokens, fresh, strict=True)])
-        mapping.update(zip(self._tokens, fresh, strict=True))
-        return fresh
+    def _renew_tokens(self, rng: random.Random, turns: list[bytes]) -> bytes:
+        """New characters for the tokens first seen in this turn, kept in ``turns`` for the turns after it (an
+        earlier turn that was never issued, dropped by backpressure, gets its characters now)."""
+        while len(turns) < self.turn:
+            turns.append(token_characters(rng, self._earlier_bytes[len(turns)]))
+        tokens = token_characters(rng, self._token_bytes) if self._token_bytes else b""
+        if len(turns) == self.turn:
+            turns.append(tokens)
+        return tokens
+
+    def _values(self, sources: tuple[bytes, ...]) -> list[bytes]:
+        """The sources cut into values, in the order :meth:`_Finder.placed` numbers them (pure-Python path)."""
+        trace_id, ids, times, conversation_id, user_id, dates, tokens, *turns = sources
+        return [
+            trace_id,
+            *self._cut_ids(ids),
+            *self._cut_times(times),
+            conversation_id,
+            user_id,
+            *[dates[at : at + 10] for at in self._date_at],
+            *self._cut_tokens(tokens),
+            *[turns[turn][at : at + width] for turn, at, width in self._inherited],
+        ]
 
 
 TOKEN_BUFFER_CHARS = 1 << 20
@@ -319,9 +404,6 @@ def _ones(count: int) -> int:
     return int.from_bytes(b"\x01\x00\x00\x00\x00\x00\x00\x00" * count, "little")
 
 
-_Slot = tuple[int, int, str, int]  # offset, width, kind, number among the values of that kind
-
-
 class _Finder:
     """Finds the slots of one trace's byte strings and numbers their values (shared by the body and logs)."""
 
@@ -333,6 +415,7 @@ class _Finder:
         conversation_id: str,
         user_id: str,
         tokens: re.Pattern[bytes] | None,
+        earlier: Sequence[Template] = (),
     ) -> None:
         self.trace_id = trace_id
         self.low, self.high = low_ns, high_ns
@@ -343,8 +426,15 @@ class _Finder:
         self._time_index: dict[int, int] = {}
         self.days: list[int] = []  # the distinct dates, as day numbers (what an issue shifts)
         self._date_index: dict[bytes, int] = {}
-        self.tokens: list[bytes] = []
+        self.tokens: list[bytes] = []  # the tokens first seen in this turn
         self._token_index: dict[bytes, int] = {}
+        self._earlier: dict[bytes, tuple[int, int]] = {}  # a token of an earlier turn: (turn, offset there)
+        for turn, template in enumerate(earlier):
+            offsets = itertools.accumulate(map(len, template._tokens), initial=0)
+            for token, at in zip(template._tokens, offsets, strict=False):
+                self._earlier.setdefault(token, (turn, at))
+        self.inherited: list[tuple[int, int, int]] = []  # the earlier turns' tokens here: (turn, offset, width)
+        self._inherited_index: dict[bytes, int] = {}
 
     def slots(self, data: bytes, start: int) -> list[_Slot]:
         """Every slot in ``data`` from ``start``, sorted by offset; raises :class:`TemplateError` on overlap."""
@@ -360,14 +450,28 @@ class _Finder:
                 self.days.append(day)
         found += [(at, 10, "date", known[d]) for at, d in dates if d in known]
         if self.token_re is not None:
-            tokens = [(m.start(1), m.group(1)) for m in self.token_re.finditer(data, start)]
-            index = self._token_index
-            found += [(at, len(t), "token", index.setdefault(t, len(index))) for at, t in tokens]
-            self.tokens = list(index)  # numbered in insertion order
+            found += self._tokens_in(data, start)
         found.sort()
         for (a, width, _, _), (b, _, _, _) in itertools.pairwise(found):
             if a + width > b:
                 raise TemplateError(f"slots overlap at byte {b}")
+        return found
+
+    def _tokens_in(self, data: bytes, start: int) -> list[_Slot]:
+        """Tokens: those of earlier turns keep their renewal ("turn" slots), the others are renewed here."""
+        assert self.token_re is not None
+        found: list[_Slot] = []
+        own, inherited, earlier = self._token_index, self._inherited_index, self._earlier
+        for match in self.token_re.finditer(data, start):
+            at, token = match.start(1), match.group(1)
+            if token in earlier:
+                if token not in inherited:
+                    inherited[token] = len(self.inherited)
+                    self.inherited.append((*earlier[token], len(token)))
+                found.append((at, len(token), "turn", inherited[token]))
+            else:
+                found.append((at, len(token), "token", own.setdefault(token, len(own))))
+        self.tokens = list(own)  # numbered in insertion order
         return found
 
     def _ids(self, data: bytes, start: int) -> list[_Slot]:
@@ -403,14 +507,27 @@ class _Finder:
         self.times = list(index)
         return found
 
-    def indexed(self, slots: list[_Slot]) -> list[tuple[int, int, int]]:
-        """The slots with the index of their value in :meth:`Template.issue`'s value list."""
+    def placed(self, slots: list[_Slot]) -> list[_Placed]:
+        """Each slot with its source, its offset there and its index among the values (see :data:`SOURCES`)."""
         first = {"trace": 0, "span": 1, "time": 1 + len(self.span_ids)}
         first["conv"] = first["time"] + len(self.times)
         first["user"] = first["conv"] + 1
         first["date"] = first["user"] + 1
         first["token"] = first["date"] + len(self.days)
-        return [(at, width, first[kind] + number) for at, width, kind, number in slots]
+        first["turn"] = first["token"] + len(self.tokens)
+        day_one = min(self.days, default=0)
+        token_at = list(itertools.accumulate(map(len, self.tokens), initial=0))
+        where = {
+            "trace": lambda _: (0, 0),
+            "span": lambda number: (1, 8 * number),
+            "time": lambda number: (2, 8 * number),
+            "conv": lambda _: (3, 0),
+            "user": lambda _: (4, 0),
+            "date": lambda number: (5, 10 * (self.days[number] - day_one)),
+            "token": lambda number: (6, token_at[number]),
+            "turn": lambda number: (7 + self.inherited[number][0], self.inherited[number][1]),
+        }
+        return [(at, width, *where[kind](number), first[kind] + number) for at, width, kind, number in slots]
 
 
 def _all(data: bytes, needle: bytes, start: int) -> list[int]:

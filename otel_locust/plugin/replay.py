@@ -250,6 +250,7 @@ def record_turn(
             conversation_id=conversation.id,
             user_id=conversation.user_id,
             tokens=tokens,
+            earlier=recording.templates,
         )
     except TemplateError as exc:
         logger.debug("otel-locust: a %s trace is not re-issued: %s", trace.scenario.name, exc)

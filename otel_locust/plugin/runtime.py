@@ -458,7 +458,7 @@ class Runtime:
         probe_span, probe_inside = b"", b""
         if probe and template.probe is not None:
             offset, length, number = template.probe
-            probe_span, probe_inside = issued.span_ids[number], body[offset : offset + length]
+            probe_span, probe_inside = issued.span_id(number), body[offset : offset + length]
         return EncodedTrace(
             spans,
             template.sizes,
