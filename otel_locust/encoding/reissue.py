@@ -26,6 +26,7 @@ slots overlap or whose span count is wrong is refused (the caller keeps planning
 
 from __future__ import annotations
 
+import array
 import base64
 import datetime
 import itertools
@@ -146,27 +147,36 @@ class _Layout:
     """One byte string cut at its slots, to be rendered again with new values.
 
     A slot's new bytes are a slice of one of the sources an issue makes (:data:`SOURCES`). ``table`` is the
-    packed (offset, width, source, offset in the source) table :func:`_native_stamp` reads; the pure-Python form
-    keeps the constant pieces and which of the values (the sources cut at every value) goes between them."""
+    packed (offset, width, source, offset in the source) table :func:`_native_stamp` reads; ``values`` says which
+    of the values (the sources cut at every value) each slot takes in the pure-Python form, whose constant pieces
+    are cut from ``data`` on its first use (a process with the C extension never needs them)."""
 
-    __slots__ = ("data", "parts", "pick", "table")
+    __slots__ = ("_parts", "_pick", "data", "table", "values")
 
     def __init__(self, data: bytes, slots: list[_Placed]) -> None:
         self.data = data
-        self.table = b"".join(struct.pack("=4I", *slot[:4]) for slot in slots)
-        cuts = [at for offset, width, *_ in slots for at in (offset, offset + width)]
-        bounds = [0, *cuts, len(data)]
-        pieces = [data[a:b] for a, b in zip(bounds[0::2], bounds[1::2], strict=True)]
-        self.parts: list[bytes] = [b""] * (2 * len(pieces) - 1)  # pieces at even places, values at odd ones
-        self.parts[0::2] = pieces
-        self.pick = _getter([value for *_, value in slots])
+        self.table = struct.pack(f"={4 * len(slots)}I", *[field for slot in slots for field in slot[:4]])
+        self.values = array.array("I", [slot[4] for slot in slots])
+        self._parts: list[bytes] | None = None
+        self._pick = _getter(())
 
     def render(self, values: list[bytes]) -> bytes:
         """The pure-Python rendering (the C one is :func:`_native_stamp` of ``data`` and ``table``)."""
-        parts = self.parts  # no greenlet switch between the fill and the join: sharing the list is safe
-        if len(parts) > 1:
-            parts[1::2] = self.pick(values)
+        parts = self._parts if self._parts is not None else self._cut()
+        if len(parts) > 1:  # no greenlet switch between the fill and the join: sharing the list is safe
+            parts[1::2] = self._pick(values)
         return b"".join(parts)
+
+    def _cut(self) -> list[bytes]:
+        """The constant pieces at even places, room for the values at odd ones."""
+        table = struct.unpack(f"={len(self.table) // 4}I", self.table)
+        bounds = [0, *[at for i in range(0, len(table), 4) for at in (table[i], table[i] + table[i + 1])]]
+        bounds.append(len(self.data))
+        pieces = [self.data[a:b] for a, b in zip(bounds[0::2], bounds[1::2], strict=True)]
+        self._parts = [b""] * (2 * len(pieces) - 1)
+        self._parts[0::2] = pieces
+        self._pick = _getter(list(self.values))
+        return self._parts
 
 
 class TemplateError(ValueError):

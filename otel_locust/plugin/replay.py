@@ -54,12 +54,13 @@ TIER_BUDGET_BYTES = {"realistic": BUDGET_BYTES, "production": 320_000_000, "stre
 class Recording:
     """One fresh conversation's turns as templates, in order (it grows while the conversation goes on)."""
 
-    __slots__ = ("closed", "nbytes", "scenario", "shifts", "templates", "turns")
+    __slots__ = ("closed", "nbytes", "scenario", "scenarios", "shifts", "templates", "turns")
 
     def __init__(self, scenario: str, turns: int, rng: random.Random) -> None:
         self.scenario = scenario
         self.turns = turns  # planned turns (the recording may end before: see ``closed``)
         self.templates: list[Template] = []
+        self.scenarios: dict[str, int] = {}  #: traces of each scenario a replay of it sends (its planned turns)
         self.nbytes = 0
         self.closed = False  # no further turn is recorded (a turn had nothing to vary, or the pool dropped it)
         self.shifts = [d for d in DAY_SHIFTS if d]  # the replays to come, one per day shift
@@ -121,9 +122,9 @@ class TemplatePool:
 
     def _deviation_after(self, recording: Recording) -> float:
         """How far the per-scenario counts would be from the shares after replaying ``recording`` whole."""
-        turns = [t.scenario for t in recording.templates[: recording.turns]]
-        total = sum(self.sent.values()) + len(turns)
-        return sum(abs(sent + turns.count(name) - self.shares[name] * total) for name, sent in self.sent.items())
+        turns, shares = recording.scenarios, self.shares
+        total = sum(self.sent.values()) + min(recording.turns, len(recording.templates))
+        return sum(abs(sent + turns.get(name, 0) - shares[name] * total) for name, sent in self.sent.items())
 
     def has_room(self, scenario: str) -> bool:
         """Whether a fresh conversation of ``scenario`` is worth recording (see the module docstring)."""
@@ -148,6 +149,8 @@ class TemplatePool:
             return
         first = not recording.templates
         recording.templates.append(template)
+        if len(recording.templates) <= recording.turns:
+            recording.scenarios[template.scenario] = recording.scenarios.get(template.scenario, 0) + 1
         recording.nbytes += template.nbytes
         if first:
             kept = self._by_scenario.setdefault(recording.scenario, deque())
