@@ -14,6 +14,7 @@ FROM locustio/locust:2.47.0 AS build
 # build, on the pure-Python path. The compiler stays in this stage; the image gets only the wheel.
 USER root
 RUN command -v gcc >/dev/null || (apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev)
+USER locust
 COPY --chown=locust:locust . /home/locust/src
 RUN pip wheel --no-deps --no-cache-dir --wheel-dir /home/locust/wheels /home/locust/src
 

@@ -103,6 +103,7 @@ def test_the_build_context_holds_what_the_wheel_and_image_need_and_nothing_else(
 
 
 @pytest.mark.e2e
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="the build stage compiles the C extension: no gcc here")
 def test_the_image_steps_run_here(tmp_path):
     """The Dockerfile carried out in a fresh venv (standing in for the base image's), then the image's entrypoint
     run from an empty folder with the copied locustfile: the installed wheel alone must be enough."""
@@ -134,7 +135,8 @@ def test_the_image_steps_run_here(tmp_path):
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME") and not k.startswith("LOCUST")}
+    skip = ("PYTHONPATH", "PYTHONHOME", "OTEL_LOCUST_STAMP")
+    env = {k: v for k, v in os.environ.items() if k not in skip and not k.startswith("LOCUST")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     where, stamping = subprocess.run(
         [str(python), "-c", "import otel_locust.encoding.reissue as r; print(r.__file__); print(r.STAMPING)"],

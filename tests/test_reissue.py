@@ -18,7 +18,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from otel_locust.encoding import reissue
 from otel_locust.encoding.instrument import EncodedTrace, Instrumentation
 from otel_locust.encoding.profiles import SEMCONV, instrumentation_for
-from otel_locust.encoding.reissue import Issued, Restamp, Template, token_pattern
+from otel_locust.encoding.reissue import DAY_SHIFTS, Issued, Restamp, Template, token_pattern
 from otel_locust.engine.conversation import Conversation
 from otel_locust.engine.planner import Planner
 from otel_locust.plugin.replay import ReplayedConversation, TemplatePool
@@ -147,8 +147,16 @@ def test_tokens_are_renewed_consistently_within_a_trace_and_across_turns(
         assert before and len(after) == len(before) and not set(before) & set(after)
         for o, n in zip(before, after, strict=True):
             assert renewal.setdefault(o, n) == n  # one renewal per token, across the turns
+    again = recorded[2][1].issue(random.Random(99), 0, conversation)  # the same turn again: the same renewals
+    assert _tokens(again.body) == new[-1]
     other = recorded[2][1].issue(random.Random(2), 0, stamp())  # another conversation: other tokens
     assert not set(_tokens(other.body)) & set(new[-1])
+
+
+def test_a_day_shift_outside_the_date_strip_is_refused(instrumentation, planner, scenarios):
+    _, _, template = record(instrumentation, planner, scenarios["single_service_search"])
+    with pytest.raises(ValueError, match="day shift"):
+        template.issue(random.Random(1), 0, stamp(shift=DAY_SHIFTS[-1] + 1))
 
 
 @pytest.mark.skipif(reissue.STAMPING != "native", reason="the C extension is not built (no compiler at install)")

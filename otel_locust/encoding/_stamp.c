@@ -47,17 +47,19 @@ stamp(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (; entry < end; entry += 16) {
         uint32_t slot[4];
         memcpy(slot, entry, 16);
-        Py_ssize_t offset = slot[0], width = slot[1], from = slot[3];
-        if (offset < at || offset + width > size || (Py_ssize_t)slot[2] >= count) {
+        /* compared as size_t before any sum: no overflow, whatever the width of Py_ssize_t */
+        size_t offset = slot[0], width = slot[1], from = slot[3];
+        if (offset < (size_t)at || offset > (size_t)size || width > (size_t)size - offset || slot[2] >= (size_t)count) {
             goto bad;
         }
         PyObject *source = PyTuple_GET_ITEM(sources, slot[2]);
-        if (from + width > PyBytes_GET_SIZE(source)) {
+        size_t available = (size_t)PyBytes_GET_SIZE(source);
+        if (from > available || width > available - from) {
             goto bad;
         }
-        memcpy(out + at, data + at, offset - at);
+        memcpy(out + at, data + at, offset - (size_t)at);
         memcpy(out + offset, PyBytes_AS_STRING(source) + from, width);
-        at = offset + width;
+        at = (Py_ssize_t)(offset + width);
     }
     memcpy(out + at, data + at, size - at);
     return result;

@@ -338,6 +338,8 @@ class Template:
         times = self._times
         moved = (int.from_bytes(times, "little") + delta_ns * _ones(len(times) // 8)).to_bytes(len(times), "little")
         first, end = self._date_window
+        if not DAY_SHIFTS[0] <= stamp.day_shift <= DAY_SHIFTS[-1]:  # the date strip covers these shifts only
+            raise ValueError(f"day shift {stamp.day_shift} is outside {DAY_SHIFTS}")
         dates = _date_strip()[first + 10 * stamp.day_shift : end + 10 * stamp.day_shift]
         tokens = self._renew_tokens(rng, stamp.tokens)
         sources = (
@@ -364,9 +366,10 @@ class Template:
         earlier turn that was never issued, dropped by backpressure, gets its characters now)."""
         while len(turns) < self.turn:
             turns.append(token_characters(rng, self._earlier_bytes[len(turns)]))
+        if len(turns) > self.turn:  # this turn was issued before for the conversation: the same renewals
+            return turns[self.turn]
         tokens = token_characters(rng, self._token_bytes) if self._token_bytes else b""
-        if len(turns) == self.turn:
-            turns.append(tokens)
+        turns.append(tokens)
         return tokens
 
     def _values(self, sources: tuple[bytes, ...]) -> list[bytes]:
