@@ -10,6 +10,7 @@ import random
 import re
 import struct
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -37,8 +38,15 @@ def shifted_date(date: bytes, days: int) -> bytes:
     return (datetime.date.fromisoformat(date.decode()) + datetime.timedelta(days=days)).isoformat().encode()
 
 
-def record(instrumentation: Instrumentation, planner: Planner, scenario: Any) -> tuple[EncodedTrace, bytes, Template]:
-    trace = planner.plan(scenario, CONV, USER)
+def record(
+    instrumentation: Instrumentation,
+    planner: Planner,
+    scenario: Any,
+    conversation: Conversation | None = None,
+    earlier: Sequence[Template] = (),
+) -> tuple[EncodedTrace, bytes, Template]:
+    """Plan, encode and record one trace (the next turn of ``conversation``, after the templates ``earlier``)."""
+    trace = planner.plan(scenario, CONV, USER, conversation=conversation)
     end_ns = time.time_ns()
     encoded = instrumentation.encode(trace, end_ns)
     [request] = instrumentation.requests(encoded)
@@ -51,6 +59,7 @@ def record(instrumentation: Instrumentation, planner: Planner, scenario: Any) ->
         conversation_id=CONV,
         user_id=USER,
         tokens=TOKENS,
+        earlier=earlier,
     )
     return encoded, request.body, template
 
@@ -104,23 +113,9 @@ def record_conversation(
     conversation = Conversation(CONV, USER, turns)
     recorded: list[tuple[bytes, Template]] = []
     for _ in range(turns):
-        trace = planner.plan(scenario, conversation=conversation)
+        _, body, template = record(instrumentation, planner, scenario, conversation, [t for _, t in recorded])
         conversation.finish_turn(planner.rng)
-        end_ns = time.time_ns()
-        encoded = instrumentation.encode(trace, end_ns)
-        [request] = instrumentation.requests(encoded)
-        template = Template.of(
-            encoded,
-            request.body,
-            end_ns - trace.spans[0].end,
-            trace.spans[0].end,
-            scenario=scenario.name,
-            conversation_id=CONV,
-            user_id=USER,
-            tokens=TOKENS,
-            earlier=[t for _, t in recorded],
-        )
-        recorded.append((request.body, template))
+        recorded.append((body, template))
     return recorded
 
 
