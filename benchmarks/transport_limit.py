@@ -14,7 +14,9 @@ the fast path; batch delivery; the production tier), against one rotel collector
    run's (ids and times differ, and a trace's content depends on which user drew it when).
 3. **transport only**: ``benchmarks/replay.py`` in a subprocess posts the captured bodies (cycling) over ONE
    keep-alive HTTP/1.1 connection to the same rotel, as many requests as the project sent; CPU from ``os.wait4``
-   too (its start-up, reading the bodies file, included; the send loop's own CPU is printed beside it).
+   too (its start-up, reading the bodies file, included; the send loop's own CPU is printed beside it). It runs
+   ``--transport-repeat`` times (3) and the fastest counts: the raw socket's figure moves by a quarter between
+   runs on a shared machine, and the best one makes the share the conservative one.
 4. **steady state** (trace delivery, default tier): a 6 s run as well; (20 s run - 6 s run) / (CPU difference)
    is the start-up-free figure ``benchmarks/throughput.py`` reports.
 
@@ -124,7 +126,8 @@ def measure(name: str, variant: str, server: Rotel) -> None:
     rotel_cpu = server.cpu_s() - rotel_before
     with tempfile.TemporaryDirectory() as tmp:
         bodies, spans = capture(mix, extra, ARGS.users, Path(tmp))
-        limit, loop_cpu = transport(bodies, spans, result.total("requests"), server)
+        tries = [transport(bodies, spans, result.total("requests"), server) for _ in range(ARGS.transport_repeat)]
+        limit, loop_cpu = min(tries, key=lambda t: t[0].cpu_s)  # the best: the share is then the conservative one
         stdlib, _ = transport(bodies, spans, result.total("requests"), server, "http.client")
     t, s, m = mine.per_cpu()
     tr, ts, tm = limit.per_cpu()
@@ -137,7 +140,8 @@ def measure(name: str, variant: str, server: Rotel) -> None:
     print(
         f"{'':<33} transport {tr:6.0f} req/CPU-s    {ts:9.0f} spans/CPU-s {tm:7.1f} MB/CPU-s "
         f"({limit.cpu_s:.2f} CPU-s whole process, {loop_cpu:.2f} in the send loop: "
-        f"{limit.mb / max(loop_cpu, 1e-9):.0f} MB/CPU-s; {len(spans)} distinct bodies; load {limit.load:.2f})",
+        f"{limit.mb / max(loop_cpu, 1e-9):.0f} MB/CPU-s; {len(spans)} distinct bodies; load {limit.load:.2f}; "
+        f"best of {len(tries)}: {', '.join(f'{t.per_cpu()[0]:.0f}' for t, _ in tries)} req/CPU-s)",
         flush=True,
     )
     share = f"share {100 * t / tr:5.1f} % by traces/requests, " if variant != "batch" else "share "
@@ -181,6 +185,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--no-steady", dest="steady", action="store_false")
     parser.add_argument("--capture-seconds", type=float, default=8)
     parser.add_argument("--capture-mb", type=int, default=300, help="bodies kept for the replay, at most")
+    parser.add_argument("--transport-repeat", type=int, default=3, help="transport-only runs; the fastest is the limit")
     parser.add_argument("--patience", type=float, default=180, help="seconds to wait for load < 1.5")
     return parser.parse_args()
 
