@@ -118,6 +118,10 @@ class Restamp:
     day_shift: int
     tokens: list[bytes] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if not DAY_SHIFTS[0] <= self.day_shift <= DAY_SHIFTS[-1]:  # the date strip covers these shifts only
+            raise ValueError(f"day shift {self.day_shift} is outside {DAY_SHIFTS}")
+
 
 @dataclass(slots=True)
 class Issued:
@@ -338,8 +342,6 @@ class Template:
         times = self._times
         moved = (int.from_bytes(times, "little") + delta_ns * _ones(len(times) // 8)).to_bytes(len(times), "little")
         first, end = self._date_window
-        if not DAY_SHIFTS[0] <= stamp.day_shift <= DAY_SHIFTS[-1]:  # the date strip covers these shifts only
-            raise ValueError(f"day shift {stamp.day_shift} is outside {DAY_SHIFTS}")
         dates = _date_strip()[first + 10 * stamp.day_shift : end + 10 * stamp.day_shift]
         tokens = self._renew_tokens(rng, stamp.tokens)
         sources = (
