@@ -11,7 +11,7 @@ SCENARIO = Scenario(
     question="question.search",
     agent=assistant(
         ToolRound((FETCH_USER,)),
-        Route(((3, (SEARCH_BY_SERVICE,)), (2, (SEARCH_BY_SERVICE, SEARCH_BY_SERVICE)))),  # refined once in 2 of 5
+        Route(((3, (SEARCH_BY_SERVICE,)), (1, (SEARCH_BY_SERVICE, SEARCH_BY_SERVICE)))),  # refined once in 1 of 4
         Maybe(0.3, (ToolRound((LOOKUP_POLICY,), thought="thought"),)),
         Answer("answer.medium"),
     ),
