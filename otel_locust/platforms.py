@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 OTLP_DEFAULT_ENDPOINT = "http://localhost:4318/v1/traces"
 OTLP_GRPC_DEFAULT_ENDPOINT = "http://localhost:4317"
 MB = 1_000_000
+MIB = 1024 * 1024
+#: the OpenTelemetry Collector's default ``max_request_body_size`` for OTLP/HTTP (confighttp), which rotel keeps too:
+#: a larger request is refused, by rotel with the connection closed mid-upload (nothing says it was the size)
+COLLECTOR_MAX_BODY = 20 * MIB
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
@@ -121,6 +125,7 @@ PLATFORMS: dict[str, Platform] = {
             "otlp",
             endpoint=OTLP_DEFAULT_ENDPOINT,  # any OTLP receiver: collector, Jaeger, Tempo, ...
             grpc_endpoint=OTLP_GRPC_DEFAULT_ENDPOINT,
+            max_request_bytes=COLLECTOR_MAX_BODY,
         ),
         Platform("console", transport="console"),  # each trace as a tree on stdout (debugging only)
         Platform(

@@ -95,3 +95,55 @@ def test_rotel_receives_every_span_over_each_protocol(rotel, tmp_path: Path, pro
         f"rotel {protocol} ({compression}): {traces['delivered']} traces / {spans['delivered']} spans delivered "
         f"= received, forwarded within {time.monotonic() - started:.1f} s"
     )
+
+
+def test_traces_over_the_collector_body_limit_reach_rotel_split(rotel, tmp_path: Path):
+    """rotel, like the OpenTelemetry Collector, takes OTLP/HTTP bodies up to 20 MiB and closes the connection on
+    a larger one (no 413 to split on): the ``otlp`` preset splits traces at that limit up front, so a stress-tier
+    itinerary (about 22 MB) arrives whole, in several requests, instead of failing after three 20 MB attempts."""
+    sink, _, http_port = rotel
+    sink.reset()
+    result = run_locust(
+        [
+            "--headless",
+            "-u",
+            "1",
+            "-r",
+            "1",
+            "-t",
+            "7s",
+            "--otel-pace",
+            "2",
+            "--otel-think-seconds",
+            "0",
+            "--otel-seed",
+            "3",
+            "--otel-fresh",
+            "1",
+            "--otel-payload",
+            "stress",
+            "--otel-mix",
+            "itinerary_replanning=1",
+            "--otel-turns",
+            "3",
+            "--otel-platform",
+            "otlp",
+            "--otel-endpoint",
+            f"http://127.0.0.1:{http_port}/v1/traces",
+            "--otel-summary",
+            "summary.json",
+        ],
+        tmp_path,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = summary(tmp_path / "summary.json")
+    check_exact(data)
+    traces, total = data["total"]["traces"], data["total"]
+    assert traces["generated"] == traces["delivered"] >= 2 and traces["failed"] == 0, data["total"]
+    assert total["requests"] > traces["delivered"], "traces over 20 MiB went out in several requests"
+    assert total["bytes_sent"] / total["requests"] <= 20 * 1024 * 1024
+    assert total["bytes_sent"] / traces["delivered"] > 20 * 1024 * 1024, "the run must include traces over 20 MiB"
+    wait_until(lambda: sink.stats()["spans_received"] == data["total"]["spans"]["delivered"], 120, 0.5, "forwarding")
+    received = sink.stats()
+    assert received["traces_complete"] == received["traces_received"] == traces["delivered"]

@@ -120,6 +120,10 @@ def test_preset_defaults_limits_and_dialects():
     assert braintrust.max_request_bytes == 10_000_000 and braintrust.dialects == ("genai", "braintrust")
     langfuse = settings_from(_options(otel_platform="langfuse", otel_api_key="pk:sk"))
     assert langfuse.max_request_bytes == 5_000_000
+    # a collector's default max_request_body_size (20 MiB); --otel-max-request-mb lifts it for a larger one
+    assert settings_from(_options(otel_platform="otlp")).max_request_bytes == 20 * 1024 * 1024
+    assert settings_from(_options(otel_platform="otlp", otel_max_request_mb="64")).max_request_bytes == 64_000_000
+    assert settings_from(_options(otel_platform="sink")).max_request_bytes == 0
     phoenix = settings_from(_options(otel_platform="phoenix", otel_dialects="openinference,langfuse"))
     assert phoenix.dialects == ("genai", "openinference", "langfuse") and phoenix.headers == {}
     mlflow = settings_from(_options(otel_platform="mlflow"))
