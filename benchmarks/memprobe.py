@@ -2,7 +2,8 @@
 
 Loaded beside the real locustfile (``-f locustfiles/agent_mix.py,benchmarks/memprobe.py``); it defines no users
 and does nothing unless ``OTEL_BENCH_MEMPROBE`` names an output file. Then, every ``OTEL_BENCH_MEMPROBE_EVERY``
-seconds (default 30) from the test's start, it appends to that file: the RSS, the live greenlets, the gc-tracked
+seconds (default 30) from the test's start, it appends to that file: the RSS, glibc's heap (held, in use, free;
+mmapped chunks), the live greenlets, the gc-tracked
 objects by type (the largest counts) and, when ``OTEL_BENCH_TRACEMALLOC`` is a frame count (tracemalloc is
 started at import with that many frames), the allocation sites that grew most since the first sample.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 from locust import events
 
 import collections
+import ctypes
 import gc
 import os
 import time
@@ -47,6 +49,7 @@ def sample() -> None:
     greenlets = counts.get("Greenlet", 0) + counts.get("greenlet", 0)
     del objects
     lines = [f"== t={elapsed:.0f}s RSS {rss:.0f} MB, gc objects {sum(counts.values())}, greenlets {greenlets}"]
+    lines.append("  malloc: " + _malloc())
     previous = _state["counts"]
     if previous is not None:
         grown = sorted(((n - previous.get(k, 0), k, n) for k, n in counts.items()), reverse=True)[:15]
@@ -71,6 +74,38 @@ def sample() -> None:
                 )
                 lines.extend(f"      {frame}" for frame in stat.traceback.format()[-2 * FRAMES :])
     _write("\n".join(lines))
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def _malloc() -> str:
+    """glibc's view of the heap (mallinfo2): what it holds from the system, in use and free; mmapped chunks."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+    except (OSError, AttributeError):
+        return "not glibc"
+    info = libc.mallinfo2()
+    return (
+        f"heap {info.arena / 1e6:.0f} MB (in use {info.uordblks / 1e6:.0f}, free {info.fordblks / 1e6:.0f}), "
+        f"mmapped {info.hblks} chunks {info.hblkhd / 1e6:.0f} MB"
+    )
 
 
 def _loop() -> None:
