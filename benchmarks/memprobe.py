@@ -3,8 +3,9 @@
 Loaded beside the real locustfile (``-f locustfiles/agent_mix.py,benchmarks/memprobe.py``); it defines no users
 and does nothing unless ``OTEL_BENCH_MEMPROBE`` names an output file. Then, every ``OTEL_BENCH_MEMPROBE_EVERY``
 seconds (default 30) from the test's start, it appends to that file: the RSS, glibc's heap (held, in use, free;
-mmapped chunks), the live greenlets, the gc-tracked objects by type (the largest counts) and, when ``OTEL_BENCH_TRACEMALLOC`` is a frame count (tracemalloc is
-started at import with that many frames), the allocation sites that grew most since the first sample.
+mmapped chunks), the live greenlets, the gc-tracked objects by type (the largest counts) and, when
+``OTEL_BENCH_TRACEMALLOC`` is a frame count (tracemalloc is started at import with that many frames), the
+allocation sites that grew most since the first sample.
 
 Slow at 10,000 users (``gc.get_objects`` walks every object; tracemalloc about doubles allocation cost): use it to
 find a cause, not to quote figures (``benchmarks/memory.py`` does that without it).

@@ -124,6 +124,10 @@ def test_preset_defaults_limits_and_dialects():
     assert settings_from(_options(otel_platform="otlp")).max_request_bytes == 20 * 1024 * 1024
     assert settings_from(_options(otel_platform="otlp", otel_max_request_mb="64")).max_request_bytes == 64_000_000
     assert settings_from(_options(otel_platform="sink")).max_request_bytes == 0
+    # OTLP/JSON bodies are larger than the protobuf the split measures: the split leaves room for them
+    json = settings_from(_options(otel_platform="braintrust", otel_api_key="k", otel_protocol="http/json"))
+    assert json.max_request_bytes == 10_000_000 and json.split_bytes == int(10_000_000 / 1.4)
+    assert braintrust.split_bytes == braintrust.max_request_bytes
     phoenix = settings_from(_options(otel_platform="phoenix", otel_dialects="openinference,langfuse"))
     assert phoenix.dialects == ("genai", "openinference", "langfuse") and phoenix.headers == {}
     mlflow = settings_from(_options(otel_platform="mlflow"))

@@ -225,10 +225,17 @@ def test_think_time_and_turn_timestamps():
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("limit_mb", [5, 10], ids=["langfuse-5MB", "braintrust-10MB"])
-def test_production_traces_are_split_below_the_limit_and_accounted_once(tmp_path, limit_mb):
+@pytest.mark.parametrize(
+    ("limit_mb", "protocol"),
+    [(5, "http/protobuf"), (10, "http/protobuf"), (5, "http/json")],
+    ids=["langfuse-5MB", "braintrust-10MB", "json-5MB"],
+)
+def test_production_traces_are_split_below_the_limit_and_accounted_once(tmp_path, limit_mb, protocol):
+    """The split leaves room for OTLP/JSON's larger bodies: a JSON request over the limit would be refused."""
     result = run_locust(
         [
+            "--otel-protocol",
+            protocol,
             "--headless",
             "-u",
             "2",

@@ -255,12 +255,12 @@ class Runtime:
         )
         self._close_batching()
         if settings.delivery == "batch":
-            self.batch = BatchSpanQueue(self.exporter, self.instrumentation, settings.batch, settings.max_request_bytes)
+            self.batch = BatchSpanQueue(self.exporter, self.instrumentation, settings.batch, settings.split_bytes)
             self.scheduler = RealTimeScheduler(self.batch, settings.time_scale)
         self.logs = None
         if self.exporter.logs_transport is not None:
             self.logs = BatchLogQueue(
-                self.exporter, self.stats, self.instrumentation, settings.logs_batch, settings.max_request_bytes
+                self.exporter, self.stats, self.instrumentation, settings.logs_batch, settings.split_bytes
             )
         tasks: list[TaskSet | Callable[..., Any]] = [
             self._task(settings.pack.scenarios[name]) for name, weight in settings.mix.items() for _ in range(weight)
@@ -387,7 +387,7 @@ class Runtime:
         end_ns = conversation.end_ns(trace.spans[0].end, time.time_ns())
         conversation.emitted(time.monotonic(), end_ns)
         encoded = instrumentation.encode(trace, end_ns)
-        requests = instrumentation.requests(encoded, self.settings.max_request_bytes)
+        requests = instrumentation.requests(encoded, self.settings.split_bytes)
         if isinstance(conversation, RecordedConversation) and self.pool is not None:
             if len(requests) == 1:
                 base_ns = end_ns - trace.spans[0].end
