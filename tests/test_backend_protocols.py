@@ -4,6 +4,7 @@ to the verifying sink: delivered = received, per protocol. Behind the ``backend`
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,30 +58,7 @@ def test_rotel_receives_every_span_over_each_protocol(rotel, tmp_path: Path, pro
     sink, grpc_port, http_port = rotel
     sink.reset()
     endpoint = f"http://127.0.0.1:{grpc_port}" if protocol == "grpc" else f"http://127.0.0.1:{http_port}/v1/traces"
-    result = run_locust(
-        [
-            "--headless",
-            "-u",
-            "3",
-            "-r",
-            "3",
-            "-t",
-            "5s",
-            "--otel-pace",
-            "0.2",
-            "--otel-platform",
-            "otlp",
-            "--otel-protocol",
-            protocol,
-            "--otel-compression",
-            compression,
-            "--otel-endpoint",
-            endpoint,
-            "--otel-summary",
-            "summary.json",
-        ],
-        tmp_path,
-    )
+    result = _run(tmp_path, endpoint, 3, "5s", "--otel-protocol", protocol, "--otel-compression", compression)
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
     check_exact(data)
@@ -103,38 +81,13 @@ def test_traces_over_the_collector_body_limit_reach_rotel_split(rotel, tmp_path:
     itinerary (about 22 MB) arrives whole, in several requests, instead of failing after three 20 MB attempts."""
     sink, _, http_port = rotel
     sink.reset()
-    result = run_locust(
-        [
-            "--headless",
-            "-u",
-            "1",
-            "-r",
-            "1",
-            "-t",
-            "7s",
-            "--otel-pace",
-            "2",
-            "--otel-think-seconds",
-            "0",
-            "--otel-seed",
-            "3",
-            "--otel-fresh",
-            "1",
-            "--otel-payload",
-            "stress",
-            "--otel-mix",
-            "itinerary_replanning=1",
-            "--otel-turns",
-            "3",
-            "--otel-platform",
-            "otlp",
-            "--otel-endpoint",
-            f"http://127.0.0.1:{http_port}/v1/traces",
-            "--otel-summary",
-            "summary.json",
-        ],
+    result = _run(
         tmp_path,
-        timeout=240,
+        f"http://127.0.0.1:{http_port}/v1/traces",
+        1,
+        "7s",
+        *("--otel-pace", "2", "--otel-think-seconds", "0", "--otel-seed", "3", "--otel-fresh", "1"),
+        *("--otel-payload", "stress", "--otel-mix", "itinerary_replanning=1", "--otel-turns", "3"),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     data = summary(tmp_path / "summary.json")
@@ -147,3 +100,10 @@ def test_traces_over_the_collector_body_limit_reach_rotel_split(rotel, tmp_path:
     wait_until(lambda: sink.stats()["spans_received"] == data["total"]["spans"]["delivered"], 120, 0.5, "forwarding")
     received = sink.stats()
     assert received["traces_complete"] == received["traces_received"] == traces["delivered"]
+
+
+def _run(tmp_path: Path, endpoint: str, users: int, seconds: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """A headless run of ``users`` into rotel on the ``otlp`` platform (``--otel-pace 0.2`` unless ``extra`` says)."""
+    head = ["--headless", "-u", str(users), "-r", str(users), "-t", seconds, "--otel-pace", "0.2"]
+    tail = ["--otel-platform", "otlp", "--otel-endpoint", endpoint, "--otel-summary", "summary.json"]
+    return run_locust([*head, *extra, *tail], tmp_path, timeout=240)
