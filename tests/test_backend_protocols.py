@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from otel_locust.platforms import COLLECTOR_MAX_BODY
 from otel_locust.sink.embedded import EmbeddedSink
 
 from .backends import Server, executable, free_port, wait_until
@@ -95,8 +96,8 @@ def test_traces_over_the_collector_body_limit_reach_rotel_split(rotel, tmp_path:
     traces, total = data["total"]["traces"], data["total"]
     assert traces["generated"] == traces["delivered"] >= 2 and traces["failed"] == 0, data["total"]
     assert total["requests"] > traces["delivered"], "traces over 20 MiB went out in several requests"
-    assert total["bytes_sent"] / total["requests"] <= 20 * 1024 * 1024
-    assert total["bytes_sent"] / traces["delivered"] > 20 * 1024 * 1024, "the run must include traces over 20 MiB"
+    assert total["bytes_sent"] / total["requests"] <= COLLECTOR_MAX_BODY
+    assert total["bytes_sent"] / traces["delivered"] > COLLECTOR_MAX_BODY, "the run must include traces over 20 MiB"
     wait_until(lambda: sink.stats()["spans_received"] == data["total"]["spans"]["delivered"], 120, 0.5, "forwarding")
     received = sink.stats()
     assert received["traces_complete"] == received["traces_received"] == traces["delivered"]
